@@ -1,0 +1,130 @@
+"""Configuration, read from environment variables and an optional `.env` file.
+
+Everything configurable lives here; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from survey.questionnaire import SHIPPED_QUESTIONNAIRE
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/survey.db"
+TELEGRAM_API_DEFAULT = "https://api.telegram.org"
+
+# Friendly spellings people paste from other tools, mapped to the async drivers we ship.
+_DRIVER_ALIASES = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+class ConfigError(Exception):
+    """A setting has a bad value; the message is one line meant for the operator."""
+
+
+def normalize_database_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or not rest:
+        raise ValueError(
+            "expected a URL like sqlite+aiosqlite:///./data/survey.db "
+            "or postgresql+asyncpg://user:password@host/dbname"
+        )
+    driver = _DRIVER_ALIASES.get(scheme.lower())
+    if driver is None:
+        raise ValueError(
+            f"unsupported database {scheme!r}: use sqlite+aiosqlite:// or postgresql+asyncpg://"
+        )
+    return f"{driver}://{rest}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    bot_token: SecretStr | None = None
+    bot_username: str | None = Field(
+        default=None, description="The bot's @username without @, for t.me invitation links."
+    )
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_api_url: str = TELEGRAM_API_DEFAULT
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    survey_deadline: datetime | None = None
+    contact_email: str = "cws.surveys@wipo.int"
+    questionnaire_path: Path = SHIPPED_QUESTIONNAIRE
+    redis_url: str | None = None
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return normalize_database_url(value.strip())
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// base URL")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admin_ids(cls, value: object) -> object:
+        # "123, 456" is how people write lists in an environment variable.
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace(";", ",").split(",")]
+            try:
+                return frozenset(int(part) for part in parts if part)
+            except ValueError:
+                raise ValueError(
+                    "expected Telegram user ids separated by commas, e.g. 12345,67890"
+                ) from None
+        return value
+
+    @field_validator("survey_deadline")
+    @classmethod
+    def _aware_deadline(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError(
+                "the deadline needs a timezone, e.g. 2026-12-31T23:59:00+01:00 or ...Z"
+            )
+        return value
+
+    @field_validator("bot_username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        return value.strip().lstrip("@") or None if value is not None else None
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    def is_admin(self, telegram_user_id: int) -> bool:
+        return telegram_user_id in self.admin_ids
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning validation errors into one readable line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{name}: {message}")
+        raise ConfigError("bad configuration: " + "; ".join(problems)) from None

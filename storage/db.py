@@ -1,0 +1,67 @@
+"""The async engine and the unit of work that the survey service asks for."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from storage.repositories import SqlSurveyStore
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **kwargs
+    )
+
+    # SQLite's default deferred transactions fail at once ("database is locked") when two
+    # writers both read first and then write; BEGIN IMMEDIATE makes the second one wait
+    # instead, which gives the same one-at-a-time guarantee PostgreSQL's row locks give.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class SqlStoreFactory:
+    """Opens one `SqlSurveyStore` per unit of work; uncommitted work is rolled back."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[SqlSurveyStore]:
+        async with self._sessions() as session:
+            yield SqlSurveyStore(session)
+
+    def session(self) -> AsyncSession:
+        return self._sessions()

@@ -1,0 +1,89 @@
+"""The database tables. Repositories turn rows into `survey.model` records."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _time(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class OfficeRow(SQLModel, table=True):
+    __tablename__ = "office"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=2, unique=True)
+    kind: str = Field(max_length=16)
+    # Names for Offices Babel has no name for (regional, international); national names
+    # come from Babel's locale data at display time.
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class RepresentativeRow(SQLModel, table=True):
+    __tablename__ = "representative"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_type=BigInteger, unique=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    full_name: str = Field(default="", max_length=256)
+    language: str | None = Field(default=None, max_length=8)
+    verified_at: datetime = _time()
+    revoked_at: datetime | None = _time(nullable=True)
+
+
+class InvitationRow(SQLModel, table=True):
+    __tablename__ = "invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _time()
+    created_by: str = Field(max_length=64)
+    expires_at: datetime | None = _time(nullable=True)
+    max_uses: int | None = Field(default=None)
+    uses: int = Field(default=0)
+    revoked_at: datetime | None = _time(nullable=True)
+
+
+class ResponseRow(SQLModel, table=True):
+    __tablename__ = "response"
+    __table_args__ = (UniqueConstraint("office_id", "questionnaire_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id")
+    questionnaire_id: str = Field(max_length=64)
+    status: str = Field(default="draft", max_length=16)
+    created_at: datetime = _time()
+    submitted_at: datetime | None = _time(nullable=True)
+    submitted_by: int | None = Field(default=None, foreign_key="representative.id")
+    receipt: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class AnswerRow(SQLModel, table=True):
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("response_id", "recommendation"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(foreign_key="response.id")
+    recommendation: int
+    level: str | None = Field(default=None, max_length=20)
+    comment: str | None = Field(default=None, max_length=1000)
+    changed_at: datetime = _time()
+    changed_by: int = Field(foreign_key="representative.id")
+
+
+class AuditEventRow(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_actor_action_at", "actor", "action", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time()
+    actor: str = Field(max_length=80)
+    action: str = Field(max_length=64)
+    office_id: int | None = Field(default=None, foreign_key="office.id")
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

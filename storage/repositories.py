@@ -1,0 +1,505 @@
+"""The SQL side of `survey.ports.SurveyStore`: queries in, `survey.model` records out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, distinct, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from storage.models import (
+    AnswerRow,
+    AuditEventRow,
+    InvitationRow,
+    OfficeRow,
+    RepresentativeRow,
+    ResponseRow,
+)
+from survey.model import (
+    Actor,
+    AnswerRecord,
+    ExportRow,
+    Funnel,
+    Invitation,
+    Office,
+    OfficeStatus,
+    Receipt,
+    Representative,
+    ResponseRecord,
+    ResponseStatus,
+)
+from survey.offices import OfficeInfo
+
+SUBMITTED = ResponseStatus.SUBMITTED.value
+DRAFT = ResponseStatus.DRAFT.value
+
+
+def _office(row: OfficeRow) -> Office:
+    assert row.id is not None
+    return Office(row.id, row.code, row.kind, dict(row.names or {}))
+
+
+def _representative(row: RepresentativeRow) -> Representative:
+    assert row.id is not None
+    return Representative(
+        row.id,
+        row.telegram_user_id,
+        row.office_id,
+        row.full_name,
+        row.language,
+        row.verified_at,
+        row.revoked_at,
+    )
+
+
+def _invitation(row: InvitationRow) -> Invitation:
+    assert row.id is not None
+    return Invitation(
+        row.id,
+        row.office_id,
+        row.created_at,
+        row.expires_at,
+        row.max_uses,
+        row.uses,
+        row.revoked_at,
+    )
+
+
+def _receipt(data: Mapping[str, Any] | None) -> Receipt | None:
+    if not data:
+        return None
+    return Receipt(
+        submitted_at=datetime.fromisoformat(data["submitted_at"]),
+        submitted_by=data["submitted_by"],
+        reference=data["reference"],
+        level_counts=dict(data["level_counts"]),
+        commented=int(data["commented"]),
+    )
+
+
+def _receipt_data(receipt: Receipt) -> dict[str, Any]:
+    return {
+        "submitted_at": receipt.submitted_at.isoformat(),
+        "submitted_by": receipt.submitted_by,
+        "reference": receipt.reference,
+        "level_counts": dict(receipt.level_counts),
+        "commented": receipt.commented,
+    }
+
+
+class SqlSurveyStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    def _insert(self, table: Any) -> Any:
+        """INSERT with ON CONFLICT support, in the session's own dialect."""
+        dialect = self.session.get_bind().dialect.name
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+    # Offices -------------------------------------------------------------------------------
+
+    async def office_by_code(self, code: str) -> Office | None:
+        row = await self.session.scalar(select(OfficeRow).where(col(OfficeRow.code) == code))
+        return _office(row) if row else None
+
+    async def office_by_id(self, office_id: int) -> Office | None:
+        row = await self.session.get(OfficeRow, office_id)
+        return _office(row) if row else None
+
+    async def upsert_offices(self, offices: Sequence[OfficeInfo]) -> tuple[int, int]:
+        existing = {row.code: row for row in (await self.session.scalars(select(OfficeRow))).all()}
+        added = updated = 0
+        for info in offices:
+            row = existing.get(info.code)
+            names = dict(info.names)
+            if row is None:
+                self.session.add(OfficeRow(code=info.code, kind=info.kind, names=names))
+                added += 1
+            elif row.kind != info.kind or dict(row.names or {}) != names:
+                row.kind, row.names = info.kind, names
+                updated += 1
+        await self.session.flush()
+        return added, updated
+
+    async def office_statuses(self, questionnaire_id: str) -> list[OfficeStatus]:
+        invited = (
+            select(col(InvitationRow.office_id)).group_by(col(InvitationRow.office_id)).subquery()
+        )
+        people = (
+            select(col(RepresentativeRow.office_id), func.count().label("n"))
+            .where(col(RepresentativeRow.revoked_at).is_(None))
+            .group_by(col(RepresentativeRow.office_id))
+            .subquery()
+        )
+        answered = (
+            select(col(AnswerRow.response_id), func.count().label("n"))
+            .where(col(AnswerRow.level).is_not(None))
+            .group_by(col(AnswerRow.response_id))
+            .subquery()
+        )
+        query = (
+            select(
+                OfficeRow,
+                invited.c.office_id.is_not(None),
+                func.coalesce(people.c.n, 0),
+                func.coalesce(answered.c.n, 0),
+                col(ResponseRow.status),
+                col(ResponseRow.submitted_at),
+            )
+            .outerjoin(invited, invited.c.office_id == col(OfficeRow.id))
+            .outerjoin(people, people.c.office_id == col(OfficeRow.id))
+            .outerjoin(
+                ResponseRow,
+                and_(
+                    col(ResponseRow.office_id) == col(OfficeRow.id),
+                    col(ResponseRow.questionnaire_id) == questionnaire_id,
+                ),
+            )
+            .outerjoin(answered, answered.c.response_id == col(ResponseRow.id))
+            .order_by(col(OfficeRow.code))
+        )
+        return [
+            OfficeStatus(
+                office=_office(office),
+                invited=bool(is_invited),
+                representatives=int(n_people),
+                answered=int(n_answered),
+                status=ResponseStatus(status) if status else None,
+                submitted_at=submitted_at,
+            )
+            for office, is_invited, n_people, n_answered, status, submitted_at in (
+                await self.session.execute(query)
+            ).all()
+        ]
+
+    # Invitations ---------------------------------------------------------------------------
+
+    async def add_invitation(
+        self,
+        *,
+        office_id: int,
+        code_hash: str,
+        expires_at: datetime | None,
+        max_uses: int | None,
+        created_by: str,
+        now: datetime,
+    ) -> Invitation:
+        row = InvitationRow(
+            office_id=office_id,
+            code_hash=code_hash,
+            created_at=now,
+            created_by=created_by,
+            expires_at=expires_at,
+            max_uses=max_uses,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return _invitation(row)
+
+    async def invitation_by_hash(self, code_hash: str) -> tuple[Invitation, str] | None:
+        row = await self.session.scalar(
+            select(InvitationRow).where(col(InvitationRow.code_hash) == code_hash)
+        )
+        return (_invitation(row), row.code_hash) if row else None
+
+    async def claim_invitation_use(self, invitation_id: int) -> bool:
+        # One conditional UPDATE: two people racing for the last use cannot both get it.
+        result = await self.session.execute(
+            update(InvitationRow)
+            .where(
+                col(InvitationRow.id) == invitation_id,
+                col(InvitationRow.revoked_at).is_(None),
+                (col(InvitationRow.max_uses).is_(None))
+                | (col(InvitationRow.uses) < col(InvitationRow.max_uses)),
+            )
+            .values(uses=col(InvitationRow.uses) + 1)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def revoke_invitation(self, invitation_id: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(InvitationRow)
+            .where(col(InvitationRow.id) == invitation_id, col(InvitationRow.revoked_at).is_(None))
+            .values(revoked_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def revoke_office_invitations(self, office_id: int, now: datetime) -> int:
+        result = await self.session.execute(
+            update(InvitationRow)
+            .where(
+                col(InvitationRow.office_id) == office_id, col(InvitationRow.revoked_at).is_(None)
+            )
+            .values(revoked_at=now)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    # Representatives -----------------------------------------------------------------------
+
+    async def representative(self, telegram_user_id: int) -> Representative | None:
+        row = await self._representative_row(telegram_user_id)
+        return _representative(row) if row else None
+
+    async def _representative_row(self, telegram_user_id: int) -> RepresentativeRow | None:
+        return await self.session.scalar(
+            select(RepresentativeRow).where(
+                col(RepresentativeRow.telegram_user_id) == telegram_user_id
+            )
+        )
+
+    async def save_representative(
+        self,
+        *,
+        telegram_user_id: int,
+        office_id: int,
+        full_name: str,
+        language: str | None,
+        now: datetime,
+    ) -> Representative:
+        row = await self._representative_row(telegram_user_id)
+        if row is None:
+            row = RepresentativeRow(
+                telegram_user_id=telegram_user_id, office_id=office_id, verified_at=now
+            )
+            self.session.add(row)
+        row.office_id, row.full_name, row.language = office_id, full_name[:256], language
+        row.verified_at, row.revoked_at = now, None
+        await self.session.flush()
+        return _representative(row)
+
+    async def set_language(self, telegram_user_id: int, language: str) -> bool:
+        result = await self.session.execute(
+            update(RepresentativeRow)
+            .where(col(RepresentativeRow.telegram_user_id) == telegram_user_id)
+            .values(language=language)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def office_representatives(self, office_id: int) -> list[Representative]:
+        rows = await self.session.scalars(
+            select(RepresentativeRow)
+            .where(
+                col(RepresentativeRow.office_id) == office_id,
+                col(RepresentativeRow.revoked_at).is_(None),
+            )
+            .order_by(col(RepresentativeRow.id))
+        )
+        return [_representative(row) for row in rows.all()]
+
+    # Responses and answers -----------------------------------------------------------------
+
+    async def response(
+        self, office_id: int, questionnaire_id: str, *, lock: bool = False
+    ) -> ResponseRecord | None:
+        query = (
+            select(ResponseRow, col(RepresentativeRow.full_name))
+            .outerjoin(
+                RepresentativeRow, col(RepresentativeRow.id) == col(ResponseRow.submitted_by)
+            )
+            .where(
+                col(ResponseRow.office_id) == office_id,
+                col(ResponseRow.questionnaire_id) == questionnaire_id,
+            )
+            .execution_options(populate_existing=True)
+        )
+        if lock:
+            # PostgreSQL: wait for, then see, a concurrent writer's commit. SQLite already
+            # runs one writer at a time (BEGIN IMMEDIATE) and ignores FOR UPDATE.
+            query = query.with_for_update(of=ResponseRow)
+        found = (await self.session.execute(query)).first()
+        if found is None:
+            return None
+        row, submitter = found
+        assert row.id is not None
+        return ResponseRecord(
+            id=row.id,
+            office_id=row.office_id,
+            questionnaire_id=row.questionnaire_id,
+            status=ResponseStatus(row.status),
+            submitted_at=row.submitted_at,
+            submitted_by_name=submitter,
+            receipt=_receipt(row.receipt),
+        )
+
+    async def ensure_response(
+        self, office_id: int, questionnaire_id: str, now: datetime
+    ) -> ResponseRecord:
+        # Two representatives of one Office may start at the same moment: let the unique
+        # constraint pick one row instead of failing the second.
+        await self.session.execute(
+            self._insert(ResponseRow)
+            .values(
+                office_id=office_id, questionnaire_id=questionnaire_id, status=DRAFT, created_at=now
+            )
+            .on_conflict_do_nothing(index_elements=["office_id", "questionnaire_id"])
+        )
+        response = await self.response(office_id, questionnaire_id)
+        assert response is not None
+        return response
+
+    async def answers(self, response_id: int) -> list[AnswerRecord]:
+        rows = await self.session.execute(
+            select(AnswerRow, col(RepresentativeRow.full_name))
+            .join(RepresentativeRow, col(RepresentativeRow.id) == col(AnswerRow.changed_by))
+            .where(col(AnswerRow.response_id) == response_id)
+            .order_by(col(AnswerRow.recommendation))
+        )
+        return [
+            AnswerRecord(
+                row.recommendation, row.level, row.comment, row.changed_at, row.changed_by, name
+            )
+            for row, name in rows.all()
+        ]
+
+    async def save_answer(
+        self,
+        response_id: int,
+        recommendation: int,
+        *,
+        values: Mapping[str, str | None],
+        by: int,
+        now: datetime,
+    ) -> None:
+        changes = {**values, "changed_at": now, "changed_by": by}
+        await self.session.execute(
+            self._insert(AnswerRow)
+            .values(response_id=response_id, recommendation=recommendation, **changes)
+            .on_conflict_do_update(index_elements=["response_id", "recommendation"], set_=changes)
+        )
+
+    async def mark_submitted(
+        self, response_id: int, *, by: int, now: datetime, receipt: Receipt
+    ) -> bool:
+        result = await self.session.execute(
+            update(ResponseRow)
+            .where(col(ResponseRow.id) == response_id, col(ResponseRow.status) == DRAFT)
+            .values(
+                status=SUBMITTED, submitted_at=now, submitted_by=by, receipt=_receipt_data(receipt)
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def mark_draft(self, response_id: int) -> bool:
+        result = await self.session.execute(
+            update(ResponseRow)
+            .where(col(ResponseRow.id) == response_id, col(ResponseRow.status) == SUBMITTED)
+            .values(status=DRAFT, submitted_at=None, submitted_by=None, receipt=None)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # Audit ---------------------------------------------------------------------------------
+
+    async def audit(
+        self,
+        actor: Actor,
+        action: str,
+        *,
+        now: datetime,
+        office_id: int | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.session.add(
+            AuditEventRow(
+                at=now,
+                actor=actor.label[:80],
+                action=action,
+                office_id=office_id,
+                details={"name": actor.name, **(details or {})},
+            )
+        )
+        await self.session.flush()
+
+    async def audit_times(self, actor: Actor, action: str, since: datetime) -> list[datetime]:
+        rows = await self.session.scalars(
+            select(col(AuditEventRow.at)).where(
+                col(AuditEventRow.actor) == actor.label,
+                col(AuditEventRow.action) == action,
+                col(AuditEventRow.at) > since,
+            )
+        )
+        return list(rows.all())
+
+    # Results -------------------------------------------------------------------------------
+
+    async def level_counts(
+        self, questionnaire_id: str, *, include_drafts: bool
+    ) -> list[tuple[int, str, int]]:
+        query = (
+            select(col(AnswerRow.recommendation), col(AnswerRow.level), func.count())
+            .join(ResponseRow, col(ResponseRow.id) == col(AnswerRow.response_id))
+            .where(
+                col(ResponseRow.questionnaire_id) == questionnaire_id,
+                col(AnswerRow.level).is_not(None),
+            )
+            .group_by(col(AnswerRow.recommendation), col(AnswerRow.level))
+        )
+        if not include_drafts:
+            query = query.where(col(ResponseRow.status) == SUBMITTED)
+        rows = await self.session.execute(query)
+        return [(int(number), str(level), int(count)) for number, level, count in rows.all()]
+
+    async def funnel(self, questionnaire_id: str) -> Funnel:
+        answered = aliased(AnswerRow)
+        row = (
+            await self.session.execute(
+                select(
+                    select(func.count()).select_from(OfficeRow).scalar_subquery(),
+                    select(func.count(distinct(col(InvitationRow.office_id)))).scalar_subquery(),
+                    select(func.count(distinct(col(RepresentativeRow.office_id))))
+                    .where(col(RepresentativeRow.revoked_at).is_(None))
+                    .scalar_subquery(),
+                    select(func.count(distinct(col(ResponseRow.office_id))))
+                    .join(answered, col(answered.response_id) == col(ResponseRow.id))
+                    .where(
+                        col(ResponseRow.questionnaire_id) == questionnaire_id,
+                        col(answered.level).is_not(None),
+                    )
+                    .scalar_subquery(),
+                    select(func.count())
+                    .select_from(ResponseRow)
+                    .where(
+                        col(ResponseRow.questionnaire_id) == questionnaire_id,
+                        col(ResponseRow.status) == SUBMITTED,
+                    )
+                    .scalar_subquery(),
+                )
+            )
+        ).one()
+        return Funnel(*(int(value) for value in row))
+
+    async def export_rows(self, questionnaire_id: str) -> list[ExportRow]:
+        rows = await self.session.execute(
+            select(OfficeRow, ResponseRow, AnswerRow, col(RepresentativeRow.full_name))
+            .join(ResponseRow, col(ResponseRow.office_id) == col(OfficeRow.id))
+            .join(AnswerRow, col(AnswerRow.response_id) == col(ResponseRow.id))
+            .join(RepresentativeRow, col(RepresentativeRow.id) == col(AnswerRow.changed_by))
+            .where(col(ResponseRow.questionnaire_id) == questionnaire_id)
+            .order_by(
+                case((col(ResponseRow.status) == SUBMITTED, 0), else_=1),
+                col(OfficeRow.code),
+                col(AnswerRow.recommendation),
+            )
+        )
+        return [
+            ExportRow(
+                office_code=office.code,
+                office_kind=office.kind,
+                office_names=dict(office.names or {}),
+                status=ResponseStatus(response.status),
+                submitted_at=response.submitted_at,
+                recommendation=answer.recommendation,
+                level=answer.level,
+                comment=answer.comment,
+                changed_at=answer.changed_at,
+                changed_by_name=name,
+            )
+            for office, response, answer, name in rows.all()
+        ]

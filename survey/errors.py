@@ -1,0 +1,40 @@
+"""Why the survey refused something, as data the interface turns into a translated message."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+
+class Reason(StrEnum):
+    # Verification
+    UNKNOWN_CODE = "unknown_code"
+    CODE_EXPIRED = "code_expired"
+    CODE_REVOKED = "code_revoked"
+    CODE_USED_UP = "code_used_up"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    OTHER_OFFICE = "other_office"
+    # Answering and submitting
+    NOT_VERIFIED = "not_verified"
+    DEADLINE_PASSED = "deadline_passed"
+    ALREADY_SUBMITTED = "already_submitted"
+    UNKNOWN_RECOMMENDATION = "unknown_recommendation"
+    UNKNOWN_LEVEL = "unknown_level"
+    COMMENT_TOO_LONG = "comment_too_long"
+    INCOMPLETE = "incomplete"
+    # Secretariat
+    NOT_SECRETARIAT = "not_secretariat"
+    UNKNOWN_OFFICE = "unknown_office"
+    NOT_SUBMITTED = "not_submitted"
+    BAD_INVITATION_TERMS = "bad_invitation_terms"
+
+
+class Refused(Exception):  # noqa: N818 - reads naturally: `except Refused as refusal`
+    """The survey said no. `reason` says why; `details` carries what a message needs."""
+
+    def __init__(self, reason: Reason, message: str = "", **details: Any) -> None:
+        self.reason = reason
+        self.details: Mapping[str, Any] = MappingProxyType(details)
+        super().__init__(message or reason.value)
