@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     log_level: str = "INFO"
 
+    @field_validator("bot_token", "redis_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `BOT_TOKEN=` in a .env file means "not set", not "an empty token".
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:

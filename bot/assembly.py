@@ -1,0 +1,104 @@
+"""Builds the survey service from settings: the one wiring used by the CLI, the bot and tests."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot.config import ConfigError, Settings
+from storage.db import SqlStoreFactory, create_engine
+from storage.migrate import downgrade_async, upgrade_async
+from storage.models import OfficeRow
+from survey.model import Actor
+from survey.offices import shipped_offices
+from survey.questionnaire import Questionnaire, load_questionnaire
+from survey.service import SurveyService
+
+log = logging.getLogger(__name__)
+
+
+def safe_url(url: str) -> str:
+    """The database URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def load_configured_questionnaire(settings: Settings, *, announce: bool = False) -> Questionnaire:
+    """Load and validate the questionnaire; at start-up (`announce`), say which one it is."""
+    questionnaire = load_questionnaire(settings.questionnaire_path)
+    if not announce:
+        return questionnaire
+    log.info(
+        "Questionnaire %r loaded from %s (%d Recommendations, wording: %s)",
+        questionnaire.id,
+        questionnaire.path,
+        len(questionnaire),
+        questionnaire.wording,
+    )
+    if questionnaire.is_working_summary:
+        log.warning(
+            "The loaded questionnaire is the project's working summary, not the official "
+            "wording: set QUESTIONNAIRE_PATH to a file with the official text before launch"
+        )
+    return questionnaire
+
+
+async def prepare_database(
+    settings: Settings, revision: str = "head", *, downgrade: bool = False
+) -> None:
+    """Migrate the schema (to the newest revision unless told otherwise)."""
+    try:
+        if downgrade:
+            await downgrade_async(settings.database_url, revision)
+        else:
+            await upgrade_async(settings.database_url, revision)
+    except (OperationalError, DBAPIError, OSError) as exc:
+        raise ConfigError(
+            f"cannot use the database at {safe_url(settings.database_url)}: {_first_line(exc)}"
+        ) from None
+
+
+@asynccontextmanager
+async def open_service(
+    settings: Settings, *, questionnaire: Questionnaire | None = None, prepare: bool = True
+) -> AsyncIterator[SurveyService]:
+    # A bad questionnaire file should stop us before anything touches the database.
+    questionnaire = questionnaire or load_configured_questionnaire(settings)
+    if prepare:
+        await prepare_database(settings)
+    engine = create_engine(settings.database_url)
+    stores = SqlStoreFactory(engine)
+    try:
+        service = SurveyService(
+            stores,
+            questionnaire,
+            deadline=settings.survey_deadline,
+            admin_ids=settings.admin_ids,
+        )
+        if prepare:
+            await _seed_offices(stores, service)
+        yield service
+    except (OperationalError, DBAPIError) as exc:
+        raise ConfigError(
+            f"database error at {safe_url(settings.database_url)}: {_first_line(exc)}"
+        ) from None
+    finally:
+        await engine.dispose()
+
+
+async def _seed_offices(stores: SqlStoreFactory, service: SurveyService) -> None:
+    async with stores.session() as session:
+        count = await session.scalar(select(func.count()).select_from(OfficeRow))
+    if not count:
+        added, _ = await service.import_offices(shipped_offices(), Actor.cli())
+        log.info("Loaded the shipped list of %d Offices", added)
+
+
+def _first_line(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip() or type(original).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,293 @@
+"""`python -m bot ...`: everything the Secretariat can do, from a terminal.
+
+Operator-facing and in English: the people running the server read these lines, not delegates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.assembly import load_configured_questionnaire, open_service, prepare_database, safe_url
+from bot.config import ConfigError, Settings, load_settings
+from survey import export
+from survey.errors import Reason, Refused
+from survey.model import Actor
+from survey.offices import OfficesFileError, read_offices_csv
+from survey.questionnaire import QuestionnaireError, load_questionnaire
+from survey.rules import DEFAULT_INVITATION_USES
+
+EXIT_OK, EXIT_REFUSED, EXIT_CONFIG = 0, 1, 2
+
+REFUSALS: dict[Reason, str] = {
+    Reason.UNKNOWN_OFFICE: "unknown Office code {code!r}: see `python -m bot offices list`",
+    Reason.UNKNOWN_CODE: "no invitation has that code",
+    Reason.CODE_EXPIRED: "that invitation code has expired",
+    Reason.CODE_REVOKED: "that invitation code was revoked",
+    Reason.CODE_USED_UP: "that invitation code has been used as many times as allowed",
+    Reason.NOT_SUBMITTED: "the Office has not submitted, so there is nothing to reopen",
+    Reason.BAD_INVITATION_TERMS: "{message}",
+}
+
+SETUP_HELP = (
+    "BOT_TOKEN is not set. Put the token @BotFather gave you in the environment or in .env, "
+    "e.g. BOT_TOKEN=123456:ABC... (see .env.example and README.md)."
+)
+
+Command = Callable[[argparse.Namespace, Settings, TextIO], Coroutine[Any, Any, int]]
+
+
+def parse_expiry(text: str) -> datetime:
+    """A date means the end of that day in UTC; a date-time must say its time zone."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(23, 59, 59), tzinfo=UTC)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date (2026-12-31) or date-time (2026-12-31T18:00+01:00)"
+        ) from None
+    if value.utcoffset() is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone, e.g. +01:00 or Z")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="CWS ICT Recommendations survey bot: run it, or run the survey from here.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("run", help="run the bot (long polling)")
+
+    db = commands.add_parser("db", help="database migrations").add_subparsers(
+        dest="db_command", metavar="ACTION", required=True
+    )
+    up = db.add_parser("upgrade", help="migrate to the newest schema (or to REVISION)")
+    up.add_argument("revision", nargs="?", default="head")
+    down = db.add_parser("downgrade", help="migrate back to REVISION (e.g. -1 or base)")
+    down.add_argument("revision")
+
+    offices = commands.add_parser("offices", help="the Offices that may answer").add_subparsers(
+        dest="offices_command", metavar="ACTION", required=True
+    )
+    imp = offices.add_parser("import", help="add or update Offices from a CSV file")
+    imp.add_argument("file", type=Path)
+    offices.add_parser("list", help="list Offices and where each one stands")
+
+    invite = commands.add_parser("invite", help="create an invitation code for an Office")
+    invite.add_argument("office", help="the Office's two-letter WIPO ST.3 code, e.g. EP")
+    invite.add_argument(
+        "--uses",
+        type=positive_int,
+        default=DEFAULT_INVITATION_USES,
+        help=f"how many people may use the code (default {DEFAULT_INVITATION_USES})",
+    )
+    invite.add_argument(
+        "--unlimited", action="store_true", help="any number of people may use the code"
+    )
+    invite.add_argument(
+        "--expires", type=parse_expiry, help="last valid moment: 2026-12-31 or an ISO date-time"
+    )
+
+    invites = commands.add_parser("invites", help="manage invitation codes").add_subparsers(
+        dest="invites_command", metavar="ACTION", required=True
+    )
+    revoke = invites.add_parser("revoke", help="revoke one code, or every code of an Office")
+    revoke.add_argument("target", metavar="CODE|OFFICE")
+
+    reopen = commands.add_parser("reopen", help="reopen an Office's submitted answers")
+    reopen.add_argument("office")
+    reopen.add_argument("--reason", default="", help="kept in the audit trail")
+
+    results = commands.add_parser("results", help="the results digest or a full export")
+    results.add_argument("--format", choices=("text", "csv", "xlsx"), default="text")
+    results.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    results.add_argument(
+        "--drafts", action="store_true", help="count answers not yet submitted too"
+    )
+    results.add_argument("--lang", choices=("en", "fr", "es"), default="en")
+
+    check = commands.add_parser("questionnaire", help="questionnaire files").add_subparsers(
+        dest="questionnaire_command", metavar="ACTION", required=True
+    )
+    check_file = check.add_parser("check", help="validate a questionnaire file")
+    check_file.add_argument("file", type=Path)
+    return parser
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    load_configured_questionnaire(settings, announce=True)
+    if settings.bot_token is None:
+        print(SETUP_HELP, file=sys.stderr)
+        return EXIT_CONFIG
+    await prepare_database(settings)
+    print(
+        "The survey core is ready; the Telegram dialogs are not part of this build yet.",
+        file=sys.stderr,
+    )
+    return EXIT_CONFIG
+
+
+async def cmd_db(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    if args.db_command == "upgrade":
+        await prepare_database(settings, args.revision)
+    else:
+        await prepare_database(settings, args.revision, downgrade=True)
+    print(f"Database {safe_url(settings.database_url)} is at revision {args.revision}.", file=out)
+    return EXIT_OK
+
+
+async def cmd_offices(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    async with open_service(settings) as service:
+        if args.offices_command == "import":
+            added, updated = await service.import_offices(read_offices_csv(args.file), Actor.cli())
+            print(f"{added} Offices added, {updated} updated.", file=out)
+            return EXIT_OK
+        statuses = await service.office_statuses(Actor.cli())
+    print(
+        f"{'code':4}  {'kind':13}  {'invited':7}  {'people':6}  {'answered':8}  status  name",
+        file=out,
+    )
+    for s in statuses:
+        state = s.status.value if s.status else "-"
+        print(
+            f"{s.office.code:4}  {s.office.kind:13}  {'yes' if s.invited else 'no':7}  "
+            f"{s.representatives:6}  {s.answered:8}  {state:6}  {s.office.name('en')}",
+            file=out,
+        )
+    return EXIT_OK
+
+
+async def cmd_invite(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    async with open_service(settings) as service:
+        issued = await service.create_invitation(
+            args.office,
+            Actor.cli(),
+            max_uses=None if args.unlimited else args.uses,
+            expires_at=args.expires,
+        )
+    username = settings.bot_username or "<bot username>"
+    uses = "any number of" if issued.invitation.max_uses is None else issued.invitation.max_uses
+    expires = issued.invitation.expires_at.isoformat() if issued.invitation.expires_at else "never"
+    print(f"Invitation for {issued.office.code} - {issued.office.name('en')}", file=out)
+    print(f"Code:    {issued.code}", file=out)
+    print(f"Link:    https://t.me/{username}?start={issued.code}", file=out)
+    print(f"Uses:    {uses} people; expires: {expires}", file=out)
+    print("The code is shown only now: the database keeps only its hash.", file=out)
+    if settings.bot_username is None:
+        print("Set BOT_USERNAME to print the complete link.", file=out)
+    return EXIT_OK
+
+
+async def cmd_invites(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    async with open_service(settings) as service:
+        count = await service.revoke_invitations(args.target, Actor.cli())
+    print(f"{count} invitation code(s) revoked.", file=out)
+    return EXIT_OK
+
+
+async def cmd_reopen(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    async with open_service(settings) as service:
+        response = await service.reopen(args.office, Actor.cli(), reason=args.reason)
+        office = await service.office(args.office)
+    print(f"{office.code} is open again ({response.status.value}).", file=out)
+    return EXIT_OK
+
+
+async def cmd_results(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    if args.format == "xlsx" and args.output is None:
+        print("xlsx needs --output FILE.xlsx", file=sys.stderr)
+        return EXIT_CONFIG
+    async with open_service(settings) as service:
+        actor = Actor.cli()
+        questionnaire = service.questionnaire
+        if args.format == "csv":
+            payload: str | bytes = export.answers_csv(
+                await service.export_rows(actor), questionnaire, args.lang
+            )
+        else:
+            digest = await service.digest(actor, include_drafts=args.drafts)
+            if args.format == "text":
+                payload = export.digest_text(digest, questionnaire, args.lang)
+            else:
+                rows = await service.export_rows(actor)
+                payload = export.results_xlsx(digest, rows, questionnaire, args.lang)
+    if args.output is None:
+        assert isinstance(payload, str)
+        out.write(payload)
+        return EXIT_OK
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(payload, bytes):
+        args.output.write_bytes(payload)
+    else:
+        args.output.write_text(payload, encoding="utf-8", newline="")
+    print(f"Wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+async def cmd_questionnaire(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    questionnaire = load_questionnaire(args.file)
+    wording = (
+        "the project's working summary, not the official text"
+        if questionnaire.is_working_summary
+        else "official wording"
+    )
+    levels = ", ".join(level.label("en") for level in questionnaire.scale)
+    print(
+        f"{args.file}: OK - {questionnaire.id}, {len(questionnaire)} Recommendations in "
+        f"en, fr, es; scale: {levels}; {wording}.",
+        file=out,
+    )
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Command] = {
+    "run": cmd_run,
+    "db": cmd_db,
+    "offices": cmd_offices,
+    "invite": cmd_invite,
+    "invites": cmd_invites,
+    "reopen": cmd_reopen,
+    "results": cmd_results,
+    "questionnaire": cmd_questionnaire,
+}
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        if settings.log_level != "DEBUG":
+            # Alembic narrates every migration step at INFO; operators need only problems.
+            logging.getLogger("alembic").setLevel(logging.WARNING)
+        return asyncio.run(COMMANDS[command](args, settings, out))
+    except (ConfigError, QuestionnaireError, OfficesFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except Refused as refusal:
+        template = REFUSALS.get(refusal.reason, refusal.reason.value.replace("_", " "))
+        print("error: " + template.format(message=refusal, **refusal.details), file=sys.stderr)
+        return EXIT_REFUSED

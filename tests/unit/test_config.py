@@ -1,0 +1,92 @@
+"""Settings: sensible defaults, and one clear line for every bad value."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings
+from survey.questionnaire import SHIPPED_QUESTIONNAIRE
+
+VARIABLES = [
+    "BOT_TOKEN",
+    "BOT_USERNAME",
+    "DATABASE_URL",
+    "TELEGRAM_API_URL",
+    "ADMIN_IDS",
+    "SURVEY_DEADLINE",
+    "CONTACT_EMAIL",
+    "QUESTIONNAIRE_PATH",
+    "REDIS_URL",
+    "LOG_LEVEL",
+]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no developer's .env leaks in
+
+
+def test_defaults() -> None:
+    settings = load_settings()
+    assert settings.bot_token is None
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.telegram_api_url == "https://api.telegram.org"
+    assert settings.contact_email == "cws.surveys@wipo.int"
+    assert settings.questionnaire_path == SHIPPED_QUESTIONNAIRE
+    assert settings.admin_ids == frozenset()
+    assert settings.survey_deadline is None
+    assert settings.redis_url is None
+
+
+def test_values_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("ADMIN_IDS", "11, 22;33")
+    monkeypatch.setenv("SURVEY_DEADLINE", "2026-12-31T23:59:00+01:00")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db/survey")
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081/")
+    monkeypatch.setenv("BOT_USERNAME", "@cws_survey_bot")
+    settings = load_settings()
+    assert settings.bot_token is not None
+    assert settings.bot_token.get_secret_value() == "123:abc"
+    assert "123:abc" not in repr(settings)
+    assert settings.admin_ids == {11, 22, 33}
+    assert settings.is_admin(22)
+    assert not settings.is_admin(44)
+    assert settings.survey_deadline == datetime(2026, 12, 31, 22, 59, tzinfo=UTC)
+    assert settings.database_url == "postgresql+asyncpg://u:p@db/survey"
+    assert settings.telegram_api_url == "http://127.0.0.1:8081"
+    assert settings.bot_username == "cws_survey_bot"
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("CONTACT_EMAIL=survey@example.org\n")
+    assert load_settings().contact_email == "survey@example.org"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("DATABASE_URL", "mysql://u@h/db", "DATABASE_URL: unsupported database 'mysql'"),
+        ("DATABASE_URL", "survey.db", "DATABASE_URL: expected a URL like"),
+        ("ADMIN_IDS", "alice,bob", "ADMIN_IDS: expected Telegram user ids"),
+        ("SURVEY_DEADLINE", "2026-12-31T23:59", "SURVEY_DEADLINE: the deadline needs a timezone"),
+        ("SURVEY_DEADLINE", "next friday", "SURVEY_DEADLINE:"),
+        ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL: expected an http"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: expected DEBUG"),
+    ],
+)
+def test_a_bad_value_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    message = str(error.value)
+    assert expected in message
+    assert "\n" not in message
+    assert message.startswith("bad configuration: ")
