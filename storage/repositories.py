@@ -299,21 +299,24 @@ class SqlSurveyStore:
     async def response(
         self, office_id: int, questionnaire_id: str, *, lock: bool = False
     ) -> ResponseRecord | None:
+        where = (
+            col(ResponseRow.office_id) == office_id,
+            col(ResponseRow.questionnaire_id) == questionnaire_id,
+        )
+        if lock:
+            # PostgreSQL: wait for a concurrent writer's commit. The lock is taken on its own:
+            # after such a wait PostgreSQL re-reads the locked row but not rows joined to it,
+            # so the read below is a new statement that sees everything committed.
+            # SQLite already runs one writer at a time (BEGIN IMMEDIATE) and ignores this.
+            await self.session.execute(select(col(ResponseRow.id)).where(*where).with_for_update())
         query = (
             select(ResponseRow, col(RepresentativeRow.full_name))
             .outerjoin(
                 RepresentativeRow, col(RepresentativeRow.id) == col(ResponseRow.submitted_by)
             )
-            .where(
-                col(ResponseRow.office_id) == office_id,
-                col(ResponseRow.questionnaire_id) == questionnaire_id,
-            )
+            .where(*where)
             .execution_options(populate_existing=True)
         )
-        if lock:
-            # PostgreSQL: wait for, then see, a concurrent writer's commit. SQLite already
-            # runs one writer at a time (BEGIN IMMEDIATE) and ignores FOR UPDATE.
-            query = query.with_for_update(of=ResponseRow)
         found = (await self.session.execute(query)).first()
         if found is None:
             return None

@@ -308,12 +308,7 @@ class SurveyService:
         async with self._stores() as store:
             representative = rules.check_active(await store.representative(telegram_user_id))
             rules.check_open(self.deadline, now)
-            await store.ensure_response(representative.office_id, self.questionnaire.id, now)
-            # The lock orders this write against a concurrent submission of the same Office.
-            response = await store.response(
-                representative.office_id, self.questionnaire.id, lock=True
-            )
-            assert response is not None
+            response = await self._locked_response(store, representative.office_id, now)
             rules.check_draft(response)
             await store.save_answer(
                 response.id, number, values=values, by=representative.id, now=now
@@ -371,11 +366,7 @@ class SurveyService:
         async with self._stores() as store:
             representative = rules.check_active(await store.representative(telegram_user_id))
             rules.check_open(self.deadline, now)
-            await store.ensure_response(representative.office_id, self.questionnaire.id, now)
-            response = await store.response(
-                representative.office_id, self.questionnaire.id, lock=True
-            )
-            assert response is not None
+            response = await self._locked_response(store, representative.office_id, now)
             rules.check_draft(response)
             answers = await store.answers(response.id)
             rules.check_complete(
@@ -479,6 +470,17 @@ class SurveyService:
             first_unanswered=rules.first_unanswered(numbers, answered),
             submitted=bool(response and response.submitted),
         )
+
+    async def _locked_response(
+        self, store: SurveyStore, office_id: int, now: datetime
+    ) -> ResponseRecord:
+        """The Office's response, locked against a concurrent submission until commit."""
+        response = await store.response(office_id, self.questionnaire.id, lock=True)
+        if response is None:  # the Office's first answer: create the row, then lock it
+            await store.ensure_response(office_id, self.questionnaire.id, now)
+            response = await store.response(office_id, self.questionnaire.id, lock=True)
+        assert response is not None
+        return response
 
     @staticmethod
     async def _office(store: SurveyStore, code: str) -> Office:
