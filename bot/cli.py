@@ -125,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     results.add_argument("--lang", choices=("en", "fr", "es"), default="en")
 
+    catalogs = commands.add_parser(
+        "catalogs", help="extract translatable strings, update en/fr/es catalogs, compile"
+    )
+    catalogs.add_argument("action", choices=("update",))
+
     check = commands.add_parser("questionnaire", help="questionnaire files").add_subparsers(
         dest="questionnaire_command", metavar="ACTION", required=True
     )
@@ -134,16 +139,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    load_configured_questionnaire(settings, announce=True)
+    questionnaire = load_configured_questionnaire(settings, announce=True)
     if settings.bot_token is None:
         print(SETUP_HELP, file=sys.stderr)
         return EXIT_CONFIG
-    await prepare_database(settings)
-    print(
-        "The survey core is ready; the Telegram dialogs are not part of this build yet.",
-        file=sys.stderr,
-    )
-    return EXIT_CONFIG
+    from bot.runner import run_polling  # aiogram's start-up cost only when running the bot
+
+    async with open_service(settings, questionnaire=questionnaire) as service:
+        await run_polling(settings, service)
+    return EXIT_OK
 
 
 async def cmd_db(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -259,7 +263,16 @@ async def cmd_questionnaire(args: argparse.Namespace, settings: Settings, out: T
     return EXIT_OK
 
 
+async def cmd_catalogs(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from bot.catalogs import update_catalogs
+
+    for po in update_catalogs():
+        print(f"Updated {po}", file=out)
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Command] = {
+    "catalogs": cmd_catalogs,
     "run": cmd_run,
     "db": cmd_db,
     "offices": cmd_offices,

@@ -87,3 +87,15 @@ class AuditEventRow(SQLModel, table=True):
     action: str = Field(max_length=64)
     office_id: int | None = Field(default=None, foreign_key="office.id")
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class UserPreferenceRow(SQLModel, table=True):
+    """What any Telegram user chose, verified or not (e.g. /language before the code)."""
+
+    __tablename__ = "user_preference"
+
+    telegram_user_id: int = Field(
+        sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
+    )
+    language: str | None = Field(default=None, max_length=8)
+    updated_at: datetime = _time()

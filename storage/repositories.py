@@ -19,6 +19,7 @@ from storage.models import (
     OfficeRow,
     RepresentativeRow,
     ResponseRow,
+    UserPreferenceRow,
 )
 from survey.model import (
     Actor,
@@ -275,13 +276,25 @@ class SqlSurveyStore:
         await self.session.flush()
         return _representative(row)
 
-    async def set_language(self, telegram_user_id: int, language: str) -> bool:
-        result = await self.session.execute(
+    async def language(self, telegram_user_id: int) -> str | None:
+        row = await self.session.get(UserPreferenceRow, telegram_user_id)
+        if row is not None and row.language:
+            return row.language
+        representative = await self._representative_row(telegram_user_id)
+        return representative.language if representative else None
+
+    async def set_language(self, telegram_user_id: int, language: str, now: datetime) -> None:
+        values = {"language": language, "updated_at": now}
+        await self.session.execute(
+            self._insert(UserPreferenceRow)
+            .values(telegram_user_id=telegram_user_id, **values)
+            .on_conflict_do_update(index_elements=["telegram_user_id"], set_=values)
+        )
+        await self.session.execute(
             update(RepresentativeRow)
             .where(col(RepresentativeRow.telegram_user_id) == telegram_user_id)
             .values(language=language)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def office_representatives(self, office_id: int) -> list[Representative]:
         rows = await self.session.scalars(

@@ -81,10 +81,6 @@ def check_comment(comment: str) -> str | None:
     return text or None
 
 
-def first_unanswered(numbers: Sequence[int], answered: Collection[int]) -> int | None:
-    return next((number for number in numbers if number not in answered), None)
-
-
 def check_complete(numbers: Sequence[int], answered: Collection[int]) -> None:
     missing = [number for number in numbers if number not in answered]
     if missing:

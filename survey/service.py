@@ -28,7 +28,7 @@ from survey.model import (
 )
 from survey.offices import OfficeInfo, normalize_office_code
 from survey.ports import StoreFactory, SurveyStore
-from survey.questionnaire import Questionnaire
+from survey.questionnaire import LANGUAGES, Questionnaire
 from survey.results import Digest, build_digest
 
 REDEEM_FAILED = "invitation.redeem_failed"
@@ -58,12 +58,22 @@ class Membership:
 class Progress:
     answered: int
     total: int
-    first_unanswered: int | None
+    unanswered: tuple[int, ...]
     submitted: bool
 
     @property
+    def first_unanswered(self) -> int | None:
+        return self.unanswered[0] if self.unanswered else None
+
+    @property
     def complete(self) -> bool:
-        return self.first_unanswered is None
+        return not self.unanswered
+
+    def next_unanswered(self, after: int) -> int | None:
+        """The next one still to answer after `after`, wrapping round to the start."""
+        later = [number for number in self.unanswered if number > after]
+        candidates = later or list(self.unanswered)
+        return candidates[0] if candidates else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,11 +291,24 @@ class SurveyService:
                 representative, await self._office_by_id(store, representative.office_id)
             )
 
-    async def set_language(self, telegram_user_id: int, language: str) -> bool:
+    async def language(self, telegram_user_id: int) -> str | None:
+        """The language this user chose, if they ever did."""
         async with self._stores() as store:
-            changed = await store.set_language(telegram_user_id, language)
+            return await store.language(telegram_user_id)
+
+    async def set_language(self, telegram_user_id: int, language: str) -> None:
+        if language not in LANGUAGES:
+            raise ValueError(f"unsupported language {language!r}")
+        async with self._stores() as store:
+            await store.set_language(telegram_user_id, language, self.now())
             await store.commit()
-        return changed
+
+    async def colleagues(self, telegram_user_id: int) -> list[Representative]:
+        """The other active representatives of this user's Office."""
+        async with self._stores() as store:
+            representative = rules.check_active(await store.representative(telegram_user_id))
+            people = await store.office_representatives(representative.office_id)
+        return [person for person in people if person.telegram_user_id != telegram_user_id]
 
     # Answering -----------------------------------------------------------------------------
 
@@ -467,7 +490,7 @@ class SurveyService:
         return Progress(
             answered=sum(1 for number in numbers if number in answered),
             total=len(numbers),
-            first_unanswered=rules.first_unanswered(numbers, answered),
+            unanswered=tuple(number for number in numbers if number not in answered),
             submitted=bool(response and response.submitted),
         )
 

@@ -1,0 +1,47 @@
+"""`create_dispatcher`: the one wiring used by `python -m bot run`, the sandbox and the tests."""
+
+from __future__ import annotations
+
+from aiogram import Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.utils.i18n import I18n
+from aiogram_dialog import setup_dialogs
+from aiogram_dialog.api.protocols import MessageManagerProtocol
+
+from bot import handlers
+from bot.config import Settings
+from bot.i18n import LocaleMiddleware, build_i18n
+from dialogs import help as help_dialog
+from dialogs import language, onboarding, survey
+from survey.service import SurveyService
+
+
+def create_dispatcher(
+    settings: Settings,
+    service: SurveyService,
+    *,
+    storage: BaseStorage | None = None,
+    message_manager: MessageManagerProtocol | None = None,
+    i18n: I18n | None = None,
+) -> Dispatcher:
+    # Dialog state is only where a person is on screen; everything that matters is in the
+    # database, so in-memory state is enough for one replica.
+    dispatcher = Dispatcher(storage=storage or MemoryStorage(), service=service, settings=settings)
+    # Order matters: commands and guards before the dialogs (a dialog window would otherwise
+    # take "/continue" as typed text), the fallback after them.
+    dispatcher.include_routers(
+        handlers.errors,
+        handlers.guards,
+        handlers.commands,
+        onboarding.dialog,
+        survey.dialog,
+        language.dialog,
+        help_dialog.dialog,
+        handlers.fallback,
+    )
+    setup_dialogs(dispatcher, message_manager=message_manager)
+    # After setup_dialogs: the middleware attaches to the observers that exist now, including
+    # the one aiogram-dialog adds for its background updates.
+    LocaleMiddleware(i18n or build_i18n(), service.language).setup(dispatcher)
+    return dispatcher

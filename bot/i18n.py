@@ -1,0 +1,95 @@
+"""Gettext catalogs (Babel) and the choice of each user's language."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+import locales
+from survey.questionnaire import DEFAULT_LANGUAGE, LANGUAGES
+
+log = logging.getLogger(__name__)
+
+LOCALES_DIR = Path(locales.__file__).parent
+DOMAIN = "messages"
+
+
+def supported_language(code: str | None) -> str | None:
+    """Map a Telegram client's language_code ("fr-CA", "es") to one we speak, if any."""
+    if not code:
+        return None
+    base = code.replace("_", "-").split("-", 1)[0].lower()
+    return base if base in LANGUAGES else None
+
+
+def compile_catalogs(source: Path = LOCALES_DIR) -> Path:
+    """Compile every .po to .mo where the .mo is missing or older; return the catalog folder.
+
+    aiogram's I18n reads only compiled catalogs and refuses a language that has a .po but no
+    .mo, so this runs at start-up. A read-only install (a wheel in site-packages) gets its
+    catalogs compiled into a temporary folder instead.
+    """
+    target = source
+    for po_path in sorted(source.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        if target is source and not _writable(po_path.parent):
+            target = Path(tempfile.mkdtemp(prefix="survey-locales-"))
+            shutil.copytree(source, target, dirs_exist_ok=True)
+            return compile_catalogs(target)
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        log.debug("Compiled %s", mo_path)
+    return target
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def build_i18n() -> I18n:
+    return I18n(path=compile_catalogs(), default_locale=DEFAULT_LANGUAGE, domain=DOMAIN)
+
+
+LanguageLookup = Callable[[int], Awaitable[str | None]]
+
+
+class LocaleMiddleware(I18nMiddleware):
+    """The user's stored choice, else their Telegram client's language, else English.
+
+    Stored choices are cached in memory: a database read on every update would cost more than
+    everything else the middleware does. The cache is filled from the database after a restart.
+    """
+
+    def __init__(self, i18n: I18n, lookup: LanguageLookup) -> None:
+        super().__init__(i18n)
+        self._lookup = lookup
+        self._chosen: dict[int, str | None] = {}
+
+    def remember(self, user_id: int, language: str) -> None:
+        self._chosen[user_id] = language
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return DEFAULT_LANGUAGE
+        if user.id not in self._chosen:
+            self._chosen[user.id] = await self._lookup(user.id)
+        chosen = self._chosen[user.id]
+        return chosen or supported_language(user.language_code) or DEFAULT_LANGUAGE

@@ -1,0 +1,82 @@
+"""Translated sentences the bot says outside window layouts: refusals, hints, notices."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+
+from dialogs.context import Ctx
+from survey.errors import Reason, Refused
+
+
+def refusal_text(refusal: Refused, c: Ctx) -> str:
+    details = refusal.details
+    reason = refusal.reason
+    if reason is Reason.UNKNOWN_CODE:
+        return _(
+            "This code is not valid. Check that you copied it completely, or ask the "
+            "Secretariat for a new one."
+        )
+    if reason is Reason.CODE_EXPIRED:
+        return _("This code has expired. Please ask the Secretariat for a new one.")
+    if reason is Reason.CODE_REVOKED:
+        return _("This code has been withdrawn. Please ask the Secretariat for a new one.")
+    if reason is Reason.CODE_USED_UP:
+        return _(
+            "This code has already been used as many times as allowed. Please ask the "
+            "Secretariat for a new one."
+        )
+    if reason is Reason.TOO_MANY_ATTEMPTS:
+        return _("Too many wrong codes. Please wait until {time} and try again.").format(
+            time=c.when(details.get("retry_at"))
+        )
+    if reason is Reason.OTHER_OFFICE:
+        office = details.get("office")
+        name = office.name(c.lang) if office is not None else ""
+        return _(
+            "You already answer for {office}. To represent another Office, please contact "
+            "the Secretariat."
+        ).format(office=name)
+    if reason is Reason.NOT_VERIFIED:
+        return _("Please send the invitation code you received from the Secretariat first.")
+    if reason is Reason.DEADLINE_PASSED:
+        return _("The survey closed on {deadline}. Answers can no longer be changed.").format(
+            deadline=c.when(details.get("deadline"))
+        )
+    if reason is Reason.ALREADY_SUBMITTED:
+        return _(
+            "Your Office's answers were already submitted by {name} on {time}; they can no "
+            "longer be changed."
+        ).format(name=details.get("submitted_by") or "?", time=c.when(details.get("submitted_at")))
+    if reason is Reason.COMMENT_TOO_LONG:
+        return _(
+            "Your comment has {length} characters; the limit is {limit}. Please shorten it "
+            "and send it again. Nothing has been lost."
+        ).format(length=details.get("length"), limit=details.get("limit"))
+    if reason is Reason.INCOMPLETE:
+        missing = ", ".join(f"R{number:02d}" for number in details.get("missing", ()))
+        return _("Some Recommendations are not answered yet: {missing}.").format(missing=missing)
+    if reason is Reason.NOT_SECRETARIAT:
+        return _("This command is reserved for the Secretariat.")
+    return _("This action is not possible right now.")
+
+
+def help_text(contact: str) -> str:
+    return _(
+        "<b>How the survey works</b>\n"
+        "1. Open the invitation link from the Secretariat, or send /start and then your code.\n"
+        "2. Rate the 40 Recommendations one at a time. Each answer is saved at once; you can "
+        "add a comment to any of them.\n"
+        "3. Stop whenever you like: /continue takes you back to the first unanswered one.\n"
+        "4. /review lists all 40; change any answer from there.\n"
+        "5. Submit once for your whole Office. After that, the answers are locked and every "
+        "representative of your Office sees the receipt.\n\n"
+        "/language changes the language. Questions: {contact}"
+    ).format(contact=contact)
+
+
+def button_hint() -> str:
+    return _("Please use the buttons under the message. Send /help if you are stuck.")
+
+
+def group_refusal() -> str:
+    return _("This survey is answered in a private chat with the bot only.")

@@ -1,0 +1,52 @@
+"""Where a person belongs, decided from the database (never from dialog state), and how a
+refusal from the survey is shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+
+from dialogs.context import ctx
+from dialogs.messages import refusal_text
+from dialogs.states import Onboarding, Survey
+from survey.errors import Reason, Refused
+
+
+async def open_journey(manager: DialogManager, *, show_mode: ShowMode | None = None) -> None:
+    """Code prompt, first unanswered Recommendation, review, or receipt: whichever is due."""
+    c = ctx(manager)
+    membership = await c.service.membership(c.user_id)
+    if membership is None:
+        await manager.start(Onboarding.code, mode=StartMode.RESET_STACK, show_mode=show_mode)
+        return
+    progress = await c.service.progress(c.user_id)
+    data: dict[str, Any] = {}
+    if progress.submitted:
+        state = Survey.receipt
+    elif progress.complete or not c.service.is_open():
+        state = Survey.review
+    else:
+        state, data = Survey.question, {"number": progress.first_unanswered}
+    await manager.start(state, data=data, mode=StartMode.RESET_STACK, show_mode=show_mode)
+
+
+async def show_refusal(
+    event: Message | CallbackQuery, manager: DialogManager, refusal: Refused
+) -> None:
+    """Say why, then put the person where the refusal says they now belong."""
+    text = refusal_text(refusal, ctx(manager))
+    if isinstance(event, CallbackQuery):
+        await event.answer(text, show_alert=True)
+    else:
+        await event.answer(text)
+    if refusal.reason is Reason.ALREADY_SUBMITTED:
+        await manager.start(Survey.receipt, mode=StartMode.RESET_STACK)
+    elif refusal.reason is Reason.NOT_VERIFIED:
+        await manager.start(Onboarding.code, mode=StartMode.RESET_STACK)
+
+
+def start_data(manager: DialogManager) -> dict[str, Any]:
+    data = manager.start_data
+    return dict(data) if isinstance(data, dict) else {}

@@ -1,0 +1,92 @@
+"""Verification: the invitation code, then a short welcome that explains the survey."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.enums import ContentType
+from aiogram.types import Message
+from aiogram_dialog import Dialog, DialogManager, StartMode, Window
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Button, Start
+
+from dialogs.context import ctx
+from dialogs.messages import button_hint, refusal_text
+from dialogs.navigation import open_journey
+from dialogs.states import Language, Onboarding
+from dialogs.widgets import T
+from survey.errors import Refused
+
+CODE_INPUT = "code"
+
+
+async def redeem_and_welcome(message: Message, manager: DialogManager, code: str) -> bool:
+    """Try a code; on success open the welcome window. Returns whether it worked."""
+    c = ctx(manager)
+    try:
+        membership = await c.service.redeem(c.user_id, code, full_name=c.full_name, language=c.lang)
+    except Refused as refusal:
+        await message.answer(refusal_text(refusal, c))
+        return False
+    if not membership.newly_verified:
+        await open_journey(manager)
+        return True
+    await manager.start(Onboarding.welcome, mode=StartMode.RESET_STACK)
+    return True
+
+
+async def on_code(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
+    await redeem_and_welcome(message, manager, message.text or "")
+
+
+async def on_not_text(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
+    await message.answer(button_hint())
+
+
+async def welcome_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    c = ctx(dialog_manager)
+    membership = await c.service.membership(c.user_id)
+    deadline = c.service.deadline
+    return {
+        "office": membership.office.name(c.lang) if membership else "",
+        "total": len(c.service.questionnaire),
+        "deadline": c.when(deadline),
+        "has_deadline": deadline is not None,
+        "contact": dialog_manager.middleware_data["settings"].contact_email,
+    }
+
+
+async def on_begin(_event: Any, _button: Button, manager: DialogManager) -> None:
+    await open_journey(manager)
+
+
+dialog = Dialog(
+    Window(
+        T(
+            "Welcome! This bot collects your Office's answers to the survey of the Committee "
+            "on WIPO Standards on the priority of the 40 Recommendations for ICT Strategies.\n\n"
+            "Please send the invitation code you received from the Secretariat."
+        ),
+        MessageInput(on_code, content_types=[ContentType.TEXT]),
+        MessageInput(on_not_text),
+        Start(T("🌐 Language"), id="lang", state=Language.pick),
+        state=Onboarding.code,
+    ),
+    Window(
+        T("✅ You are verified as a representative of <b>{office}</b>.\n"),
+        T(
+            "How it works:\n"
+            "• {total} Recommendations, one at a time: choose a priority for each.\n"
+            "• Every answer is saved at once. Stop whenever you like and send /continue to "
+            "resume.\n"
+            "• Review all answers before the final submission.\n"
+            "• The submission is made once for your whole Office and then locks the answers.\n"
+        ),
+        T("The survey closes on {deadline}.", when="has_deadline"),
+        T("Questions: {contact}"),
+        Button(T("▶ Start"), id="begin", on_click=on_begin),
+        MessageInput(on_not_text),
+        getter=welcome_getter,
+        state=Onboarding.welcome,
+    ),
+)

@@ -1,0 +1,263 @@
+"""Review of all answers (paged), the submission and its receipt, and the pause screen."""
+
+from __future__ import annotations
+
+import html
+import logging
+from operator import itemgetter
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import I18n
+from aiogram_dialog import DialogManager, Window
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Button, Group, Row, Select, SwitchTo
+from aiogram_dialog.widgets.text import Format
+
+from dialogs.context import Ctx, ctx
+from dialogs.messages import refusal_text
+from dialogs.navigation import open_journey, show_refusal
+from dialogs.questionnaire import NUMBER, on_hint
+from dialogs.states import Survey
+from dialogs.widgets import T
+from survey.errors import Reason, Refused
+from survey.model import Receipt, ResponseRecord
+from survey.service import Review
+
+log = logging.getLogger(__name__)
+
+PAGE = "page"
+PAGE_SIZE = 10
+TITLE_WIDTH = 38
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= TITLE_WIDTH else text[: TITLE_WIDTH - 1].rstrip() + "…"
+
+
+def review_lines(review: Review, c: Ctx, numbers: list[int]) -> str:
+    questionnaire = c.service.questionnaire
+    i18n = c.i18n
+    lines = []
+    for item in review.items:
+        if item.number not in numbers:
+            continue
+        title = html.escape(_short(questionnaire.recommendation(item.number).title(c.lang)))
+        if item.level is None:
+            mark, answer = "⬜", i18n.gettext("not answered")
+        else:
+            level = questionnaire.level(item.level)
+            mark, answer = "✅", level.label(c.lang) if level else item.level
+        line = f"{mark} <b>R{item.number:02d}</b> {title}: <b>{html.escape(answer)}</b>"
+        if item.has_comment:
+            line += " 💬"
+        if review.several_representatives and item.changed_by:
+            line += f" · <i>{html.escape(item.changed_by)}</i>"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+async def review_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    c = ctx(dialog_manager)
+    review = await c.service.review(c.user_id)
+    numbers = [item.number for item in review.items]
+    pages = max(1, -(-len(numbers) // PAGE_SIZE))
+    page = min(max(int(dialog_manager.dialog_data.get(PAGE, 0)), 0), pages - 1)
+    dialog_manager.dialog_data[PAGE] = page
+    on_page = numbers[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    answered_numbers = {item.number for item in review.items if item.level}
+    editable = not review.response.submitted and c.service.is_open()
+    unanswered = len(review.unanswered)
+    return {
+        "office": html.escape(review.office.name(c.lang)),
+        "answered": len(numbers) - unanswered,
+        "total": len(numbers),
+        "page": page + 1,
+        "pages": pages,
+        "lines": review_lines(review, c, on_page),
+        "page_items": [
+            (number, f"{'✅' if number in answered_numbers else '⬜'} {number}")
+            for number in on_page
+        ],
+        "has_prev_page": page > 0,
+        "has_next_page": page < pages - 1,
+        "editable": editable,
+        "can_submit": editable and review.can_submit,
+        "has_unanswered": editable and unanswered > 0,
+        "unanswered": unanswered,
+        "submitted": review.response.submitted,
+        "several": review.several_representatives,
+    }
+
+
+async def on_open_item(
+    _callback: CallbackQuery, _widget: Any, manager: DialogManager, number: int
+) -> None:
+    if number in ctx(manager).service.questionnaire.numbers:
+        manager.dialog_data[NUMBER] = number
+        await manager.switch_to(Survey.question)
+
+
+async def on_page(delta: int, manager: DialogManager) -> None:
+    manager.dialog_data[PAGE] = int(manager.dialog_data.get(PAGE, 0)) + delta
+
+
+async def on_prev_page(_event: Any, _button: Button, manager: DialogManager) -> None:
+    await on_page(-1, manager)
+
+
+async def on_next_page(_event: Any, _button: Button, manager: DialogManager) -> None:
+    await on_page(+1, manager)
+
+
+async def on_continue(_event: Any, _button: Button, manager: DialogManager) -> None:
+    await open_journey(manager)
+
+
+async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    c = ctx(dialog_manager)
+    review = await c.service.review(c.user_id)
+    return {"office": html.escape(review.office.name(c.lang)), "total": len(review.items)}
+
+
+async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    c = ctx(manager)
+    try:
+        submitted = await c.service.submit(c.user_id)
+    except Refused as refusal:
+        if refusal.reason in (Reason.INCOMPLETE, Reason.DEADLINE_PASSED):
+            await callback.answer(refusal_text(refusal, c), show_alert=True)
+            await manager.switch_to(Survey.review)
+            return
+        await show_refusal(callback, manager, refusal)
+        return
+    await manager.switch_to(Survey.receipt)
+    await notify_colleagues(manager, submitted)
+
+
+async def notify_colleagues(manager: DialogManager, submitted: ResponseRecord) -> None:
+    """Tell the Office's other representatives, each in their own language."""
+    c = ctx(manager)
+    bot: Bot = manager.middleware_data["bot"]
+    i18n: I18n = c.i18n
+    for person in await c.service.colleagues(c.user_id):
+        lang = person.language or "en"
+        with i18n.use_locale(lang):
+            when = Ctx(c.service, c.user, i18n).when(submitted.submitted_at)
+            text = i18n.gettext(
+                "🧾 Your Office's answers were submitted by {name} on {time}. "
+                "Send /review to see them and the receipt."
+            ).format(name=html.escape(submitted.submitted_by_name or ""), time=when)
+        try:
+            await bot.send_message(person.telegram_user_id, text)
+        except TelegramAPIError as exc:  # blocked the bot, deleted account...
+            log.warning("Could not notify %s: %s", person.telegram_user_id, exc)
+
+
+def receipt_fields(receipt: Receipt | None, c: Ctx) -> dict[str, Any]:
+    if receipt is None:
+        return {"has_receipt": False}
+    questionnaire = c.service.questionnaire
+    counts = " · ".join(
+        f"{level.label(c.lang)}: {receipt.level_counts.get(level.code, 0)}"
+        for level in questionnaire.scale
+    )
+    return {
+        "has_receipt": True,
+        "time": c.when(receipt.submitted_at),
+        "name": html.escape(receipt.submitted_by),
+        "reference": receipt.reference,
+        "counts": html.escape(counts),
+        "comments": receipt.commented,
+    }
+
+
+async def receipt_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    c = ctx(dialog_manager)
+    review = await c.service.review(c.user_id)
+    return {
+        "office": html.escape(review.office.name(c.lang)),
+        "contact": dialog_manager.middleware_data["settings"].contact_email,
+        "not_submitted": not review.response.submitted,
+        **receipt_fields(review.response.receipt, c),
+    }
+
+
+async def paused_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    c = ctx(dialog_manager)
+    progress = await c.service.progress(c.user_id)
+    return {"answered": progress.answered, "total": progress.total}
+
+
+windows = [
+    Window(
+        T("<b>Review: {office}</b>\n{answered} of {total} answered · page {page} of {pages}\n"),
+        Format("{lines}\n"),
+        T("Tap a number to open that Recommendation and change the answer.", when="editable"),
+        T("The submission becomes possible once all {total} are answered.", when="has_unanswered"),
+        T("🔒 The answers are submitted and can no longer be changed.", when="submitted"),
+        Group(
+            Select(
+                Format("{item[1]}"),
+                id="ri",
+                item_id_getter=itemgetter(0),
+                items="page_items",
+                type_factory=int,
+                on_click=on_open_item,
+            ),
+            width=5,
+        ),
+        Row(
+            Button(T("◀ Previous page"), id="pp", on_click=on_prev_page, when="has_prev_page"),
+            Button(T("Next page ▶"), id="np", on_click=on_next_page, when="has_next_page"),
+        ),
+        SwitchTo(T("✅ Submit final answers"), id="sub", state=Survey.confirm, when="can_submit"),
+        Button(T("▶ Continue answering"), id="cont", on_click=on_continue, when="has_unanswered"),
+        SwitchTo(T("🧾 Receipt"), id="rc", state=Survey.receipt, when="submitted"),
+        SwitchTo(T("💾 Save and exit"), id="exit", state=Survey.paused, when="editable"),
+        MessageInput(on_hint),
+        getter=review_getter,
+        state=Survey.review,
+    ),
+    Window(
+        T(
+            "<b>Submit the final answers of {office}?</b>\n\n"
+            "All {total} Recommendations are answered. After the submission, nobody in your "
+            "Office can change the answers."
+        ),
+        Button(T("✅ Yes, submit now"), id="yes", on_click=on_submit),
+        SwitchTo(T("◀ Back to the review"), id="no", state=Survey.review),
+        MessageInput(on_hint),
+        getter=confirm_getter,
+        state=Survey.confirm,
+    ),
+    Window(
+        T("🧾 <b>Receipt: {office}</b>", when="has_receipt"),
+        T(
+            "Submitted on {time} by {name}.\nReference: <code>{reference}</code>\n"
+            "{counts}\nComments: {comments}\n\n"
+            "The answers are locked. To change them, please contact the Secretariat: {contact}",
+            when="has_receipt",
+        ),
+        T(
+            "The answers of {office} are not submitted. Send /continue to go on.",
+            when="not_submitted",
+        ),
+        SwitchTo(T("📋 View the answers"), id="va", state=Survey.review),
+        MessageInput(on_hint),
+        getter=receipt_getter,
+        state=Survey.receipt,
+    ),
+    Window(
+        T(
+            "💾 Your answers are saved ({answered} of {total}). Send /continue whenever you "
+            "want to pick up where you left off."
+        ),
+        Button(T("▶ Continue now"), id="resume", on_click=on_continue),
+        MessageInput(on_hint),
+        getter=paused_getter,
+        state=Survey.paused,
+    ),
+]

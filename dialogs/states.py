@@ -1,0 +1,25 @@
+"""Every dialog state of the bot, in one place."""
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class Onboarding(StatesGroup):
+    code = State()
+    welcome = State()
+
+
+class Survey(StatesGroup):
+    question = State()
+    comment = State()
+    review = State()
+    confirm = State()
+    receipt = State()
+    paused = State()
+
+
+class Language(StatesGroup):
+    pick = State()
+
+
+class Help(StatesGroup):
+    show = State()

@@ -1,0 +1,195 @@
+"""A bot for dialog tests: the real dispatcher, aiogram-dialog's test tools, a recording Bot."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aiogram import Dispatcher
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    SendMessage,
+    TelegramMethod,
+)
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
+from aiogram.utils.i18n import I18n
+from aiogram_dialog.api.entities import NewMessage, OldMessage
+from aiogram_dialog.test_tools import BotClient, MockMessageManager
+from aiogram_dialog.test_tools.bot_client import FakeBot
+from aiogram_dialog.test_tools.keyboard import InlineButtonTextLocator
+from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
+
+from bot.config import Settings
+from bot.factory import create_dispatcher
+from survey.service import SurveyService
+
+TEXT_LIMIT = 4096
+CALLBACK_DATA_LIMIT = 64
+ALERT_LIMIT = 200
+
+
+def check_markup(markup: Any) -> None:
+    if isinstance(markup, InlineKeyboardMarkup):
+        for row in markup.inline_keyboard:
+            for button in row:
+                if button.callback_data is not None:
+                    size = len(button.callback_data.encode())
+                    assert size <= CALLBACK_DATA_LIMIT, (button.callback_data, size)
+
+
+class CheckedMessageManager(MockMessageManager):
+    """aiogram-dialog's mock, refusing what Telegram would refuse."""
+
+    async def show_message(
+        self, bot: Any, new_message: NewMessage, old_message: OldMessage | None
+    ) -> OldMessage:
+        assert new_message.text is not None
+        assert len(new_message.text) <= TEXT_LIMIT, len(new_message.text)
+        check_markup(new_message.reply_markup)
+        return await super().show_message(bot, new_message, old_message)
+
+
+@dataclass
+class RecordingBot(FakeBot):
+    """Stands in for Telegram for the calls handlers make themselves (replies, alerts,
+    notifications); records them and enforces Telegram's size limits."""
+
+    calls: list[TelegramMethod[Any]] = field(default_factory=list)
+    next_message_id: int = 10_000
+
+    def __post_init__(self) -> None:  # FakeBot.__init__ deliberately does nothing
+        pass
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    async def __call__(
+        self, method: TelegramMethod[Any], request_timeout: int | None = None
+    ) -> Any:
+        self.calls.append(method)
+        if isinstance(method, AnswerCallbackQuery):
+            assert len(method.text or "") <= ALERT_LIMIT, method.text
+            return True
+        if isinstance(method, SendMessage):
+            assert len(method.text) <= TEXT_LIMIT
+            check_markup(method.reply_markup)
+            self.next_message_id += 1
+            return Message(
+                message_id=self.next_message_id,
+                date=datetime.now(),
+                chat=Chat(id=int(method.chat_id), type="private"),
+                text=method.text,
+            )
+        if isinstance(method, EditMessageReplyMarkup):
+            return True
+        return True
+
+    def sent(self, chat_id: int | None = None) -> list[str]:
+        return [
+            call.text
+            for call in self.calls
+            if isinstance(call, SendMessage) and (chat_id is None or call.chat_id == chat_id)
+        ]
+
+    def alerts(self) -> list[str]:
+        return [
+            call.text or ""
+            for call in self.calls
+            if isinstance(call, AnswerCallbackQuery) and call.text
+        ]
+
+
+@dataclass
+class App:
+    """One running bot process, as far as dialogs are concerned."""
+
+    dispatcher: Dispatcher
+    messages: CheckedMessageManager
+    bot: RecordingBot
+
+
+def start_app(settings: Settings, service: SurveyService, i18n: I18n) -> App:
+    messages = CheckedMessageManager()
+    dispatcher = create_dispatcher(
+        settings, service, storage=JsonMemoryStorage(), message_manager=messages, i18n=i18n
+    )
+    return App(dispatcher, messages, RecordingBot())
+
+
+class Person:
+    """A Telegram user talking to the bot in a private chat."""
+
+    def __init__(self, app: App, user_id: int, language_code: str, name: str = "") -> None:
+        self.user_id = user_id
+        self.language_code = language_code
+        self.name = name or f"Delegate {user_id}"
+        self.connect(app)
+
+    def connect(self, app: App, chat_type: str = "private") -> None:
+        self.app = app
+        self.client = BotClient(
+            app.dispatcher,
+            user_id=self.user_id,
+            chat_id=self.user_id,
+            chat_type=chat_type,
+            bot=app.bot,
+        )
+        first, _, last = self.name.partition(" ")
+        self.client.user = User(
+            id=self.user_id,
+            is_bot=False,
+            first_name=first,
+            last_name=last or None,
+            language_code=self.language_code,
+        )
+
+    async def send(self, text: str) -> None:
+        await self.client.send(text)
+
+    def last(self) -> Message:
+        return self.app.messages.last_message()
+
+    def text(self) -> str:
+        return self.last().text or ""
+
+    def buttons(self) -> list[str]:
+        markup = self.last().reply_markup
+        if not isinstance(markup, InlineKeyboardMarkup):
+            return []
+        return [button.text for row in markup.inline_keyboard for button in row]
+
+    async def click(self, label: str, message: Message | None = None) -> str:
+        return await self.client.click(
+            message or self.last(), InlineButtonTextLocator(f"^{re.escape(label)}$")
+        )
+
+    async def press_raw(self, message: Message, callback_data: str) -> None:
+        """A button press with callback data of the caller's choosing (a forged one)."""
+        button = InlineKeyboardButton(text="?", callback_data=callback_data)
+        await self.app.dispatcher.feed_update(
+            self.app.bot,
+            Update(
+                update_id=self.client._new_update_id(),
+                callback_query=CallbackQuery(
+                    id=f"forged-{self.client._new_update_id()}",
+                    data=button.callback_data,
+                    chat_instance="--",
+                    from_user=self.client.user,
+                    message=message,
+                ),
+            ),
+        )
