@@ -16,7 +16,7 @@ KEYWORDS = ("_", "gettext", "T", "__", "N_")
 
 
 def _pybabel(*args: str) -> None:
-    CommandLineInterface().run(["pybabel", "-q", *args])
+    CommandLineInterface().run(["pybabel", "-q", *args])  # type: ignore[no-untyped-call]
 
 
 def update_catalogs() -> list[Path]:

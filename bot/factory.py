@@ -31,14 +31,14 @@ def create_dispatcher(
     # Order matters: commands and guards before the dialogs (a dialog window would otherwise
     # take "/continue" as typed text), the fallback after them.
     dispatcher.include_routers(
-        handlers.errors,
-        handlers.guards,
-        handlers.commands,
-        onboarding.dialog,
-        survey.dialog,
-        language.dialog,
-        help_dialog.dialog,
-        handlers.fallback,
+        handlers.errors_router(),
+        handlers.guards_router(),
+        handlers.commands_router(),
+        onboarding.build_dialog(),
+        survey.build_dialog(),
+        language.build_dialog(),
+        help_dialog.build_dialog(),
+        handlers.fallback_router(),
     )
     setup_dialogs(dispatcher, message_manager=message_manager)
     # After setup_dialogs: the middleware attaches to the observers that exist now, including

@@ -16,7 +16,13 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
 from dialogs.context import ctx
-from dialogs.messages import button_hint, group_refusal, refusal_text
+from dialogs.messages import (
+    button_hint,
+    group_refusal,
+    refusal_text,
+    stale_button,
+    unexpected_error,
+)
 from dialogs.navigation import open_journey
 from dialogs.onboarding import redeem_and_welcome
 from dialogs.states import Help, Language, Onboarding, Survey
@@ -47,24 +53,17 @@ def command_list() -> str:
 
 # Outside private chats -----------------------------------------------------------------------
 
-guards = Router(name="guards")
-guards.message.filter(F.chat.type != ChatType.PRIVATE)
-guards.callback_query.filter(F.message.chat.type != ChatType.PRIVATE)
 
-
-@guards.message()
 async def refuse_group_message(message: Message) -> None:
     # Stay quiet on chatter in a group; answer only what is addressed to the bot.
     if message.text and message.text.startswith("/"):
         await message.reply(group_refusal())
 
 
-@guards.callback_query()
 async def refuse_group_button(callback: CallbackQuery) -> None:
     await callback.answer(group_refusal(), show_alert=True)
 
 
-@guards.channel_post()
 async def refuse_channel(post: Message) -> None:
     if post.text and post.text.startswith("/"):
         await post.answer(group_refusal())
@@ -72,11 +71,7 @@ async def refuse_channel(post: Message) -> None:
 
 # Commands ----------------------------------------------------------------------------------
 
-commands = Router(name="commands")
-commands.message.filter(F.chat.type == ChatType.PRIVATE)
 
-
-@commands.message(CommandStart())
 async def start(message: Message, command: CommandObject, dialog_manager: DialogManager) -> None:
     code = normalize_code(command.args or "")
     if code:
@@ -86,12 +81,10 @@ async def start(message: Message, command: CommandObject, dialog_manager: Dialog
     await open_journey(dialog_manager)
 
 
-@commands.message(Command("continue"))
 async def resume(message: Message, dialog_manager: DialogManager) -> None:
     await open_journey(dialog_manager)
 
 
-@commands.message(Command("review"))
 async def review(message: Message, dialog_manager: DialogManager) -> None:
     c = ctx(dialog_manager)
     if await c.service.membership(c.user_id) is None:
@@ -101,17 +94,14 @@ async def review(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(Survey.review, mode=StartMode.RESET_STACK)
 
 
-@commands.message(Command("language"))
 async def language(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(Language.pick)
 
 
-@commands.message(Command("help"))
 async def show_help(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(Help.show)
 
 
-@commands.message(Command(*SECRETARIAT_COMMANDS))
 async def secretariat_only(message: Message, dialog_manager: DialogManager) -> None:
     c = ctx(dialog_manager)
     if not c.service.is_secretariat(c.user_id):
@@ -124,18 +114,13 @@ async def secretariat_only(message: Message, dialog_manager: DialogManager) -> N
     )
 
 
-@commands.message(F.text.startswith("/"))
 async def unknown_command(message: Message) -> None:
     await message.answer(command_list())
 
 
 # After the dialogs: messages no window took --------------------------------------------------
 
-fallback = Router(name="fallback")
-fallback.message.filter(F.chat.type == ChatType.PRIVATE)
 
-
-@fallback.message(F.text)
 async def loose_text(message: Message, dialog_manager: DialogManager) -> None:
     c = ctx(dialog_manager)
     text = normalize_code(message.text or "")
@@ -147,32 +132,25 @@ async def loose_text(message: Message, dialog_manager: DialogManager) -> None:
     await message.answer(_("Send /continue to go on with the survey, or /help."))
 
 
-@fallback.message()
 async def other_content(message: Message) -> None:
     await message.answer(button_hint())
 
 
-@fallback.callback_query()
 async def orphan_button(callback: CallbackQuery, dialog_manager: DialogManager) -> None:
     # A button no dialog claims (e.g. from a message older than any stack): never stay silent.
-    await callback.answer(_("This button is no longer active. Here is where you are now."))
+    await callback.answer(stale_button())
     await open_journey(dialog_manager, show_mode=ShowMode.SEND)
 
 
 # Errors ------------------------------------------------------------------------------------
 
-errors = Router(name="errors")
 
-
-@errors.error(ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState))
 async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager) -> None:
     """A button from an older message or from before a restart: say so, reopen from the DB."""
     log.info("Stale dialog button: %s", event.exception)
     update = event.update
     if update.callback_query is not None:
-        await update.callback_query.answer(
-            _("This button belongs to an older message. Here is where you are now.")
-        )
+        await update.callback_query.answer(stale_button())
         message = update.callback_query.message
         if isinstance(message, Message):
             with contextlib.suppress(TelegramBadRequest):
@@ -180,7 +158,6 @@ async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager) -> None
     await open_journey(dialog_manager, show_mode=ShowMode.SEND)
 
 
-@errors.error(ExceptionTypeFilter(Refused))
 async def refused(event: ErrorEvent, dialog_manager: DialogManager) -> Any:
     """A refusal no handler caught: still a clear answer, never silence."""
     exception = event.exception
@@ -192,3 +169,62 @@ async def refused(event: ErrorEvent, dialog_manager: DialogManager) -> Any:
     elif update.message is not None:
         await update.message.answer(text)
     await open_journey(dialog_manager, show_mode=ShowMode.SEND)
+
+
+async def unexpected(event: ErrorEvent) -> None:
+    """Anything else: log it for us, and tell the person their saved answers are safe."""
+    log.exception("Unexpected error on update %s", event.update.update_id, exc_info=event.exception)
+    update = event.update
+    if update.callback_query is not None:
+        await update.callback_query.answer(unexpected_error(), show_alert=True)
+    elif update.message is not None:
+        await update.message.answer(unexpected_error())
+
+
+# Routers: built afresh for each dispatcher (a router can belong to one only) ------------
+
+
+def guards_router() -> Router:
+    """Outside private chats: a one-line refusal."""
+    router = Router(name="guards")
+    router.message.filter(F.chat.type != ChatType.PRIVATE)
+    router.callback_query.filter(F.message.chat.type != ChatType.PRIVATE)
+    router.message.register(refuse_group_message)
+    router.callback_query.register(refuse_group_button)
+    router.channel_post.register(refuse_channel)
+    return router
+
+
+def commands_router() -> Router:
+    """Commands; included before the dialogs so that no window takes them as typed text."""
+    router = Router(name="commands")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.register(start, CommandStart())
+    router.message.register(resume, Command("continue"))
+    router.message.register(review, Command("review"))
+    router.message.register(language, Command("language"))
+    router.message.register(show_help, Command("help"))
+    router.message.register(secretariat_only, Command(*SECRETARIAT_COMMANDS))
+    router.message.register(unknown_command, F.text.startswith("/"))
+    return router
+
+
+def fallback_router() -> Router:
+    """After the dialogs: what no window took."""
+    router = Router(name="fallback")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.register(loose_text, F.text)
+    router.message.register(other_content)
+    router.callback_query.register(orphan_button)
+    return router
+
+
+def errors_router() -> Router:
+    """Errors: stale dialog buttons, refusals nobody caught, anything unexpected."""
+    router = Router(name="errors")
+    router.error.register(
+        stale_dialog, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState)
+    )
+    router.error.register(refused, ExceptionTypeFilter(Refused))
+    router.error.register(unexpected)
+    return router

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog import Dialog, DialogManager
 from aiogram_dialog.widgets.kbd import Cancel
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.messages import help_text
-from dialogs.questionnaire import on_hint
+from dialogs.screen import screen
 from dialogs.states import Help
 from dialogs.widgets import T
 
@@ -19,12 +18,12 @@ async def help_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     return {"help": help_text(dialog_manager.middleware_data["settings"].contact_email)}
 
 
-dialog = Dialog(
-    Window(
-        Format("{help}"),
-        Cancel(T("OK")),
-        MessageInput(on_hint),
-        getter=help_getter,
-        state=Help.show,
+def build_dialog() -> Dialog:
+    return Dialog(
+        screen(
+            Format("{help}"),
+            Cancel(T("OK")),
+            getter=help_getter,
+            state=Help.show,
+        )
     )
-)

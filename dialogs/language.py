@@ -6,13 +6,12 @@ from operator import itemgetter
 from typing import Any
 
 from aiogram.types import CallbackQuery
-from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog import Dialog, DialogManager
 from aiogram_dialog.widgets.kbd import Column, Select
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.context import LocaleMemory, ctx
-from dialogs.questionnaire import on_hint
+from dialogs.screen import screen
 from dialogs.states import Language
 from dialogs.widgets import T
 from survey.questionnaire import LANGUAGES
@@ -44,20 +43,20 @@ async def on_language(
     await manager.done()
 
 
-dialog = Dialog(
-    Window(
-        T("Choose your language:"),
-        Column(
-            Select(
-                Format("{item[1]}"),
-                id="lg",
-                item_id_getter=itemgetter(0),
-                items="languages",
-                on_click=on_language,
-            )
-        ),
-        MessageInput(on_hint),
-        getter=language_getter,
-        state=Language.pick,
+def build_dialog() -> Dialog:
+    return Dialog(
+        screen(
+            T("Choose your language:"),
+            Column(
+                Select(
+                    Format("{item[1]}"),
+                    id="lg",
+                    item_id_getter=itemgetter(0),
+                    items="languages",
+                    on_click=on_language,
+                )
+            ),
+            getter=language_getter,
+            state=Language.pick,
+        )
     )
-)

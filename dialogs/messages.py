@@ -80,3 +80,14 @@ def button_hint() -> str:
 
 def group_refusal() -> str:
     return _("This survey is answered in a private chat with the bot only.")
+
+
+def stale_button() -> str:
+    return _("This button belongs to an older message. Here is where you are now.")
+
+
+def unexpected_error() -> str:
+    return _(
+        "Sorry, something went wrong on our side. Everything you saved is safe; please try "
+        "again, or send /continue."
+    )

@@ -6,13 +6,14 @@ from typing import Any
 
 from aiogram.enums import ContentType
 from aiogram.types import Message
-from aiogram_dialog import Dialog, DialogManager, StartMode, Window
+from aiogram_dialog import Dialog, DialogManager, StartMode
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Start
 
 from dialogs.context import ctx
-from dialogs.messages import button_hint, refusal_text
+from dialogs.messages import refusal_text
 from dialogs.navigation import open_journey
+from dialogs.screen import screen
 from dialogs.states import Language, Onboarding
 from dialogs.widgets import T
 from survey.errors import Refused
@@ -39,10 +40,6 @@ async def on_code(message: Message, _widget: MessageInput, manager: DialogManage
     await redeem_and_welcome(message, manager, message.text or "")
 
 
-async def on_not_text(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
-    await message.answer(button_hint())
-
-
 async def welcome_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     c = ctx(dialog_manager)
     membership = await c.service.membership(c.user_id)
@@ -60,33 +57,33 @@ async def on_begin(_event: Any, _button: Button, manager: DialogManager) -> None
     await open_journey(manager)
 
 
-dialog = Dialog(
-    Window(
-        T(
-            "Welcome! This bot collects your Office's answers to the survey of the Committee "
-            "on WIPO Standards on the priority of the 40 Recommendations for ICT Strategies.\n\n"
-            "Please send the invitation code you received from the Secretariat."
+def build_dialog() -> Dialog:
+    return Dialog(
+        screen(
+            T(
+                "Welcome! This bot collects your Office's answers to the survey of the Committee "
+                "on WIPO Standards on the priority of the 40 Recommendations for ICT "
+                "Strategies.\n\n"
+                "Please send the invitation code you received from the Secretariat."
+            ),
+            MessageInput(on_code, content_types=[ContentType.TEXT]),
+            Start(T("🌐 Language"), id="lang", state=Language.pick),
+            state=Onboarding.code,
         ),
-        MessageInput(on_code, content_types=[ContentType.TEXT]),
-        MessageInput(on_not_text),
-        Start(T("🌐 Language"), id="lang", state=Language.pick),
-        state=Onboarding.code,
-    ),
-    Window(
-        T("✅ You are verified as a representative of <b>{office}</b>.\n"),
-        T(
-            "How it works:\n"
-            "• {total} Recommendations, one at a time: choose a priority for each.\n"
-            "• Every answer is saved at once. Stop whenever you like and send /continue to "
-            "resume.\n"
-            "• Review all answers before the final submission.\n"
-            "• The submission is made once for your whole Office and then locks the answers.\n"
+        screen(
+            T("✅ You are verified as a representative of <b>{office}</b>.\n"),
+            T(
+                "How it works:\n"
+                "• {total} Recommendations, one at a time: choose a priority for each.\n"
+                "• Every answer is saved at once. Stop whenever you like and send /continue to "
+                "resume.\n"
+                "• Review all answers before the final submission.\n"
+                "• The submission is made once for your whole Office and then locks the answers.\n"
+            ),
+            T("The survey closes on {deadline}.", when="has_deadline"),
+            T("Questions: {contact}"),
+            Button(T("▶ Start"), id="begin", on_click=on_begin),
+            getter=welcome_getter,
+            state=Onboarding.welcome,
         ),
-        T("The survey closes on {deadline}.", when="has_deadline"),
-        T("Questions: {contact}"),
-        Button(T("▶ Start"), id="begin", on_click=on_begin),
-        MessageInput(on_not_text),
-        getter=welcome_getter,
-        state=Onboarding.welcome,
-    ),
-)
+    )

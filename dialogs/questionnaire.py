@@ -14,8 +14,8 @@ from aiogram_dialog.widgets.kbd import Button, Group, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.context import ctx
-from dialogs.messages import button_hint
 from dialogs.navigation import show_refusal, start_data
+from dialogs.screen import screen
 from dialogs.states import Survey
 from dialogs.widgets import T
 from survey.errors import Refused
@@ -120,10 +120,6 @@ async def on_skip(_event: Any, _button: Button, manager: DialogManager) -> None:
         manager.dialog_data[NUMBER] = following
 
 
-async def on_hint(message: Message, _widget: MessageInput, _manager: DialogManager) -> None:
-    await message.answer(button_hint())
-
-
 async def comment_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     c = ctx(dialog_manager)
     number = current_number(dialog_manager)
@@ -158,52 +154,55 @@ async def on_remove_comment(
     await manager.switch_to(Survey.question)
 
 
-windows = [
-    Window(
-        T("<b>Recommendation {number} of {total}</b>\n{bar} {answered}/{total} answered\n"),
-        Format("<b>{title}</b>\n{statement}\n"),
-        T("Your answer: <b>{level_label}</b>", when="has_level"),
-        T("Not answered yet: how would you rank its priority?", when="no_level"),
-        T("Your comment: <i>{comment}</i>", when="has_comment"),
-        T("🔒 The answers can no longer be changed.", when="read_only"),
-        Format("\n<i>{source}</i>"),
-        Group(
-            Select(
-                Format("{item[1]}"),
-                id="lv",
-                item_id_getter=itemgetter(0),
-                items="levels",
-                on_click=on_level,
+def windows() -> list[Window]:
+    return [
+        screen(
+            T("<b>Recommendation {number} of {total}</b>\n{bar} {answered}/{total} answered\n"),
+            Format("<b>{title}</b>\n{statement}\n"),
+            T("Your answer: <b>{level_label}</b>", when="has_level"),
+            T("Not answered yet: how would you rank its priority?", when="no_level"),
+            T("Your comment: <i>{comment}</i>", when="has_comment"),
+            T("🔒 The answers can no longer be changed.", when="read_only"),
+            Format("\n<i>{source}</i>"),
+            Group(
+                Select(
+                    Format("{item[1]}"),
+                    id="lv",
+                    item_id_getter=itemgetter(0),
+                    items="levels",
+                    on_click=on_level,
+                ),
+                width=2,
+                when="editable",
             ),
-            width=2,
-            when="editable",
+            SwitchTo(T("💬 Add a comment"), id="cm", state=Survey.comment, when="can_add_comment"),
+            SwitchTo(
+                T("💬 Edit the comment"), id="ce", state=Survey.comment, when="can_edit_comment"
+            ),
+            Row(
+                Button(T("◀ Back"), id="prev", on_click=on_previous, when="has_prev"),
+                Button(T("Skip for now ▶"), id="skip", on_click=on_skip, when="skip"),
+                Button(T("Next ▶"), id="next", on_click=on_next, when="has_next"),
+            ),
+            Row(
+                SwitchTo(T("📋 Review"), id="rv", state=Survey.review),
+                SwitchTo(T("💾 Save and exit"), id="exit", state=Survey.paused, when="editable"),
+            ),
+            getter=question_getter,
+            state=Survey.question,
         ),
-        SwitchTo(T("💬 Add a comment"), id="cm", state=Survey.comment, when="can_add_comment"),
-        SwitchTo(T("💬 Edit the comment"), id="ce", state=Survey.comment, when="can_edit_comment"),
-        Row(
-            Button(T("◀ Back"), id="prev", on_click=on_previous, when="has_prev"),
-            Button(T("Skip for now ▶"), id="skip", on_click=on_skip, when="skip"),
-            Button(T("Next ▶"), id="next", on_click=on_next, when="has_next"),
+        screen(
+            T(
+                "Send your comment on Recommendation {number} as one message "
+                "(at most {limit} characters)."
+            ),
+            T("Current comment: <i>{comment}</i>", when="has_comment"),
+            MessageInput(on_comment, content_types=[ContentType.TEXT]),
+            Button(
+                T("🗑 Remove the comment"), id="rm", on_click=on_remove_comment, when="has_comment"
+            ),
+            SwitchTo(T("◀ Cancel"), id="cancel", state=Survey.question),
+            getter=comment_getter,
+            state=Survey.comment,
         ),
-        Row(
-            SwitchTo(T("📋 Review"), id="rv", state=Survey.review),
-            SwitchTo(T("💾 Save and exit"), id="exit", state=Survey.paused, when="editable"),
-        ),
-        MessageInput(on_hint),
-        getter=question_getter,
-        state=Survey.question,
-    ),
-    Window(
-        T(
-            "Send your comment on Recommendation {number} as one message "
-            "(at most {limit} characters)."
-        ),
-        T("Current comment: <i>{comment}</i>", when="has_comment"),
-        MessageInput(on_comment, content_types=[ContentType.TEXT]),
-        MessageInput(on_hint),
-        Button(T("🗑 Remove the comment"), id="rm", on_click=on_remove_comment, when="has_comment"),
-        SwitchTo(T("◀ Cancel"), id="cancel", state=Survey.question),
-        getter=comment_getter,
-        state=Survey.comment,
-    ),
-]
+    ]

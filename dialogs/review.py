@@ -12,14 +12,14 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager, Window
-from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Group, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.context import Ctx, ctx
 from dialogs.messages import refusal_text
 from dialogs.navigation import open_journey, show_refusal
-from dialogs.questionnaire import NUMBER, on_hint
+from dialogs.questionnaire import NUMBER
+from dialogs.screen import screen
 from dialogs.states import Survey
 from dialogs.widgets import T
 from survey.errors import Reason, Refused
@@ -191,73 +191,77 @@ async def paused_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
     return {"answered": progress.answered, "total": progress.total}
 
 
-windows = [
-    Window(
-        T("<b>Review: {office}</b>\n{answered} of {total} answered · page {page} of {pages}\n"),
-        Format("{lines}\n"),
-        T("Tap a number to open that Recommendation and change the answer.", when="editable"),
-        T("The submission becomes possible once all {total} are answered.", when="has_unanswered"),
-        T("🔒 The answers are submitted and can no longer be changed.", when="submitted"),
-        Group(
-            Select(
-                Format("{item[1]}"),
-                id="ri",
-                item_id_getter=itemgetter(0),
-                items="page_items",
-                type_factory=int,
-                on_click=on_open_item,
+def windows() -> list[Window]:
+    return [
+        screen(
+            T("<b>Review: {office}</b>\n{answered} of {total} answered · page {page} of {pages}\n"),
+            Format("{lines}\n"),
+            T("Tap a number to open that Recommendation and change the answer.", when="editable"),
+            T(
+                "The submission becomes possible once all {total} are answered.",
+                when="has_unanswered",
             ),
-            width=5,
+            T("🔒 The answers are submitted and can no longer be changed.", when="submitted"),
+            Group(
+                Select(
+                    Format("{item[1]}"),
+                    id="ri",
+                    item_id_getter=itemgetter(0),
+                    items="page_items",
+                    type_factory=int,
+                    on_click=on_open_item,
+                ),
+                width=5,
+            ),
+            Row(
+                Button(T("◀ Previous page"), id="pp", on_click=on_prev_page, when="has_prev_page"),
+                Button(T("Next page ▶"), id="np", on_click=on_next_page, when="has_next_page"),
+            ),
+            SwitchTo(
+                T("✅ Submit final answers"), id="sub", state=Survey.confirm, when="can_submit"
+            ),
+            Button(
+                T("▶ Continue answering"), id="cont", on_click=on_continue, when="has_unanswered"
+            ),
+            SwitchTo(T("🧾 Receipt"), id="rc", state=Survey.receipt, when="submitted"),
+            SwitchTo(T("💾 Save and exit"), id="exit", state=Survey.paused, when="editable"),
+            getter=review_getter,
+            state=Survey.review,
         ),
-        Row(
-            Button(T("◀ Previous page"), id="pp", on_click=on_prev_page, when="has_prev_page"),
-            Button(T("Next page ▶"), id="np", on_click=on_next_page, when="has_next_page"),
+        screen(
+            T(
+                "<b>Submit the final answers of {office}?</b>\n\n"
+                "All {total} Recommendations are answered. After the submission, nobody in your "
+                "Office can change the answers."
+            ),
+            Button(T("✅ Yes, submit now"), id="yes", on_click=on_submit),
+            SwitchTo(T("◀ Back to the review"), id="no", state=Survey.review),
+            getter=confirm_getter,
+            state=Survey.confirm,
         ),
-        SwitchTo(T("✅ Submit final answers"), id="sub", state=Survey.confirm, when="can_submit"),
-        Button(T("▶ Continue answering"), id="cont", on_click=on_continue, when="has_unanswered"),
-        SwitchTo(T("🧾 Receipt"), id="rc", state=Survey.receipt, when="submitted"),
-        SwitchTo(T("💾 Save and exit"), id="exit", state=Survey.paused, when="editable"),
-        MessageInput(on_hint),
-        getter=review_getter,
-        state=Survey.review,
-    ),
-    Window(
-        T(
-            "<b>Submit the final answers of {office}?</b>\n\n"
-            "All {total} Recommendations are answered. After the submission, nobody in your "
-            "Office can change the answers."
+        screen(
+            T("🧾 <b>Receipt: {office}</b>", when="has_receipt"),
+            T(
+                "Submitted on {time} by {name}.\nReference: <code>{reference}</code>\n"
+                "{counts}\nComments: {comments}\n\n"
+                "The answers are locked. To change them, please contact the Secretariat: {contact}",
+                when="has_receipt",
+            ),
+            T(
+                "The answers of {office} are not submitted. Send /continue to go on.",
+                when="not_submitted",
+            ),
+            SwitchTo(T("📋 View the answers"), id="va", state=Survey.review),
+            getter=receipt_getter,
+            state=Survey.receipt,
         ),
-        Button(T("✅ Yes, submit now"), id="yes", on_click=on_submit),
-        SwitchTo(T("◀ Back to the review"), id="no", state=Survey.review),
-        MessageInput(on_hint),
-        getter=confirm_getter,
-        state=Survey.confirm,
-    ),
-    Window(
-        T("🧾 <b>Receipt: {office}</b>", when="has_receipt"),
-        T(
-            "Submitted on {time} by {name}.\nReference: <code>{reference}</code>\n"
-            "{counts}\nComments: {comments}\n\n"
-            "The answers are locked. To change them, please contact the Secretariat: {contact}",
-            when="has_receipt",
+        screen(
+            T(
+                "💾 Your answers are saved ({answered} of {total}). Send /continue whenever you "
+                "want to pick up where you left off."
+            ),
+            Button(T("▶ Continue now"), id="resume", on_click=on_continue),
+            getter=paused_getter,
+            state=Survey.paused,
         ),
-        T(
-            "The answers of {office} are not submitted. Send /continue to go on.",
-            when="not_submitted",
-        ),
-        SwitchTo(T("📋 View the answers"), id="va", state=Survey.review),
-        MessageInput(on_hint),
-        getter=receipt_getter,
-        state=Survey.receipt,
-    ),
-    Window(
-        T(
-            "💾 Your answers are saved ({answered} of {total}). Send /continue whenever you "
-            "want to pick up where you left off."
-        ),
-        Button(T("▶ Continue now"), id="resume", on_click=on_continue),
-        MessageInput(on_hint),
-        getter=paused_getter,
-        state=Survey.paused,
-    ),
-]
+    ]

@@ -4,4 +4,6 @@ from aiogram_dialog import Dialog
 
 from dialogs import questionnaire, review
 
-dialog = Dialog(*questionnaire.windows, *review.windows)
+
+def build_dialog() -> Dialog:
+    return Dialog(*questionnaire.windows(), *review.windows())

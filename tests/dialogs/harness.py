@@ -161,7 +161,10 @@ class Person:
         await self.client.send(text)
 
     def last(self) -> Message:
-        return self.app.messages.last_message()
+        """The last window the bot showed in this person's chat."""
+        mine = [m for m in self.app.messages.sent_messages if m.chat.id == self.user_id]
+        assert mine, f"the bot has shown {self.name} nothing"
+        return mine[-1]
 
     def text(self) -> str:
         return self.last().text or ""

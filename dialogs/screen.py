@@ -1,0 +1,49 @@
+"""`screen(...)`: a Window that also answers what its own widgets do not expect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import DialogManager, Window
+from aiogram_dialog.api.internal import RawKeyboard
+from aiogram_dialog.api.protocols import DialogProtocol
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Keyboard
+
+from dialogs.context import ctx
+from dialogs.messages import button_hint, refusal_text, stale_button
+from survey.errors import Reason, Refused
+
+
+class StaleButtons(Keyboard):
+    """Last widget of every window: takes a press that no widget of the current window knows,
+    which is a button from an older message. Answers it instead of ignoring it."""
+
+    async def _render_keyboard(self, data: dict[str, Any], manager: DialogManager) -> RawKeyboard:
+        return []
+
+    async def _process_other_callback(
+        self, callback: CallbackQuery, dialog: DialogProtocol, manager: DialogManager
+    ) -> bool:
+        c = ctx(manager)
+        text = stale_button()
+        if await c.service.membership(c.user_id) is not None:
+            review = await c.service.review(c.user_id)
+            if review.response.submitted:
+                refusal = Refused(
+                    Reason.ALREADY_SUBMITTED,
+                    submitted_by=review.response.submitted_by_name,
+                    submitted_at=review.response.submitted_at,
+                )
+                text = refusal_text(refusal, c)
+        await callback.answer(text, show_alert=True)
+        return True  # the current window is shown again
+
+
+async def on_unexpected_message(message: Message, _widget: MessageInput, _m: DialogManager) -> None:
+    await message.answer(button_hint())
+
+
+def screen(*widgets: Any, **options: Any) -> Window:
+    return Window(*widgets, StaleButtons(), MessageInput(on_unexpected_message), **options)
