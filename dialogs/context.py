@@ -9,7 +9,7 @@ from typing import Protocol
 from aiogram.types import User
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time
 
 from survey.service import SurveyService
 
@@ -42,7 +42,9 @@ class Ctx:
         """A date and time in the user's language, always in UTC so nobody has to guess."""
         if moment is None:
             return ""
-        return format_datetime(moment, "d MMMM y, HH:mm 'UTC'", tzinfo=UTC, locale=self.lang)
+        moment = moment.astimezone(UTC)
+        day = format_date(moment, "long", locale=self.lang)
+        return f"{day}, {format_time(moment, 'HH:mm', tzinfo=UTC, locale=self.lang)} UTC"
 
 
 def ctx(manager: DialogManager) -> Ctx:
