@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +26,7 @@ from survey.questionnaire import Questionnaire, load_questionnaire
 from survey.service import SurveyService
 
 ADMIN_ID = 9_000_001
+_database_numbers = itertools.count(1)
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
@@ -57,20 +59,44 @@ def _asyncpg_dsn(url: str, database: str | None = None) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-async def _recreate_database(server_url: str, name: str) -> None:
+_created_databases: list[tuple[str, str]] = []
+
+
+async def _create_database(server_url: str, name: str) -> None:
     connection = await asyncpg.connect(_asyncpg_dsn(server_url))
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
 
 
-def make_postgres_database(name: str) -> str:
-    """A new, empty database on the test server; returns its SQLAlchemy URL."""
+async def _drop_databases() -> None:
+    for server_url, name in _created_databases:
+        connection = await asyncpg.connect(_asyncpg_dsn(server_url))
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        except asyncpg.PostgresError:
+            pass  # still in use by a straggler; the server is a throwaway in CI anyway
+        finally:
+            await connection.close()
+
+
+def make_postgres_database(prefix: str) -> str:
+    """A new, empty database on the test server; returns its SQLAlchemy URL.
+
+    Every call gets a fresh name: dropping and re-creating one name races with background
+    processes the test role may not terminate.
+    """
     server = postgres_server_url()
-    asyncio.run(_recreate_database(server, name))
+    name = f"{prefix}_{next(_database_numbers)}"
+    asyncio.run(_create_database(server, name))
+    _created_databases.append((server, name))
     return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _created_databases:
+        asyncio.run(_drop_databases())
 
 
 @pytest.fixture(scope="session")
