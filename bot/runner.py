@@ -9,10 +9,11 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.factory import create_dispatcher
 from bot.handlers import command_descriptions
 from bot.i18n import build_i18n
@@ -47,7 +48,16 @@ async def run_polling(settings: Settings, service: SurveyService) -> None:
     dispatcher = create_dispatcher(settings, service, i18n=i18n)
     bot = create_bot(settings)
     try:
-        me = await bot.get_me()
+        try:
+            me = await bot.get_me()
+        except TelegramUnauthorizedError:
+            raise ConfigError(
+                f"the Bot API at {settings.telegram_api_url} refused BOT_TOKEN: check the token"
+            ) from None
+        except TelegramNetworkError as exc:
+            raise ConfigError(
+                f"cannot reach the Bot API at {settings.telegram_api_url}: {exc.message}"
+            ) from None
         log.info("Running as @%s against %s", me.username, settings.telegram_api_url)
         await set_commands(bot, i18n)
         await dispatcher.start_polling(

@@ -161,7 +161,9 @@ def receipt_fields(receipt: Receipt | None, c: Ctx) -> dict[str, Any]:
         return {"has_receipt": False}
     questionnaire = c.service.questionnaire
     counts = " · ".join(
-        f"{level.label(c.lang)}: {receipt.level_counts.get(level.code, 0)}"
+        c.i18n.gettext("{level}: {count}").format(
+            level=level.label(c.lang), count=receipt.level_counts.get(level.code, 0)
+        )
         for level in questionnaire.scale
     )
     return {

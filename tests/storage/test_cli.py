@@ -243,3 +243,14 @@ def test_run_logs_the_working_summary_warning(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "working summary" in result.stderr
     assert "BOT_TOKEN is not set" in result.stderr
+
+
+def test_run_with_an_unreachable_bot_api_says_so(tmp_path: Path) -> None:
+    result = _python_m_bot(
+        "run",
+        env={"BOT_TOKEN": "123:abc", "TELEGRAM_API_URL": "http://127.0.0.1:9"},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "error: cannot reach the Bot API at http://127.0.0.1:9" in result.stderr
