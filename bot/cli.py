@@ -143,10 +143,10 @@ async def cmd_run(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
     if settings.bot_token is None:
         print(SETUP_HELP, file=sys.stderr)
         return EXIT_CONFIG
-    from bot.runner import run_polling  # aiogram's start-up cost only when running the bot
+    from bot.runner import run  # aiogram's start-up cost only when running the bot
 
     async with open_service(settings, questionnaire=questionnaire) as service:
-        await run_polling(settings, service)
+        await run(settings, service)
     return EXIT_OK
 
 

@@ -5,15 +5,17 @@ Everything configurable lives here; nothing else reads the environment.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from survey.questionnaire import SHIPPED_QUESTIONNAIRE
 
+_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/survey.db"
 TELEGRAM_API_DEFAULT = "https://api.telegram.org"
 
@@ -63,8 +65,14 @@ class Settings(BaseSettings):
     questionnaire_path: Path = SHIPPED_QUESTIONNAIRE
     redis_url: str | None = None
     log_level: str = "INFO"
+    # Webhook mode: Telegram (or the sandbox) POSTs updates to WEBHOOK_URL, which a reverse
+    # proxy forwards to WEBHOOK_LISTEN_HOST:WEBHOOK_LISTEN_PORT. Unset: long polling.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen_host: str = "127.0.0.1"
+    webhook_listen_port: int = Field(default=8080, ge=1, le=65535)
 
-    @field_validator("bot_token", "redis_url", mode="before")
+    @field_validator("bot_token", "redis_url", "webhook_url", "webhook_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `BOT_TOKEN=` in a .env file means "not set", not "an empty token".
@@ -118,6 +126,30 @@ class Settings(BaseSettings):
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected the public https:// URL Telegram should post updates to")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
+        if value is not None and not _SECRET_SHAPE.fullmatch(value.get_secret_value()):
+            raise ValueError("use 1 to 256 characters among A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_SECRET is required with WEBHOOK_URL, so that only Telegram can post "
+                "updates"
+            )
+        return self
 
     def is_admin(self, telegram_user_id: int) -> bool:
         return telegram_user_id in self.admin_ids

@@ -21,6 +21,10 @@ VARIABLES = [
     "QUESTIONNAIRE_PATH",
     "REDIS_URL",
     "LOG_LEVEL",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_LISTEN_HOST",
+    "WEBHOOK_LISTEN_PORT",
 ]
 
 
@@ -90,3 +94,21 @@ def test_a_bad_value_is_one_clear_line(
     assert expected in message
     assert "\n" not in message
     assert message.startswith("bad configuration: ")
+
+
+def test_webhook_needs_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", "https://survey.example.org/telegram")
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert "WEBHOOK_SECRET is required with WEBHOOK_URL" in str(error.value)
+
+    monkeypatch.setenv("WEBHOOK_SECRET", "not allowed!")
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert "WEBHOOK_SECRET: use 1 to 256 characters" in str(error.value)
+
+    monkeypatch.setenv("WEBHOOK_SECRET", "s3cret_token-1")
+    settings = load_settings()
+    assert settings.webhook_url == "https://survey.example.org/telegram"
+    assert settings.webhook_secret is not None
+    assert "s3cret" not in repr(settings)
