@@ -22,6 +22,7 @@ from bot.config import ConfigError, Settings
 from bot.factory import create_dispatcher
 from bot.handlers import command_descriptions
 from bot.i18n import build_i18n
+from bot.retry import RetryMiddleware
 from survey.questionnaire import DEFAULT_LANGUAGE, LANGUAGES
 from survey.service import SurveyService
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 def create_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(RetryMiddleware())
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,
