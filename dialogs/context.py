@@ -13,6 +13,10 @@ from babel.dates import format_date, format_time
 
 from survey.service import SurveyService
 
+# Progress just read or written in this update, handed to the window's getter in the same
+# update (never kept across updates): saves reading back what was just committed.
+FRESH_PROGRESS = "survey_fresh_progress"
+
 
 class LocaleMemory(Protocol):
     """The i18n middleware's cache of chosen languages (bot.i18n.LocaleMiddleware)."""

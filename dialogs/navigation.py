@@ -8,7 +8,7 @@ from typing import Any
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from dialogs.context import ctx
+from dialogs.context import FRESH_PROGRESS, ctx
 from dialogs.messages import refusal_text
 from dialogs.states import Onboarding, Survey
 from survey.errors import Reason, Refused
@@ -17,11 +17,11 @@ from survey.errors import Reason, Refused
 async def open_journey(manager: DialogManager, *, show_mode: ShowMode | None = None) -> None:
     """Code prompt, first unanswered Recommendation, review, or receipt: whichever is due."""
     c = ctx(manager)
-    membership = await c.service.membership(c.user_id)
-    if membership is None:
+    found = await c.service.whereabouts(c.user_id)
+    if found is None:
         await manager.start(Onboarding.code, mode=StartMode.RESET_STACK, show_mode=show_mode)
         return
-    progress = await c.service.progress(c.user_id)
+    _, progress = found
     data: dict[str, Any] = {}
     if progress.submitted:
         state = Survey.receipt
@@ -29,6 +29,7 @@ async def open_journey(manager: DialogManager, *, show_mode: ShowMode | None = N
         state = Survey.review
     else:
         state, data = Survey.question, {"number": progress.first_unanswered}
+        manager.middleware_data[FRESH_PROGRESS] = progress
     await manager.start(state, data=data, mode=StartMode.RESET_STACK, show_mode=show_mode)
 
 

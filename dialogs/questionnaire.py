@@ -13,13 +13,14 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Group, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from dialogs.context import ctx
+from dialogs.context import FRESH_PROGRESS, ctx
 from dialogs.navigation import show_refusal, start_data
 from dialogs.screen import screen
 from dialogs.states import Survey
 from dialogs.widgets import T
 from survey.errors import Refused
 from survey.rules import MAX_COMMENT_LENGTH
+from survey.service import Progress
 
 NUMBER = "number"
 COMMENT_PREVIEW = 300
@@ -45,8 +46,12 @@ async def question_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
     number = current_number(dialog_manager)
     dialog_manager.dialog_data[NUMBER] = number
     recommendation = questionnaire.recommendation(number)
-    view = await c.service.answer(c.user_id, number)
-    progress = await c.service.progress(c.user_id)
+    fresh = dialog_manager.middleware_data.pop(FRESH_PROGRESS, None)
+    if isinstance(fresh, Progress):
+        shown = c.service.question_from(fresh, number)
+    else:
+        shown = await c.service.question(c.user_id, number)
+    view, progress = shown.answer, shown.progress
     level = questionnaire.level(view.level) if view.level else None
     comment = view.comment or ""
     if len(comment) > COMMENT_PREVIEW:
@@ -95,6 +100,7 @@ async def on_level(
         await manager.switch_to(Survey.review)
     else:
         manager.dialog_data[NUMBER] = following
+        manager.middleware_data[FRESH_PROGRESS] = progress
 
 
 async def on_previous(_event: Any, _button: Button, manager: DialogManager) -> None:

@@ -36,6 +36,15 @@ from survey.model import (
 )
 from survey.offices import OfficeInfo
 
+_REPRESENTATIVE_COLUMNS = (
+    col(RepresentativeRow.id),
+    col(RepresentativeRow.telegram_user_id),
+    col(RepresentativeRow.office_id),
+    col(RepresentativeRow.full_name),
+    col(RepresentativeRow.language),
+    col(RepresentativeRow.verified_at),
+    col(RepresentativeRow.revoked_at),
+)
 SUBMITTED = ResponseStatus.SUBMITTED.value
 DRAFT = ResponseStatus.DRAFT.value
 
@@ -246,8 +255,21 @@ class SqlSurveyStore:
     # Representatives -----------------------------------------------------------------------
 
     async def representative(self, telegram_user_id: int) -> Representative | None:
-        row = await self._representative_row(telegram_user_id)
-        return _representative(row) if row else None
+        # Columns, not an ORM instance: this runs on every click.
+        row = (
+            await self.session.execute(
+                select(*_REPRESENTATIVE_COLUMNS).where(
+                    col(RepresentativeRow.telegram_user_id) == telegram_user_id
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        rep_id, user_id, office_id, full_name, language, verified_at, revoked_at = row
+        assert rep_id is not None
+        return Representative(
+            rep_id, user_id, office_id, full_name, language, verified_at, revoked_at
+        )
 
     async def _representative_row(self, telegram_user_id: int) -> RepresentativeRow | None:
         return await self.session.scalar(
@@ -316,33 +338,39 @@ class SqlSurveyStore:
             col(ResponseRow.office_id) == office_id,
             col(ResponseRow.questionnaire_id) == questionnaire_id,
         )
-        if lock:
+        if lock and self.session.get_bind().dialect.name != "sqlite":
             # PostgreSQL: wait for a concurrent writer's commit. The lock is taken on its own:
             # after such a wait PostgreSQL re-reads the locked row but not rows joined to it,
             # so the read below is a new statement that sees everything committed.
-            # SQLite already runs one writer at a time (BEGIN IMMEDIATE) and ignores this.
+            # SQLite already runs one writer at a time (BEGIN IMMEDIATE).
             await self.session.execute(select(col(ResponseRow.id)).where(*where).with_for_update())
         query = (
-            select(ResponseRow, col(RepresentativeRow.full_name))
+            select(
+                col(ResponseRow.id),
+                col(ResponseRow.office_id),
+                col(ResponseRow.questionnaire_id),
+                col(ResponseRow.status),
+                col(ResponseRow.submitted_at),
+                col(RepresentativeRow.full_name),
+                col(ResponseRow.receipt),
+            )
             .outerjoin(
                 RepresentativeRow, col(RepresentativeRow.id) == col(ResponseRow.submitted_by)
             )
             .where(*where)
-            .execution_options(populate_existing=True)
         )
         found = (await self.session.execute(query)).first()
         if found is None:
             return None
-        row, submitter = found
-        assert row.id is not None
+        response_id, office, questionnaire, status, submitted_at, submitter, receipt = found
         return ResponseRecord(
-            id=row.id,
-            office_id=row.office_id,
-            questionnaire_id=row.questionnaire_id,
-            status=ResponseStatus(row.status),
-            submitted_at=row.submitted_at,
+            id=response_id,
+            office_id=office,
+            questionnaire_id=questionnaire,
+            status=ResponseStatus(status),
+            submitted_at=submitted_at,
             submitted_by_name=submitter,
-            receipt=_receipt(row.receipt),
+            receipt=_receipt(receipt),
         )
 
     async def ensure_response(
@@ -363,17 +391,19 @@ class SqlSurveyStore:
 
     async def answers(self, response_id: int) -> list[AnswerRecord]:
         rows = await self.session.execute(
-            select(AnswerRow, col(RepresentativeRow.full_name))
+            select(
+                col(AnswerRow.recommendation),
+                col(AnswerRow.level),
+                col(AnswerRow.comment),
+                col(AnswerRow.changed_at),
+                col(AnswerRow.changed_by),
+                col(RepresentativeRow.full_name),
+            )
             .join(RepresentativeRow, col(RepresentativeRow.id) == col(AnswerRow.changed_by))
             .where(col(AnswerRow.response_id) == response_id)
             .order_by(col(AnswerRow.recommendation))
         )
-        return [
-            AnswerRecord(
-                row.recommendation, row.level, row.comment, row.changed_at, row.changed_by, name
-            )
-            for row, name in rows.all()
-        ]
+        return [AnswerRecord(*row) for row in rows.all()]
 
     async def save_answer(
         self,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from survey import rules
@@ -60,6 +60,8 @@ class Progress:
     total: int
     unanswered: tuple[int, ...]
     submitted: bool
+    answers: Mapping[int, AnswerRecord] = field(default_factory=dict)
+    read_only: bool = False
 
     @property
     def first_unanswered(self) -> int | None:
@@ -107,6 +109,12 @@ class AnswerView:
     level: str | None
     comment: str | None
     read_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionView:
+    answer: AnswerView
+    progress: Progress
 
 
 class SurveyService:
@@ -296,6 +304,18 @@ class SurveyService:
         async with self._stores() as store:
             return await store.language(telegram_user_id)
 
+    async def whereabouts(self, telegram_user_id: int) -> tuple[Membership, Progress] | None:
+        """Who this person answers for and how far their Office is, in one read; None if they
+        are not a verified representative."""
+        async with self._stores() as store:
+            representative = await store.representative(telegram_user_id)
+            if representative is None or not representative.active:
+                return None
+            office = await self._office_by_id(store, representative.office_id)
+            response = await store.response(office.id, self.questionnaire.id)
+            answers = await store.answers(response.id) if response is not None else []
+        return Membership(representative, office), self._progress(response, answers)
+
     async def set_language(self, telegram_user_id: int, language: str) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"unsupported language {language!r}")
@@ -348,19 +368,28 @@ class SurveyService:
         return self._progress(response, answers)
 
     async def answer(self, telegram_user_id: int, number: int) -> AnswerView:
+        return (await self.question(telegram_user_id, number)).answer
+
+    async def question(self, telegram_user_id: int, number: int) -> QuestionView:
+        """What one Recommendation's window shows: its answer and the overall progress."""
         if not self.questionnaire.has_recommendation(number):
             raise Refused(Reason.UNKNOWN_RECOMMENDATION, number=number)
         async with self._stores() as store:
             representative = rules.check_active(await store.representative(telegram_user_id))
             response = await store.response(representative.office_id, self.questionnaire.id)
             answers = await store.answers(response.id) if response is not None else []
-        current = next((a for a in answers if a.recommendation == number), None)
-        return AnswerView(
+        return self.question_from(self._progress(response, answers), number)
+
+    def question_from(self, progress: Progress, number: int) -> QuestionView:
+        """The same, from a progress just read (e.g. returned by `record_answer`)."""
+        current = progress.answers.get(number)
+        view = AnswerView(
             number,
             current.level if current else None,
             current.comment if current else None,
-            read_only=bool(response and response.submitted) or not self.is_open(),
+            read_only=progress.read_only or not self.is_open(),
         )
+        return QuestionView(view, progress)
 
     async def review(self, telegram_user_id: int) -> Review:
         async with self._stores() as store:
@@ -487,11 +516,14 @@ class SurveyService:
     ) -> Progress:
         answered = {a.recommendation for a in answers if a.level}
         numbers = self.questionnaire.numbers
+        submitted = bool(response and response.submitted)
         return Progress(
             answered=sum(1 for number in numbers if number in answered),
             total=len(numbers),
             unanswered=tuple(number for number in numbers if number not in answered),
-            submitted=bool(response and response.submitted),
+            submitted=submitted,
+            answers={a.recommendation: a for a in answers},
+            read_only=submitted,
         )
 
     async def _locked_response(
