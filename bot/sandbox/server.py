@@ -1,0 +1,375 @@
+"""The HTTP side: the Bot API routes, file downloads, webhook delivery, and `/sandbox/...`
+routes through which another process plays the users and watches the chats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.sandbox import limits
+from bot.sandbox.limits import ApiError
+from bot.sandbox.methods import BotApi, Described, Params, Upload
+from bot.sandbox.state import Call, PendingUpdate, SandboxError, State, Webhook
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_SIZE = 52 * 1024 * 1024  # a 50 MB document and the rest of the form
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
+
+
+def _error(exc: ApiError) -> web.Response:
+    return web.json_response(exc.payload(), status=exc.code)
+
+
+def _sandbox_error(status: int, description: str) -> web.Response:
+    return web.json_response({"ok": False, "description": description}, status=status)
+
+
+def _ok(result: Any) -> web.Response:
+    return web.json_response({"ok": True, "result": result})
+
+
+async def read_params(request: web.Request) -> Params:
+    """Query string, then the body: JSON, urlencoded or multipart (files kept as Upload)."""
+    values: dict[str, Any] = dict(request.query)
+    uploads: dict[str, Upload] = {}
+    if request.method != "POST" or not request.body_exists:
+        return Params(values)
+    content_type = request.content_type
+    try:
+        if content_type == "application/json":
+            raw = await request.read()
+            if raw.strip():
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    raise limits.bad_request(
+                        "can't parse JSON encoded request parameters"
+                    ) from None
+                if not isinstance(body, dict):
+                    raise limits.bad_request("JSON request parameters must be an object")
+                values.update(body)
+        elif content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+            form = await request.post()
+            for name, value in form.items():
+                if isinstance(value, web.FileField):
+                    with value.file:
+                        data = value.file.read()
+                    uploads[name] = Upload(value.filename, value.content_type, data)
+                elif isinstance(value, bytes | bytearray):
+                    values[name] = bytes(value).decode("utf-8", "replace")
+                else:
+                    values[name] = value
+    except web.HTTPRequestEntityTooLarge:
+        raise ApiError(413, "Request Entity Too Large") from None
+    return Params(values, uploads)
+
+
+class ApiServer:
+    """The aiohttp application, and the task that delivers updates to a webhook."""
+
+    def __init__(
+        self,
+        state: State,
+        *,
+        webhook_retry_delay: float = 0.5,
+        webhook_max_retry_delay: float = 8.0,
+        webhook_timeout: float = 10.0,
+    ) -> None:
+        self.state = state
+        self.api = BotApi(state)
+        self.webhook_retry_delay = webhook_retry_delay
+        self.webhook_max_retry_delay = webhook_max_retry_delay
+        self.webhook_timeout = webhook_timeout
+        self._runner: web.AppRunner | None = None
+        self._delivery: asyncio.Task[None] | None = None
+        self.url: str | None = None
+
+    def build_app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_REQUEST_SIZE)
+        app.router.add_route("*", "/bot{token}/{method}", self.handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self.handle_file)
+        app.router.add_post("/sandbox/users/{user_id}/messages", self.handle_user_message)
+        app.router.add_post("/sandbox/users/{user_id}/clicks", self.handle_user_click)
+        app.router.add_get("/sandbox/chats", self.handle_chats)
+        app.router.add_get("/sandbox/chats/{chat_id}", self.handle_chat)
+        app.router.add_get("/sandbox/chats/{chat_id}/events", self.handle_chat_events)
+        app.router.add_get("/sandbox/faults", self.handle_faults_list)
+        app.router.add_post("/sandbox/faults", self.handle_faults_add)
+        app.router.add_delete("/sandbox/faults", self.handle_faults_clear)
+        app.router.add_get("/sandbox/calls", self.handle_calls)
+        app.router.add_route("*", "/{tail:.*}", self.handle_unknown)
+        return app
+
+    async def start(self, host: str, port: int) -> str:
+        self.state.closing = False
+        runner = web.AppRunner(self.build_app(), access_log=None, shutdown_timeout=2.0)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        bound = runner.addresses[0]
+        shown = f"[{bound[0]}]" if ":" in str(bound[0]) else bound[0]
+        self.url = f"http://{shown}:{bound[1]}"
+        self._delivery = asyncio.create_task(self._deliver_forever(), name="sandbox-webhook")
+        return self.url
+
+    async def stop(self) -> None:
+        self.state.closing = True
+        await self.state.changed()
+        if self._delivery is not None:
+            self._delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivery
+            self._delivery = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- the Bot API ---------------------------------------------------------------------------
+
+    async def dispatch(self, method: str, params: Params) -> Any:
+        """One call as Telegram runs it: logged, then a fault if one applies, then the method."""
+        name = self.api.canonical(method) or method
+        self.state.calls.append(Call(name, params.logged()))
+        await self.state.changed()
+        fault = self.state.faults.take(name)
+        if fault is not None:
+            raise fault
+        return await self.api.call(name, params)
+
+    async def handle_api(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.state.token:
+            return _error(ApiError(401, limits.UNAUTHORIZED))
+        try:
+            params = await read_params(request)
+            result = await self.dispatch(request.match_info["method"], params)
+        except ApiError as exc:
+            return _error(exc)
+        if isinstance(result, Described):
+            return web.json_response(
+                {"ok": True, "result": result.result, "description": result.description}
+            )
+        return _ok(result)
+
+    async def handle_file(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.state.token:
+            return _error(ApiError(401, limits.UNAUTHORIZED))
+        stored = self.state.file_by_path(request.match_info["path"])
+        if stored is None:
+            return _error(ApiError(404, limits.NOT_FOUND))
+        return web.Response(
+            body=stored.data, content_type=stored.mime_type or "application/octet-stream"
+        )
+
+    async def handle_unknown(self, request: web.Request) -> web.Response:
+        return _error(ApiError(404, limits.NOT_FOUND))
+
+    # -- webhook delivery ----------------------------------------------------------------------
+
+    async def _deliver_forever(self) -> None:
+        state = self.state
+        timeout = aiohttp.ClientTimeout(total=self.webhook_timeout)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            delay = self.webhook_retry_delay
+            while not state.closing:
+                await state.wait_until(
+                    lambda: state.closing or (state.webhook is not None and bool(state.pending)),
+                    None,
+                )
+                hook = state.webhook
+                if state.closing or hook is None or not state.pending:
+                    continue
+                update = state.pending[0]
+                error = await self._post(session, hook, update)
+                if error is None:
+                    if update in state.pending:
+                        state.pending.remove(update)
+                    delay = self.webhook_retry_delay
+                    await state.changed()
+                    continue
+                hook.last_error_date = state.now()
+                hook.last_error_message = error
+                await state.changed()
+                log.info("webhook delivery failed (%s); retrying in %.1fs", error, delay)
+                # Wait before the retry, unless the webhook is changed or removed meanwhile.
+                changed = await self._replaced_within(hook, delay)
+                delay = (
+                    self.webhook_retry_delay
+                    if changed
+                    else min(delay * 2, self.webhook_max_retry_delay)
+                )
+
+    async def _replaced_within(self, hook: Webhook, seconds: float) -> bool:
+        state = self.state
+        return await state.wait_until(lambda: state.closing or state.webhook is not hook, seconds)
+
+    async def _post(
+        self, session: aiohttp.ClientSession, hook: Webhook, update: PendingUpdate
+    ) -> str | None:
+        """Deliver one update; None on success, else the error getWebhookInfo reports."""
+        headers = {"Content-Type": "application/json"}
+        if hook.secret_token:
+            headers[SECRET_HEADER] = hook.secret_token
+        try:
+            async with session.post(
+                hook.url, data=json.dumps(update.as_json()), headers=headers
+            ) as response:
+                body = await response.read()
+                if not 200 <= response.status < 300:
+                    return f"Wrong response from the webhook: {response.status} {response.reason}"
+        except TimeoutError:
+            return "Read timeout expired"
+        except aiohttp.ClientConnectorError:
+            return "Connection refused"
+        except aiohttp.ClientError as exc:
+            return f"Connection error: {exc.__class__.__name__}"
+        await self._reply_method(body)
+        return None
+
+    async def _reply_method(self, body: bytes) -> None:
+        """A webhook may answer with a method call in its response, as Telegram allows."""
+        try:
+            payload = json.loads(body) if body.strip() else None
+        except ValueError:
+            return
+        if not isinstance(payload, dict) or not isinstance(payload.get("method"), str):
+            return
+        method = payload.pop("method")
+        try:
+            await self.dispatch(method, Params(payload))
+        except ApiError as exc:
+            log.info("method %s from a webhook reply failed: %s", method, exc.description)
+
+    # -- the sandbox's own routes --------------------------------------------------------------
+
+    @staticmethod
+    async def _json_body(request: web.Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise web.HTTPBadRequest(text="expected a JSON object") from None
+        if not isinstance(body, dict):
+            raise web.HTTPBadRequest(text="expected a JSON object")
+        return body
+
+    @staticmethod
+    def _int(value: Any, name: str) -> int:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise web.HTTPBadRequest(text=f"{name} must be an integer") from None
+
+    async def handle_user_message(self, request: web.Request) -> web.Response:
+        user_id = self._int(request.match_info["user_id"], "user_id")
+        body = await self._json_body(request)
+        text = body.get("text")
+        if not isinstance(text, str):
+            return _sandbox_error(400, "text must be a string")
+        chat_id = body.get("chat_id")
+        try:
+            message = await self.state.user_sends(
+                user_id,
+                text,
+                language_code=body.get("language_code", "en"),
+                first_name=body.get("first_name"),
+                chat_type=body.get("chat_type", "private"),
+                chat_id=None if chat_id is None else self._int(chat_id, "chat_id"),
+            )
+        except SandboxError as exc:
+            return _sandbox_error(400, str(exc))
+        return _ok(message.as_json())
+
+    async def handle_user_click(self, request: web.Request) -> web.Response:
+        user_id = self._int(request.match_info["user_id"], "user_id")
+        body = await self._json_body(request)
+        chat_id = body.get("chat_id")
+        try:
+            query_id = await self.state.user_clicks(
+                user_id,
+                self._int(body.get("message_id"), "message_id"),
+                text=body.get("text"),
+                callback_data=body.get("callback_data"),
+                chat_id=None if chat_id is None else self._int(chat_id, "chat_id"),
+            )
+        except SandboxError as exc:
+            return _sandbox_error(404, str(exc))
+        return _ok({"callback_query_id": query_id})
+
+    async def handle_chats(self, request: web.Request) -> web.Response:
+        return _ok(
+            [
+                {**chat.as_json(), "messages": len(chat.messages), "last_event": len(chat.events)}
+                for chat in self.state.chats.values()
+            ]
+        )
+
+    async def handle_chat(self, request: web.Request) -> web.Response:
+        chat_id = self._int(request.match_info["chat_id"], "chat_id")
+        chat = self.state.chats.get(chat_id)
+        if chat is None:
+            return _sandbox_error(404, f"there is no chat {chat_id}")
+        return _ok(
+            {
+                "chat": chat.as_json(),
+                "messages": [message.as_json() for message in chat.messages],
+                "answers": [answer.as_json() for answer in chat.answers],
+                "actions": list(chat.actions),
+                "last_event": len(chat.events),
+            }
+        )
+
+    async def handle_chat_events(self, request: web.Request) -> web.Response:
+        """Long poll: the chat's events after `after`, waiting up to `timeout` seconds."""
+        chat_id = self._int(request.match_info["chat_id"], "chat_id")
+        after = self._int(request.query.get("after", "0"), "after")
+        try:
+            timeout = min(max(float(request.query.get("timeout", "0")), 0.0), 300.0)
+        except ValueError:
+            return _sandbox_error(400, "timeout must be a number")
+        state = self.state
+
+        def events_after() -> int:
+            chat = state.chats.get(chat_id)
+            return len(chat.events) if chat is not None else 0
+
+        await state.wait_until(lambda: state.closing or events_after() > after, timeout)
+        chat = state.chats.get(chat_id)
+        events = chat.events[after:] if chat is not None else []
+        return _ok({"events": [event.as_json() for event in events], "last_event": events_after()})
+
+    async def handle_faults_list(self, request: web.Request) -> web.Response:
+        return _ok(self.state.faults.as_json())
+
+    async def handle_faults_add(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        try:
+            retry_after = body.get("retry_after")
+            times = body.get("times", 1)
+            fault = self.state.faults.add(
+                method=str(body.get("method", "*")),
+                status=self._int(body.get("status", 429), "status"),
+                retry_after=None if retry_after is None else self._int(retry_after, "retry_after"),
+                times=None if times is None else self._int(times, "times"),
+                description=body.get("description"),
+            )
+        except ValueError as exc:
+            return _sandbox_error(400, str(exc))
+        return _ok(fault.as_json())
+
+    async def handle_faults_clear(self, request: web.Request) -> web.Response:
+        self.state.faults.clear()
+        return _ok(True)
+
+    async def handle_calls(self, request: web.Request) -> web.Response:
+        return _ok([{"method": call.method, "params": call.params} for call in self.state.calls])
