@@ -37,7 +37,8 @@ REFUSALS: dict[Reason, str] = {
 
 SETUP_HELP = (
     "BOT_TOKEN is not set. Put the token @BotFather gave you in the environment or in .env, "
-    "e.g. BOT_TOKEN=123456:ABC... (see .env.example and README.md)."
+    "e.g. BOT_TOKEN=123456:ABC... (see .env.example and README.md). To try the bot without "
+    "Telegram, run: python -m bot sandbox"
 )
 
 Command = Callable[[argparse.Namespace, Settings, TextIO], Coroutine[Any, Any, int]]
@@ -75,7 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    commands.add_parser("run", help="run the bot (long polling)")
+    commands.add_parser("run", help="run the bot (long polling, or a webhook with WEBHOOK_URL)")
+    sandbox = commands.add_parser(
+        "sandbox", help="the whole survey offline: a local Bot API, the bot, a terminal chat"
+    )
+    sandbox.add_argument("--lang", choices=("en", "fr", "es"), default="en")
+    sandbox.add_argument("--admin", action="store_true", help="chat as a Secretariat member")
+    sandbox.add_argument("--data", type=Path, default=Path("data"), help="where to keep data")
 
     db = commands.add_parser("db", help="database migrations").add_subparsers(
         dest="db_command", metavar="ACTION", required=True
@@ -148,6 +155,13 @@ async def cmd_run(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
     async with open_service(settings, questionnaire=questionnaire) as service:
         await run(settings, service)
     return EXIT_OK
+
+
+async def cmd_sandbox(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from bot.sandbox.session import SandboxOptions, run_sandbox
+
+    options = SandboxOptions(data_dir=args.data, language=args.lang, admin=args.admin)
+    return await run_sandbox(options, settings)
 
 
 async def cmd_db(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -272,6 +286,7 @@ async def cmd_catalogs(args: argparse.Namespace, settings: Settings, out: TextIO
 
 
 COMMANDS: dict[str, Command] = {
+    "sandbox": cmd_sandbox,
     "catalogs": cmd_catalogs,
     "run": cmd_run,
     "db": cmd_db,
@@ -287,12 +302,19 @@ COMMANDS: dict[str, Command] = {
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    command = args.command or "run"
+    command = args.command
     try:
         settings = load_settings()
+        if command is None:
+            # Plain `python -m bot`: the real bot with a token, else the offline sandbox.
+            command = "run" if settings.bot_token else "sandbox"
+            args = build_parser().parse_args([command])
         logging.basicConfig(
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        if command == "sandbox":
+            # The terminal is the chat; the bot's own log goes to its file.
+            logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
         if settings.log_level != "DEBUG":
             # Alembic narrates every migration step at INFO; operators need only problems.
             logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -1,0 +1,105 @@
+"""`python -m bot sandbox`: the whole survey on this machine, no Telegram account, no internet.
+
+Starts the Bot API stand-in, runs the real bot (`python -m bot run`, the production code path)
+against it through TELEGRAM_API_URL, keeps the data in a SQLite file so a second run resumes,
+and opens a chat in the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.assembly import open_service
+from bot.config import Settings
+from bot.sandbox.telegram import TelegramStandIn
+from bot.sandbox.terminal import StdinLines, TerminalChat
+from survey.model import Actor
+
+SANDBOX_USER_ID = 1001
+SANDBOX_NAME = "Sandbox Delegate"
+DEMO_OFFICE = "EP"
+START_TIMEOUT = 60.0
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxOptions:
+    data_dir: Path
+    language: str = "en"
+    admin: bool = False
+    office: str = DEMO_OFFICE
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+async def run_sandbox(options: SandboxOptions, settings: Settings) -> int:
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = f"sqlite+aiosqlite:///{(options.data_dir / 'sandbox.db').resolve()}"
+    sandbox_settings = settings.model_copy(update={"database_url": database_url})
+
+    # Seed: the demo Office's invitation, unless this person is already in from an earlier run.
+    async with open_service(sandbox_settings) as service:
+        returning = await service.membership(SANDBOX_USER_ID) is not None
+        code = None
+        if not returning:
+            issued = await service.create_invitation(options.office, Actor.cli(), max_uses=None)
+            code = issued.code
+
+    telegram = TelegramStandIn()
+    url = await telegram.start("127.0.0.1", 0)
+    bot_log = options.data_dir / "sandbox-bot.log"
+    env = {
+        **os.environ,
+        "BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_URL": url,
+        "DATABASE_URL": database_url,
+        "ADMIN_IDS": str(SANDBOX_USER_ID) if options.admin else "",
+        "WEBHOOK_URL": "",
+    }
+    with bot_log.open("ab") as log_file:
+        bot = subprocess.Popen(  # noqa: ASYNC220 - a long-lived child, not awaited
+            [sys.executable, "-m", "bot", "run"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _say(f"Sandbox: Bot API stand-in at {url}; the bot's log is in {bot_log}.")
+        await telegram.wait_for(lambda t: t.calls_of("getUpdates"), START_TIMEOUT)
+        chat = TerminalChat(telegram, SANDBOX_USER_ID, language=options.language, name=SANDBOX_NAME)
+        _say(
+            "Type the number of a button to press it, or any text or command (/help, "
+            "/continue, /review, /language). /quit or Ctrl-D leaves; your answers are kept."
+        )
+        if code is not None:
+            _say(f"Opening the invitation link for {options.office}: t.me/<bot>?start={code}")
+            await chat.send(f"/start {code}")
+        else:
+            _say("Welcome back: resuming where you left off.")
+            await chat.send("/continue")
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        stdin = StdinLines(sys.stdin.fileno(), lines)
+        try:
+            await chat.run(lines)
+        finally:
+            stdin.close()
+        return 0
+    except TimeoutError:
+        _say(f"The bot did not start; see {bot_log}.")
+        return 1
+    finally:
+        bot.terminate()
+        try:
+            await asyncio.to_thread(bot.wait, 30)
+        except subprocess.TimeoutExpired:
+            bot.kill()
+        await telegram.stop()

@@ -1,0 +1,170 @@
+"""A chat client for the terminal: the bot's messages with numbered buttons, edits shown as
+edits; a number presses a button, anything else is sent as a message."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from bot.sandbox.state import ChatEvent
+from bot.sandbox.telegram import TelegramStandIn
+
+QUIT = {"/quit", "/exit"}
+BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+@dataclass
+class Keyboard:
+    """The buttons a number refers to: those of the bot's latest message that has any."""
+
+    message_id: int = 0
+    labels: list[str] = field(default_factory=list)
+
+
+class TerminalChat:
+    def __init__(
+        self,
+        telegram: TelegramStandIn,
+        user_id: int,
+        *,
+        language: str,
+        name: str,
+        out: TextIO = sys.stdout,
+        color: bool | None = None,
+    ) -> None:
+        self.telegram = telegram
+        self.user_id = user_id
+        self.language = language
+        self.name = name
+        self.out = out
+        self.color = out.isatty() if color is None else color
+        self.keyboard = Keyboard()
+        self.seen = 0
+
+    def _style(self, code: str, text: str) -> str:
+        return f"{code}{text}{RESET}" if self.color else text
+
+    def _print(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def _events(self) -> list[ChatEvent]:
+        chat = self.telegram.state.chats.get(self.user_id)
+        return chat.events if chat is not None else []
+
+    def show_new_events(self) -> None:
+        for event in self._events()[self.seen :]:
+            self.seen = event.seq
+            self._show(event)
+
+    def _show(self, event: ChatEvent) -> None:
+        if event.kind in ("message", "edit"):
+            message: dict[str, Any] = event.data["message"]
+            if not message["from_bot"]:
+                return
+            revisions = message["revisions"]
+            same_text = len(revisions) > 1 and revisions[-1] == revisions[-2]
+            if event.kind == "edit" and same_text and not message["buttons"]:
+                self._print(self._style(DIM, "(the buttons of an earlier message are gone)"))
+                return
+            header = "bot" if event.kind == "message" else "bot (edited its message)"
+            self._print()
+            self._print(self._style(DIM, f"── {header} ──"))
+            self._print(message["text"])
+            self._show_buttons(message)
+        elif event.kind == "answer":
+            answer = event.data["answer"]
+            if answer.get("text"):
+                mark = "⚠" if answer.get("show_alert") else "ℹ"
+                self._print(self._style(BOLD, f"{mark} {answer['text']}"))
+        elif event.kind == "delete":
+            self._print(self._style(DIM, "(the bot deleted a message)"))
+
+    def _show_buttons(self, message: dict[str, Any]) -> None:
+        rows = [[button["text"] for button in row] for row in message["buttons"]]
+        if not rows:
+            return
+        self.keyboard = Keyboard(message["message_id"], [label for row in rows for label in row])
+        number = 0
+        for row in rows:
+            cells = []
+            for label in row:
+                number += 1
+                cells.append(f"[{number}] {label}")
+            self._print("   " + "   ".join(cells))
+
+    async def handle(self, line: str) -> bool:
+        """One line typed by the person; returns False when they want to leave."""
+        text = line.strip()
+        if not text:
+            return True
+        if text in QUIT:
+            return False
+        if text.isdigit() and self.keyboard.labels:
+            index = int(text) - 1
+            if not 0 <= index < len(self.keyboard.labels):
+                self._print(f"(no button {text}: choose 1 to {len(self.keyboard.labels)})")
+                return True
+            await self.telegram.user_clicks(
+                self.user_id, self.keyboard.message_id, text=self.keyboard.labels[index]
+            )
+            return True
+        await self.send(text)
+        return True
+
+    async def send(self, text: str) -> None:
+        await self.telegram.user_sends(
+            self.user_id, text, language_code=self.language, first_name=self.name
+        )
+
+    async def follow(self) -> None:
+        """Print whatever happens in the chat, as it happens."""
+        while True:
+            await self.telegram.state.wait_until(self._has_news, None)
+            self.show_new_events()
+
+    def _has_news(self) -> bool:
+        return len(self._events()) > self.seen
+
+    async def run(self, lines: asyncio.Queue[str | None]) -> None:
+        follower = asyncio.create_task(self.follow())
+        try:
+            while (line := await lines.get()) is not None:
+                if not await self.handle(line):
+                    break
+                await asyncio.sleep(0)  # let the follower print what the bot answers
+        finally:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
+
+
+class StdinLines:
+    """Lines typed on stdin, read by the event loop itself (no thread that would keep the
+    process alive after /quit while blocked in readline)."""
+
+    def __init__(self, fd: int, lines: asyncio.Queue[str | None]) -> None:
+        self.fd = fd
+        self.lines = lines
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.pending = ""
+        self.loop = asyncio.get_running_loop()
+        self.loop.add_reader(fd, self._readable)
+
+    def _readable(self) -> None:
+        chunk = os.read(self.fd, 4096)
+        if not chunk:
+            if self.pending:
+                self.lines.put_nowait(self.pending)
+            self.lines.put_nowait(None)
+            self.close()
+            return
+        self.pending += self.decoder.decode(chunk)
+        *complete, self.pending = self.pending.split("\n")
+        for line in complete:
+            self.lines.put_nowait(line)
+
+    def close(self) -> None:
+        self.loop.remove_reader(self.fd)
