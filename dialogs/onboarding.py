@@ -71,7 +71,7 @@ def build_dialog() -> Dialog:
             state=Onboarding.code,
         ),
         screen(
-            T("✅ You are verified as a representative of <b>{office}</b>.\n"),
+            T("✅ You are verified. You answer for <b>{office}</b>.\n"),
             T(
                 "How it works:\n"
                 "• {total} Recommendations, one at a time: choose a priority for each.\n"

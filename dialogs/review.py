@@ -50,7 +50,9 @@ def review_lines(review: Review, c: Ctx, numbers: list[int]) -> str:
         else:
             level = questionnaire.level(item.level)
             mark, answer = "✅", level.label(c.lang) if level else item.level
-        line = f"{mark} <b>R{item.number:02d}</b> {title}: <b>{html.escape(answer)}</b>"
+        line = f"{mark} " + i18n.gettext("{label}: {value}").format(
+            label=f"<b>R{item.number:02d}</b> {title}", value=f"<b>{html.escape(answer)}</b>"
+        )
         if item.has_comment:
             line += " 💬"
         if review.several_representatives and item.changed_by:
@@ -161,8 +163,8 @@ def receipt_fields(receipt: Receipt | None, c: Ctx) -> dict[str, Any]:
         return {"has_receipt": False}
     questionnaire = c.service.questionnaire
     counts = " · ".join(
-        c.i18n.gettext("{level}: {count}").format(
-            level=level.label(c.lang), count=receipt.level_counts.get(level.code, 0)
+        c.i18n.gettext("{label}: {value}").format(
+            label=level.label(c.lang), value=receipt.level_counts.get(level.code, 0)
         )
         for level in questionnaire.scale
     )
