@@ -146,8 +146,8 @@ async def notify_colleagues(manager: DialogManager, submitted: ResponseRecord) -
     i18n: I18n = c.i18n
     for person in await c.service.colleagues(c.user_id):
         lang = person.language or "en"
-        with i18n.use_locale(lang):
-            when = Ctx(c.service, c.user, i18n).when(submitted.submitted_at)
+        with i18n.use_locale(lang):  # c.when and gettext both follow this locale
+            when = c.when(submitted.submitted_at)
             text = i18n.gettext(
                 "🧾 Your Office's answers were submitted by {name} on {time}. "
                 "Send /review to see them and the receipt."

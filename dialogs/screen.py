@@ -28,15 +28,17 @@ class StaleButtons(Keyboard):
     ) -> bool:
         c = ctx(manager)
         text = stale_button()
-        if await c.service.membership(c.user_id) is not None:
+        try:
             review = await c.service.review(c.user_id)
-            if review.response.submitted:
-                refusal = Refused(
-                    Reason.ALREADY_SUBMITTED,
-                    submitted_by=review.response.submitted_by_name,
-                    submitted_at=review.response.submitted_at,
-                )
-                text = refusal_text(refusal, c)
+        except Refused:  # not (or no longer) a representative: nothing submitted to mention
+            review = None
+        if review is not None and review.response.submitted:
+            refusal = Refused(
+                Reason.ALREADY_SUBMITTED,
+                submitted_by=review.response.submitted_by_name,
+                submitted_at=review.response.submitted_at,
+            )
+            text = refusal_text(refusal, c)
         await callback.answer(text, show_alert=True)
         return True  # the current window is shown again
 

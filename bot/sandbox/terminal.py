@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from bot.sandbox.state import ChatEvent
+from bot.sandbox.state import ChatEvent, SandboxError
 from bot.sandbox.telegram import TelegramStandIn
 
 QUIT = {"/quit", "/exit"}
@@ -67,6 +67,8 @@ class TerminalChat:
                 return
             revisions = message["revisions"]
             same_text = len(revisions) > 1 and revisions[-1] == revisions[-2]
+            if message["message_id"] == self.keyboard.message_id and not message["buttons"]:
+                self.keyboard = Keyboard()  # its numbers no longer mean anything
             if event.kind == "edit" and same_text and not message["buttons"]:
                 self._print(self._style(DIM, "(the buttons of an earlier message are gone)"))
                 return
@@ -108,9 +110,13 @@ class TerminalChat:
             if not 0 <= index < len(self.keyboard.labels):
                 self._print(f"(no button {text}: choose 1 to {len(self.keyboard.labels)})")
                 return True
-            await self.telegram.user_clicks(
-                self.user_id, self.keyboard.message_id, text=self.keyboard.labels[index]
-            )
+            try:
+                await self.telegram.user_clicks(
+                    self.user_id, self.keyboard.message_id, text=self.keyboard.labels[index]
+                )
+            except SandboxError:  # the bot changed the message since it was shown
+                self.keyboard = Keyboard()
+                self._print("(that button is no longer there; use the latest message)")
             return True
         await self.send(text)
         return True

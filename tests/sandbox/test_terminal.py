@@ -1,0 +1,67 @@
+"""The sandbox's terminal chat keeps working when the bot changes a message under it."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from bot.sandbox.telegram import TelegramStandIn
+from bot.sandbox.terminal import TerminalChat
+
+USER = 7
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[TelegramStandIn]:
+    stand_in = TelegramStandIn()
+    await stand_in.start()
+    yield stand_in
+    await stand_in.stop()
+
+
+async def bot_call(telegram: TelegramStandIn, method: str, **fields: object) -> dict[str, object]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{telegram.url}/bot{telegram.token}/{method}", json=fields) as response,
+    ):
+        body = await response.json()
+    assert body["ok"], body
+    result = body["result"]
+    assert isinstance(result, dict)
+    return result
+
+
+async def test_a_number_for_buttons_that_are_gone_is_answered_not_fatal(
+    telegram: TelegramStandIn,
+) -> None:
+    out = io.StringIO()
+    chat = TerminalChat(telegram, USER, language="en", name="Eva", out=out, color=False)
+    await chat.send("hello")
+    keyboard = {"inline_keyboard": [[{"text": "Go", "callback_data": "g"}]]}
+    sent = await bot_call(telegram, "sendMessage", chat_id=USER, text="Pick", reply_markup=keyboard)
+    chat.show_new_events()
+    assert "[1] Go" in out.getvalue()
+
+    # The bot removes the buttons (as aiogram-dialog does to an older window).
+    await bot_call(telegram, "editMessageReplyMarkup", chat_id=USER, message_id=sent["message_id"])
+    chat.show_new_events()
+    assert await chat.handle("1") is True  # still running
+    # With no buttons left, "1" is just text sent to the bot, not a press on a vanished button.
+    assert telegram.history(USER)[-1].text == "1"
+    assert telegram.answers(USER) == []
+
+
+async def test_a_press_racing_an_edit_is_explained(telegram: TelegramStandIn) -> None:
+    out = io.StringIO()
+    chat = TerminalChat(telegram, USER, language="en", name="Eva", out=out, color=False)
+    await chat.send("hello")
+    keyboard = {"inline_keyboard": [[{"text": "Go", "callback_data": "g"}]]}
+    sent = await bot_call(telegram, "sendMessage", chat_id=USER, text="Pick", reply_markup=keyboard)
+    chat.show_new_events()
+    # The edit lands but the terminal has not shown it yet when the person types "1".
+    await bot_call(telegram, "editMessageReplyMarkup", chat_id=USER, message_id=sent["message_id"])
+    assert await chat.handle("1") is True
+    assert "that button is no longer there" in out.getvalue()
