@@ -10,24 +10,30 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, ExceptionTypeFilter
-from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram.types import CallbackQuery, ErrorEvent, InaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from dialogs.context import ctx
 from dialogs.messages import (
     button_hint,
     group_refusal,
+    not_a_code,
     refusal_text,
     stale_button,
+    unavailable,
     unexpected_error,
 )
 from dialogs.navigation import open_journey
 from dialogs.onboarding import redeem_and_welcome
+from dialogs.presses import answer_press
 from dialogs.states import Help, Language, Onboarding, Survey
 from survey.codes import looks_like_code, normalize_code
 from survey.errors import Reason, Refused
+from survey.service import SurveyService
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +67,7 @@ async def refuse_group_message(message: Message) -> None:
 
 
 async def refuse_group_button(callback: CallbackQuery) -> None:
-    await callback.answer(group_refusal(), show_alert=True)
+    await answer_press(callback, group_refusal())
 
 
 async def refuse_channel(post: Message) -> None:
@@ -74,11 +80,27 @@ async def refuse_channel(post: Message) -> None:
 
 async def start(message: Message, command: CommandObject, dialog_manager: DialogManager) -> None:
     code = normalize_code(command.args or "")
-    if code:
-        if not await redeem_and_welcome(message, dialog_manager, code):
-            await dialog_manager.start(Onboarding.code, mode=StartMode.RESET_STACK)
+    if not code:
+        await open_journey(dialog_manager)
         return
-    await open_journey(dialog_manager)
+    c = ctx(dialog_manager)
+    verified = await _is_verified(c.service, c.user_id)
+    if not looks_like_code(code):
+        # Not a code at all (a mangled link, a word): no try is spent on it.
+        if not verified:
+            await message.answer(not_a_code())
+        await open_journey(dialog_manager)
+        return
+    if not await redeem_and_welcome(message, dialog_manager, code):
+        # A verified person stays in their own survey; the others get the code prompt.
+        await open_journey(dialog_manager)
+
+
+async def _is_verified(service: SurveyService, user_id: int) -> bool:
+    try:
+        return await service.membership(user_id) is not None
+    except Refused:  # removed by the Secretariat: not verified any more
+        return False
 
 
 async def resume(message: Message, dialog_manager: DialogManager) -> None:
@@ -138,8 +160,9 @@ async def other_content(message: Message) -> None:
 
 async def orphan_button(callback: CallbackQuery, dialog_manager: DialogManager) -> None:
     # A button no dialog claims (e.g. from a message older than any stack): never stay silent.
-    await callback.answer(stale_button())
-    await open_journey(dialog_manager, show_mode=ShowMode.SEND)
+    await answer_press(callback, stale_button())
+    if callback.message is not None and not isinstance(callback.message, InaccessibleMessage):
+        await open_journey(dialog_manager, show_mode=ShowMode.SEND)
 
 
 # Errors ------------------------------------------------------------------------------------
@@ -150,11 +173,12 @@ async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager) -> None
     log.info("Stale dialog button: %s", event.exception)
     update = event.update
     if update.callback_query is not None:
-        await update.callback_query.answer(stale_button())
+        await answer_press(update.callback_query, stale_button())
         message = update.callback_query.message
-        if isinstance(message, Message):
-            with contextlib.suppress(TelegramBadRequest):
-                await message.edit_reply_markup(reply_markup=None)
+        if not isinstance(message, Message):
+            return  # nowhere to show the journey (an inline or inaccessible message)
+        with contextlib.suppress(TelegramBadRequest):
+            await message.edit_reply_markup(reply_markup=None)
     await open_journey(dialog_manager, show_mode=ShowMode.SEND)
 
 
@@ -165,20 +189,38 @@ async def refused(event: ErrorEvent, dialog_manager: DialogManager) -> Any:
     text = refusal_text(exception, ctx(dialog_manager))
     update = event.update
     if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    elif update.message is not None:
-        await update.message.answer(text)
+        await answer_press(update.callback_query, text)
+    elif update.message is not None and exception.reason is not Reason.REPRESENTATIVE_REMOVED:
+        await update.message.answer(text)  # (the code prompt below says that one itself)
     await open_journey(dialog_manager, show_mode=ShowMode.SEND)
+
+
+async def database_down(event: ErrorEvent) -> None:
+    """The database is unreachable: say so plainly. Nothing was acknowledged that is not
+    stored, and the next update tries again (the pool reconnects), so no restart is needed."""
+    log.error("Database unavailable on update %s: %s", event.update.update_id, event.exception)
+    await _tell(event, unavailable())
 
 
 async def unexpected(event: ErrorEvent) -> None:
     """Anything else: log it for us, and tell the person their saved answers are safe."""
     log.exception("Unexpected error on update %s", event.update.update_id, exc_info=event.exception)
+    await _tell(event, unexpected_error())
+
+
+async def _tell(event: ErrorEvent, text: str) -> None:
     update = event.update
     if update.callback_query is not None:
-        await update.callback_query.answer(unexpected_error(), show_alert=True)
+        await answer_press(update.callback_query, text)
     elif update.message is not None:
-        await update.message.answer(unexpected_error())
+        await update.message.answer(text)
+
+
+def is_database_outage(exception: BaseException) -> bool:
+    """The database cannot be reached (server down, network cut, file unreadable)."""
+    if isinstance(exception, DBAPIError) and exception.connection_invalidated:
+        return True
+    return isinstance(exception, OperationalError | InterfaceError | PoolTimeout | OSError)
 
 
 # Routers: built afresh for each dispatcher (a router can belong to one only) ------------
@@ -226,5 +268,6 @@ def errors_router() -> Router:
         stale_dialog, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState)
     )
     router.error.register(refused, ExceptionTypeFilter(Refused))
+    router.error.register(database_down, F.exception.func(is_database_outage))
     router.error.register(unexpected)
     return router

@@ -90,6 +90,12 @@ class LocaleMiddleware(I18nMiddleware):
         if user is None:
             return DEFAULT_LANGUAGE
         if user.id not in self._chosen:
-            self._chosen[user.id] = await self._lookup(user.id)
-        chosen = self._chosen[user.id]
+            try:
+                self._chosen[user.id] = await self._lookup(user.id)
+            except Exception as exc:  # whatever the database says, keep talking
+                # The database is down: speak the client's language for now (not cached, so
+                # the stored choice is back as soon as the database is), and let the handler
+                # meet the outage and say so in that language.
+                log.warning("Language lookup failed for user %s: %s", user.id, exc)
+        chosen = self._chosen.get(user.id)
         return chosen or supported_language(user.language_code) or DEFAULT_LANGUAGE

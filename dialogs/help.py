@@ -6,12 +6,11 @@ from typing import Any
 
 from aiogram_dialog import Dialog, DialogManager
 from aiogram_dialog.widgets.kbd import Cancel
-from aiogram_dialog.widgets.text import Format
 
 from dialogs.messages import help_text
 from dialogs.screen import screen
 from dialogs.states import Help
-from dialogs.widgets import T
+from dialogs.widgets import Html, T
 
 
 async def help_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -21,7 +20,7 @@ async def help_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
 def build_dialog() -> Dialog:
     return Dialog(
         screen(
-            Format("{help}"),
+            Html("{help}"),
             Cancel(T("OK")),
             getter=help_getter,
             state=Help.show,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 
 from dialogs.context import Ctx
+from dialogs.markup import Markup, render
 from survey.errors import Reason, Refused
 
 
@@ -26,42 +27,64 @@ def refusal_text(refusal: Refused, c: Ctx) -> str:
             "Secretariat for a new one."
         )
     if reason is Reason.TOO_MANY_ATTEMPTS:
-        return _("Too many wrong codes. Please wait until {time} and try again.").format(
-            time=c.when(details.get("retry_at"))
+        return render(
+            _("Too many wrong codes. Please wait until {time} and try again."),
+            time=c.when(details.get("retry_at")),
         )
     if reason is Reason.OTHER_OFFICE:
         office = details.get("office")
         name = office.name(c.lang) if office is not None else ""
-        return _(
-            "You already answer for {office}. To represent another Office, please contact "
-            "the Secretariat."
-        ).format(office=name)
+        return render(
+            _(
+                "You already answer for {office}. To represent another Office, please contact "
+                "the Secretariat."
+            ),
+            office=name,
+        )
     if reason is Reason.NOT_VERIFIED:
         return _("Please send the invitation code you received from the Secretariat first.")
     if reason is Reason.DEADLINE_PASSED:
-        return _("The survey closed on {deadline}. Answers can no longer be changed.").format(
-            deadline=c.when(details.get("deadline"))
+        return render(
+            _("The survey closed on {deadline}. Answers can no longer be changed."),
+            deadline=c.when(details.get("deadline")),
         )
     if reason is Reason.ALREADY_SUBMITTED:
-        return _(
-            "Your Office's answers were already submitted by {name} on {time}; they can no "
-            "longer be changed."
-        ).format(name=details.get("submitted_by") or "?", time=c.when(details.get("submitted_at")))
+        return render(
+            _(
+                "Your Office's answers were already submitted by {name} on {time}; they can no "
+                "longer be changed."
+            ),
+            name=details.get("submitted_by") or "?",
+            time=c.when(details.get("submitted_at")),
+        )
     if reason is Reason.COMMENT_TOO_LONG:
-        return _(
-            "Your comment has {length} characters; the limit is {limit}. Please shorten it "
-            "and send it again. Nothing has been lost."
-        ).format(length=details.get("length"), limit=details.get("limit"))
+        return render(
+            _(
+                "Your comment has {length} characters; the limit is {limit}. Please shorten it "
+                "and send it again. Nothing has been lost."
+            ),
+            length=details.get("length"),
+            limit=details.get("limit"),
+        )
     if reason is Reason.INCOMPLETE:
         missing = ", ".join(f"R{number:02d}" for number in details.get("missing", ()))
-        return _("Some Recommendations are not answered yet: {missing}.").format(missing=missing)
+        return render(_("Some Recommendations are not answered yet: {missing}."), missing=missing)
+    if reason is Reason.REPRESENTATIVE_REMOVED:
+        office = details.get("office")
+        return render(
+            _(
+                "The Secretariat has withdrawn your access to the survey for {office}. If you "
+                "think this is a mistake, please contact the Secretariat."
+            ),
+            office=office.name(c.lang) if office is not None else "",
+        )
     if reason is Reason.NOT_SECRETARIAT:
         return _("This command is reserved for the Secretariat.")
     return _("This action is not possible right now.")
 
 
-def help_text(contact: str) -> str:
-    return _(
+def help_text(contact: str) -> Markup:
+    template = _(
         "<b>How the survey works</b>\n"
         "1. Open the invitation link from the Secretariat, or send /start and then your code.\n"
         "2. Rate the 40 Recommendations one at a time. Each answer is saved at once; you can "
@@ -71,7 +94,8 @@ def help_text(contact: str) -> str:
         "5. Submit once for your whole Office. After that, the answers are locked and every "
         "representative of your Office sees the receipt.\n\n"
         "/language changes the language. Questions: {contact}"
-    ).format(contact=contact)
+    )
+    return render(template, contact=contact)
 
 
 def button_hint() -> str:
@@ -80,6 +104,21 @@ def button_hint() -> str:
 
 def group_refusal() -> str:
     return _("This survey is answered in a private chat with the bot only.")
+
+
+def not_a_code() -> str:
+    return _(
+        "This does not look like an invitation code. The code is one word of about 24 "
+        "letters, digits, dashes and underscores; please paste it exactly as you received it, "
+        "or open the invitation link."
+    )
+
+
+def unavailable() -> str:
+    return _(
+        "The survey is temporarily unavailable. Everything you saved is safe; please try "
+        "again in a few minutes."
+    )
 
 
 def stale_button() -> str:

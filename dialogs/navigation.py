@@ -10,14 +10,26 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from dialogs.context import FRESH_PROGRESS, ctx
 from dialogs.messages import refusal_text
+from dialogs.presses import answer_press
 from dialogs.states import Onboarding, Survey
 from survey.errors import Reason, Refused
+
+# Start data of the code prompt: the Secretariat removed this person (the prompt says so).
+REMOVED = "removed"
 
 
 async def open_journey(manager: DialogManager, *, show_mode: ShowMode | None = None) -> None:
     """Code prompt, first unanswered Recommendation, review, or receipt: whichever is due."""
     c = ctx(manager)
-    found = await c.service.whereabouts(c.user_id)
+    try:
+        found = await c.service.whereabouts(c.user_id)
+    except Refused as refusal:
+        if refusal.reason is not Reason.REPRESENTATIVE_REMOVED:
+            raise
+        await manager.start(
+            Onboarding.code, {REMOVED: True}, mode=StartMode.RESET_STACK, show_mode=show_mode
+        )
+        return
     if found is None:
         await manager.start(Onboarding.code, mode=StartMode.RESET_STACK, show_mode=show_mode)
         return
@@ -39,13 +51,15 @@ async def show_refusal(
     """Say why, then put the person where the refusal says they now belong."""
     text = refusal_text(refusal, ctx(manager))
     if isinstance(event, CallbackQuery):
-        await event.answer(text, show_alert=True)
+        await answer_press(event, text)
     else:
         await event.answer(text)
     if refusal.reason is Reason.ALREADY_SUBMITTED:
         await manager.start(Survey.receipt, mode=StartMode.RESET_STACK)
     elif refusal.reason is Reason.NOT_VERIFIED:
         await manager.start(Onboarding.code, mode=StartMode.RESET_STACK)
+    elif refusal.reason is Reason.REPRESENTATIVE_REMOVED:
+        await manager.start(Onboarding.code, {REMOVED: True}, mode=StartMode.RESET_STACK)
 
 
 def start_data(manager: DialogManager) -> dict[str, Any]:

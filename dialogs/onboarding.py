@@ -11,11 +11,12 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Start
 
 from dialogs.context import ctx
-from dialogs.messages import refusal_text
-from dialogs.navigation import open_journey
+from dialogs.messages import not_a_code, refusal_text
+from dialogs.navigation import REMOVED, open_journey, start_data
 from dialogs.screen import screen
 from dialogs.states import Language, Onboarding
 from dialogs.widgets import T
+from survey.codes import looks_like_code, normalize_code
 from survey.errors import Refused
 
 CODE_INPUT = "code"
@@ -37,7 +38,19 @@ async def redeem_and_welcome(message: Message, manager: DialogManager, code: str
 
 
 async def on_code(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
-    await redeem_and_welcome(message, manager, message.text or "")
+    code = normalize_code(message.text or "")
+    if not looks_like_code(code):
+        # "hello", "?" or "EP" is not a wrong code: no try is spent on it.
+        await message.answer(not_a_code())
+        return
+    await redeem_and_welcome(message, manager, code)
+
+
+async def code_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    return {
+        "removed": bool(start_data(dialog_manager).get(REMOVED)),
+        "contact": dialog_manager.middleware_data["settings"].contact_email,
+    }
 
 
 async def welcome_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -61,6 +74,12 @@ def build_dialog() -> Dialog:
     return Dialog(
         screen(
             T(
+                "The Secretariat has withdrawn your access to the survey. If you think this is "
+                "a mistake, please write to {contact}. With a new invitation code from the "
+                "Secretariat you can be verified again.\n",
+                when="removed",
+            ),
+            T(
                 "Welcome! This bot collects your Office's answers to the survey of the Committee "
                 "on WIPO Standards on the priority of the 40 Recommendations for ICT "
                 "Strategies.\n\n"
@@ -68,6 +87,7 @@ def build_dialog() -> Dialog:
             ),
             MessageInput(on_code, content_types=[ContentType.TEXT]),
             Start(T("🌐 Language"), id="lang", state=Language.pick),
+            getter=code_getter,
             state=Onboarding.code,
         ),
         screen(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from operator import itemgetter
 from typing import Any
 
@@ -10,14 +9,16 @@ from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Group, Row, Select, SwitchTo
+from aiogram_dialog.widgets.kbd import Group, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.context import FRESH_PROGRESS, ctx
+from dialogs.messages import stale_button
 from dialogs.navigation import show_refusal, start_data
+from dialogs.presses import answer_press
 from dialogs.screen import screen
 from dialogs.states import Survey
-from dialogs.widgets import T
+from dialogs.widgets import Html, T
 from survey.errors import Refused
 from survey.rules import MAX_COMMENT_LENGTH
 from survey.service import Progress
@@ -40,6 +41,26 @@ def progress_bar(done: int, total: int) -> str:
     return "▰" * filled + "▱" * (BAR_CELLS - filled)
 
 
+# Every button of a Recommendation's window names that Recommendation (`7:high`, `7`), so a
+# press applies to what the person saw on the message they pressed, whatever the dialog has
+# moved on to since: a double tap, or a tap on a message whose update Telegram refused.
+
+
+def level_item(number: int, level: str) -> str:
+    return f"{number}:{level}"
+
+
+def parse_level_item(item: str) -> tuple[int, str] | None:
+    number, _, level = item.partition(":")
+    return (int(number), level) if number.isdigit() and level else None
+
+
+def shown_number(manager: DialogManager, item: str) -> int | None:
+    """The Recommendation a pressed button belongs to, if it is one of ours."""
+    numbers = ctx(manager).service.questionnaire.numbers
+    return int(item) if item.isdigit() and int(item) in numbers else None
+
+
 async def question_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     c = ctx(dialog_manager)
     questionnaire = c.service.questionnaire
@@ -58,38 +79,46 @@ async def question_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
         comment = comment[:COMMENT_PREVIEW] + "…"
     numbers = questionnaire.numbers
     editable = not view.read_only
+    here = [number]
     return {
         "number": number,
         "total": progress.total,
         "answered": progress.answered,
         "bar": progress_bar(progress.answered, progress.total),
-        "title": html.escape(recommendation.title(c.lang)),
-        "statement": html.escape(recommendation.statement(c.lang)),
-        "source": html.escape(questionnaire.source(c.lang)),
-        "level_label": html.escape(level.label(c.lang)) if level else "",
+        "title": recommendation.title(c.lang),
+        "statement": recommendation.statement(c.lang),
+        "source": questionnaire.source(c.lang),
+        "level_label": level.label(c.lang) if level else "",
         "has_level": level is not None,
         "no_level": level is None,
-        "comment": html.escape(comment),
+        "comment": comment,
         "has_comment": bool(comment),
         "editable": editable,
         "read_only": not editable,
-        "can_add_comment": editable and not comment,
-        "can_edit_comment": editable and bool(comment),
-        "has_prev": number != numbers[0],
-        "skip": level is None and editable,
-        "has_next": (level is not None or not editable) and number != numbers[-1],
+        "add_comment": here if editable and not comment else [],
+        "edit_comment": here if editable and comment else [],
+        "prev": here if number != numbers[0] else [],
+        "skip": here if level is None and editable else [],
+        "next": here if (level is not None or not editable) and number != numbers[-1] else [],
         "levels": [
-            (item.code, ("✅ " if level and item.code == level.code else "") + item.label(c.lang))
+            (
+                level_item(number, item.code),
+                ("✅ " if level and item.code == level.code else "") + item.label(c.lang),
+            )
             for item in questionnaire.scale
         ],
     }
 
 
 async def on_level(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, level: str
+    callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str
 ) -> None:
     c = ctx(manager)
-    number = current_number(manager)
+    parsed = parse_level_item(item)
+    if parsed is None or not c.service.questionnaire.has_recommendation(parsed[0]):
+        await answer_press(callback, stale_button())
+        return
+    number, level = parsed
     try:
         progress = await c.service.record_answer(c.user_id, number, level)
     except Refused as refusal:
@@ -103,27 +132,47 @@ async def on_level(
         manager.middleware_data[FRESH_PROGRESS] = progress
 
 
-async def on_previous(_event: Any, _button: Button, manager: DialogManager) -> None:
+async def _step(callback: CallbackQuery, manager: DialogManager, item: str, step: int) -> None:
+    number = shown_number(manager, item)
+    if number is None:
+        await answer_press(callback, stale_button())
+        return
     numbers = ctx(manager).service.questionnaire.numbers
-    position = numbers.index(current_number(manager))
-    manager.dialog_data[NUMBER] = numbers[max(position - 1, 0)]
+    position = min(max(numbers.index(number) + step, 0), len(numbers) - 1)
+    manager.dialog_data[NUMBER] = numbers[position]
 
 
-async def on_next(_event: Any, _button: Button, manager: DialogManager) -> None:
-    numbers = ctx(manager).service.questionnaire.numbers
-    position = numbers.index(current_number(manager))
-    manager.dialog_data[NUMBER] = numbers[min(position + 1, len(numbers) - 1)]
+async def on_previous(callback: CallbackQuery, _w: Any, manager: DialogManager, item: str) -> None:
+    await _step(callback, manager, item, -1)
 
 
-async def on_skip(_event: Any, _button: Button, manager: DialogManager) -> None:
+async def on_next(callback: CallbackQuery, _w: Any, manager: DialogManager, item: str) -> None:
+    await _step(callback, manager, item, +1)
+
+
+async def on_skip(callback: CallbackQuery, _w: Any, manager: DialogManager, item: str) -> None:
+    number = shown_number(manager, item)
+    if number is None:
+        await answer_press(callback, stale_button())
+        return
     c = ctx(manager)
-    number = current_number(manager)
     progress = await c.service.progress(c.user_id)
     following = progress.next_unanswered(number)
     if following is None or following == number:
         await manager.switch_to(Survey.review)
     else:
         manager.dialog_data[NUMBER] = following
+
+
+async def on_open_comment(
+    callback: CallbackQuery, _w: Any, manager: DialogManager, item: str
+) -> None:
+    number = shown_number(manager, item)
+    if number is None:
+        await answer_press(callback, stale_button())
+        return
+    manager.dialog_data[NUMBER] = number
+    await manager.switch_to(Survey.comment)
 
 
 async def comment_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -133,8 +182,9 @@ async def comment_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
     return {
         "number": number,
         "limit": MAX_COMMENT_LENGTH,
-        "comment": html.escape(view.comment or ""),
+        "comment": view.comment or "",
         "has_comment": bool(view.comment),
+        "remove": [number] if view.comment else [],
     }
 
 
@@ -149,27 +199,37 @@ async def on_comment(message: Message, _widget: MessageInput, manager: DialogMan
 
 
 async def on_remove_comment(
-    callback: CallbackQuery, _button: Button, manager: DialogManager
+    callback: CallbackQuery, _w: Any, manager: DialogManager, item: str
 ) -> None:
+    number = shown_number(manager, item)
+    if number is None:
+        await answer_press(callback, stale_button())
+        return
     c = ctx(manager)
+    manager.dialog_data[NUMBER] = number
     try:
-        await c.service.record_comment(c.user_id, current_number(manager), "")
+        await c.service.record_comment(c.user_id, number, "")
     except Refused as refusal:
         await show_refusal(callback, manager, refusal)
         return
     await manager.switch_to(Survey.question)
 
 
+def _for_this_one(text: T, widget_id: str, items: str, on_click: Any) -> Select[str]:
+    """A button that carries the number of the Recommendation its window shows."""
+    return Select(text, id=widget_id, item_id_getter=str, items=items, on_click=on_click)
+
+
 def windows() -> list[Window]:
     return [
         screen(
             T("<b>Recommendation {number} of {total}</b>\n{bar} {answered}/{total} answered\n"),
-            Format("<b>{title}</b>\n{statement}\n"),
+            Html("<b>{title}</b>\n{statement}\n"),
             T("Your answer: <b>{level_label}</b>", when="has_level"),
             T("Not answered yet: how would you rank its priority?", when="no_level"),
             T("Your comment: <i>{comment}</i>", when="has_comment"),
             T("🔒 The answers can no longer be changed.", when="read_only"),
-            Format("\n<i>{source}</i>"),
+            Html("\n<i>{source}</i>"),
             Group(
                 Select(
                     Format("{item[1]}"),
@@ -181,14 +241,12 @@ def windows() -> list[Window]:
                 width=2,
                 when="editable",
             ),
-            SwitchTo(T("💬 Add a comment"), id="cm", state=Survey.comment, when="can_add_comment"),
-            SwitchTo(
-                T("💬 Edit the comment"), id="ce", state=Survey.comment, when="can_edit_comment"
-            ),
+            _for_this_one(T("💬 Add a comment"), "cm", "add_comment", on_open_comment),
+            _for_this_one(T("💬 Edit the comment"), "ce", "edit_comment", on_open_comment),
             Row(
-                Button(T("◀ Back"), id="prev", on_click=on_previous, when="has_prev"),
-                Button(T("Skip for now ▶"), id="skip", on_click=on_skip, when="skip"),
-                Button(T("Next ▶"), id="next", on_click=on_next, when="has_next"),
+                _for_this_one(T("◀ Back"), "prev", "prev", on_previous),
+                _for_this_one(T("Skip for now ▶"), "skip", "skip", on_skip),
+                _for_this_one(T("Next ▶"), "next", "next", on_next),
             ),
             Row(
                 SwitchTo(T("📋 Review"), id="rv", state=Survey.review),
@@ -204,9 +262,7 @@ def windows() -> list[Window]:
             ),
             T("Current comment: <i>{comment}</i>", when="has_comment"),
             MessageInput(on_comment, content_types=[ContentType.TEXT]),
-            Button(
-                T("🗑 Remove the comment"), id="rm", on_click=on_remove_comment, when="has_comment"
-            ),
+            _for_this_one(T("🗑 Remove the comment"), "rm", "remove", on_remove_comment),
             SwitchTo(T("◀ Cancel"), id="cancel", state=Survey.question),
             getter=comment_getter,
             state=Survey.comment,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 from operator import itemgetter
 from typing import Any
@@ -16,12 +15,14 @@ from aiogram_dialog.widgets.kbd import Button, Group, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.context import Ctx, ctx
+from dialogs.markup import Markup, render
 from dialogs.messages import refusal_text
 from dialogs.navigation import open_journey, show_refusal
+from dialogs.presses import answer_press
 from dialogs.questionnaire import NUMBER
 from dialogs.screen import screen
 from dialogs.states import Survey
-from dialogs.widgets import T
+from dialogs.widgets import Html, T
 from survey.errors import Reason, Refused
 from survey.model import Receipt, ResponseRecord
 from survey.service import Review
@@ -37,28 +38,31 @@ def _short(text: str) -> str:
     return text if len(text) <= TITLE_WIDTH else text[: TITLE_WIDTH - 1].rstrip() + "…"
 
 
-def review_lines(review: Review, c: Ctx, numbers: list[int]) -> str:
+def review_lines(review: Review, c: Ctx, numbers: list[int]) -> Markup:
     questionnaire = c.service.questionnaire
     i18n = c.i18n
     lines = []
     for item in review.items:
         if item.number not in numbers:
             continue
-        title = html.escape(_short(questionnaire.recommendation(item.number).title(c.lang)))
+        title = _short(questionnaire.recommendation(item.number).title(c.lang))
         if item.level is None:
             mark, answer = "⬜", i18n.gettext("not answered")
         else:
             level = questionnaire.level(item.level)
             mark, answer = "✅", level.label(c.lang) if level else item.level
-        line = f"{mark} " + i18n.gettext("{label}: {value}").format(
-            label=f"<b>R{item.number:02d}</b> {title}", value=f"<b>{html.escape(answer)}</b>"
+        line = render(
+            "{mark} " + i18n.gettext("{label}: {value}"),
+            mark=mark,
+            label=render("<b>R{number:02d}</b> {title}", number=item.number, title=title),
+            value=render("<b>{answer}</b>", answer=answer),
         )
         if item.has_comment:
             line += " 💬"
         if review.several_representatives and item.changed_by:
-            line += f" · <i>{html.escape(item.changed_by)}</i>"
+            line += render(" · <i>{name}</i>", name=item.changed_by)
         lines.append(line)
-    return "\n".join(lines)
+    return Markup("\n".join(lines))
 
 
 async def review_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -73,7 +77,7 @@ async def review_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
     editable = not review.response.submitted and c.service.is_open()
     unanswered = len(review.unanswered)
     return {
-        "office": html.escape(review.office.name(c.lang)),
+        "office": review.office.name(c.lang),
         "answered": len(numbers) - unanswered,
         "total": len(numbers),
         "page": page + 1,
@@ -121,7 +125,7 @@ async def on_continue(_event: Any, _button: Button, manager: DialogManager) -> N
 async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     c = ctx(dialog_manager)
     review = await c.service.review(c.user_id)
-    return {"office": html.escape(review.office.name(c.lang)), "total": len(review.items)}
+    return {"office": review.office.name(c.lang), "total": len(review.items)}
 
 
 async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
@@ -130,7 +134,7 @@ async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogMan
         submitted = await c.service.submit(c.user_id)
     except Refused as refusal:
         if refusal.reason in (Reason.INCOMPLETE, Reason.DEADLINE_PASSED):
-            await callback.answer(refusal_text(refusal, c), show_alert=True)
+            await answer_press(callback, refusal_text(refusal, c))
             await manager.switch_to(Survey.review)
             return
         await show_refusal(callback, manager, refusal)
@@ -148,10 +152,14 @@ async def notify_colleagues(manager: DialogManager, submitted: ResponseRecord) -
         lang = person.language or "en"
         with i18n.use_locale(lang):  # c.when and gettext both follow this locale
             when = c.when(submitted.submitted_at)
-            text = i18n.gettext(
-                "🧾 Your Office's answers were submitted by {name} on {time}. "
-                "Send /review to see them and the receipt."
-            ).format(name=html.escape(submitted.submitted_by_name or ""), time=when)
+            text = render(
+                i18n.gettext(
+                    "🧾 Your Office's answers were submitted by {name} on {time}. "
+                    "Send /review to see them and the receipt."
+                ),
+                name=submitted.submitted_by_name or "",
+                time=when,
+            )
         try:
             await bot.send_message(person.telegram_user_id, text)
         except TelegramAPIError as exc:  # blocked the bot, deleted account...
@@ -171,9 +179,9 @@ def receipt_fields(receipt: Receipt | None, c: Ctx) -> dict[str, Any]:
     return {
         "has_receipt": True,
         "time": c.when(receipt.submitted_at),
-        "name": html.escape(receipt.submitted_by),
+        "name": receipt.submitted_by,
         "reference": receipt.reference,
-        "counts": html.escape(counts),
+        "counts": counts,
         "comments": receipt.commented,
     }
 
@@ -182,7 +190,7 @@ async def receipt_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
     c = ctx(dialog_manager)
     review = await c.service.review(c.user_id)
     return {
-        "office": html.escape(review.office.name(c.lang)),
+        "office": review.office.name(c.lang),
         "contact": dialog_manager.middleware_data["settings"].contact_email,
         "not_submitted": not review.response.submitted,
         **receipt_fields(review.response.receipt, c),
@@ -199,7 +207,7 @@ def windows() -> list[Window]:
     return [
         screen(
             T("<b>Review: {office}</b>\n{answered} of {total} answered · page {page} of {pages}\n"),
-            Format("{lines}\n"),
+            Html("{lines}\n"),
             T("Tap a number to open that Recommendation and change the answer.", when="editable"),
             T(
                 "The submission becomes possible once all {total} are answered.",

@@ -13,6 +13,7 @@ from aiogram_dialog.widgets.kbd import Keyboard
 
 from dialogs.context import ctx
 from dialogs.messages import button_hint, refusal_text, stale_button
+from dialogs.presses import answer_press
 from survey.errors import Reason, Refused
 
 
@@ -39,7 +40,7 @@ class StaleButtons(Keyboard):
                 submitted_at=review.response.submitted_at,
             )
             text = refusal_text(refusal, c)
-        await callback.answer(text, show_alert=True)
+        await answer_press(callback, text)
         return True  # the current window is shown again
 
 

@@ -18,6 +18,8 @@ class Reason(StrEnum):
     OTHER_OFFICE = "other_office"
     # Answering and submitting
     NOT_VERIFIED = "not_verified"
+    # Was verified, then removed by the Secretariat; details: `office` (survey.model.Office).
+    REPRESENTATIVE_REMOVED = "representative_removed"
     DEADLINE_PASSED = "deadline_passed"
     ALREADY_SUBMITTED = "already_submitted"
     UNKNOWN_RECOMMENDATION = "unknown_recommendation"
@@ -29,6 +31,8 @@ class Reason(StrEnum):
     UNKNOWN_OFFICE = "unknown_office"
     NOT_SUBMITTED = "not_submitted"
     BAD_INVITATION_TERMS = "bad_invitation_terms"
+    UNKNOWN_REPRESENTATIVE = "unknown_representative"
+    ALREADY_REMOVED = "already_removed"
 
 
 class Refused(Exception):  # noqa: N818 - reads naturally: `except Refused as refusal`

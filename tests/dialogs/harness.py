@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from aiogram import Dispatcher
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
@@ -32,6 +35,8 @@ from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 
 from bot.config import Settings
 from bot.factory import create_dispatcher
+from bot.sandbox.limits import parse_html
+from dialogs.presses import AnswerOnce
 from survey.service import SurveyService
 
 TEXT_LIMIT = 4096
@@ -48,15 +53,44 @@ def check_markup(markup: Any) -> None:
                     assert size <= CALLBACK_DATA_LIMIT, (button.callback_data, size)
 
 
-class CheckedMessageManager(MockMessageManager):
-    """aiogram-dialog's mock, refusing what Telegram would refuse."""
+def check_html(text: str) -> str:
+    """What Telegram would show of an HTML message: fails like Telegram on bad markup, and
+    on any link (the bot never sends one, so a link can only come from injected text)."""
+    formatted = parse_html(text)
+    links = [e for e in formatted.entities if e["type"] in ("text_link", "text_mention")]
+    assert not links, (text, links)
+    return formatted.text
+
+
+class CountingMessageManager(MockMessageManager):
+    """aiogram-dialog's mock, counting the answers that reach Telegram per press."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.press_answers: Counter[str] = Counter()
+
+    async def answer_callback(self, bot: Any, callback_query: CallbackQuery) -> None:
+        self.press_answers[callback_query.id] += 1
+        await super().answer_callback(bot, callback_query)
+
+
+class CheckedMessageManager(AnswerOnce, CountingMessageManager):
+    """The mock with the bot's answer-once rule, refusing what Telegram would refuse; `fail`
+    makes the next window updates fail as if the Bot API refused them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail: list[TelegramAPIError] = []
 
     async def show_message(
         self, bot: Any, new_message: NewMessage, old_message: OldMessage | None
     ) -> OldMessage:
         assert new_message.text is not None
         assert len(new_message.text) <= TEXT_LIMIT, len(new_message.text)
+        check_html(new_message.text)
         check_markup(new_message.reply_markup)
+        if self.fail:
+            raise self.fail.pop(0)
         return await super().show_message(bot, new_message, old_message)
 
 
@@ -86,6 +120,7 @@ class RecordingBot(FakeBot):
             return True
         if isinstance(method, SendMessage):
             assert len(method.text) <= TEXT_LIMIT
+            check_html(method.text)
             check_markup(method.reply_markup)
             self.next_message_id += 1
             return Message(
@@ -121,11 +156,26 @@ class App:
     messages: CheckedMessageManager
     bot: RecordingBot
 
+    def answers_to(self, callback_id: str) -> int:
+        """How many times the press was answered, by the handlers or by aiogram-dialog."""
+        direct = sum(
+            1
+            for call in self.bot.calls
+            if isinstance(call, AnswerCallbackQuery) and call.callback_query_id == callback_id
+        )
+        return direct + self.messages.press_answers[callback_id]
 
-def start_app(settings: Settings, service: SurveyService, i18n: I18n) -> App:
+
+def start_app(
+    settings: Settings, service: SurveyService, i18n: I18n, storage: BaseStorage | None = None
+) -> App:
     messages = CheckedMessageManager()
     dispatcher = create_dispatcher(
-        settings, service, storage=JsonMemoryStorage(), message_manager=messages, i18n=i18n
+        settings,
+        service,
+        storage=storage or JsonMemoryStorage(),
+        message_manager=messages,
+        i18n=i18n,
     )
     return App(dispatcher, messages, RecordingBot())
 

@@ -1,0 +1,54 @@
+"""A button press is answered exactly once.
+
+Telegram takes one answer per press; a second one fails ("query is too old") and fills the
+log. aiogram-dialog answers every press it routes once the window is done, so a handler that
+answers first (with an alert) would make it two. Both go through here: whichever answers
+first wins, and the other is skipped.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from aiogram import Bot
+from aiogram.types import CallbackQuery
+from aiogram_dialog.manager.message_manager import MessageManager
+
+from dialogs.markup import plain
+
+# The press answered last in this task. An update is handled within one task from the
+# handler up to aiogram-dialog's own answer, so this is shared by both; ids are unique, so a
+# value left over from an earlier update never matches.
+_answered: ContextVar[str | None] = ContextVar("answered_press", default=None)
+
+
+def first_answer(callback_id: str) -> bool:
+    """Claim the answer to this press; False if it has been answered already."""
+    if _answered.get() == callback_id:
+        return False
+    _answered.set(callback_id)
+    return True
+
+
+async def answer_press(callback: CallbackQuery, text: str | None = None) -> None:
+    """Answer a press, with `text` (HTML, as everything the bot says) as an alert."""
+    if not first_answer(callback.id):
+        return
+    if text is None:
+        await callback.answer()
+    else:
+        await callback.answer(plain(text), show_alert=True)
+
+
+class AnswerOnce:
+    """Mixin for aiogram-dialog message managers: no second answer to a press."""
+
+    async def answer_callback(self, bot: Bot, callback_query: CallbackQuery) -> Any:
+        if not first_answer(callback_query.id):
+            return None
+        return await super().answer_callback(bot, callback_query)  # type: ignore[misc]
+
+
+class SurveyMessageManager(AnswerOnce, MessageManager):
+    """aiogram-dialog's message manager, answering each press once."""
