@@ -1,0 +1,132 @@
+"""The database goes away and comes back: everyone is told, in their language, and the bot
+carries on without a restart. PostgreSQL behind a TCP proxy the test can cut."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from aiogram.utils.i18n import I18n
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings
+from storage.db import SqlStoreFactory, create_engine
+from storage.models import SQLModel
+from survey.model import Actor
+from survey.offices import shipped_offices
+from survey.questionnaire import Questionnaire
+from survey.service import SurveyService
+from tests.conftest import ADMIN_ID, Clock
+
+from .harness import Person, start_app
+
+pytestmark = pytest.mark.postgres
+
+UNAVAILABLE = (
+    "The survey is temporarily unavailable. Everything you saved is safe; please try again in "
+    "a few minutes."
+)
+
+
+class CuttableProxy:
+    """Forwards TCP connections to the database; `cut()` drops them all and refuses new ones,
+    as a database server that went down would."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+        for writer in list(self._writers):
+            writer.close()
+        self._writers.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        self._writers.update({writer, upstream_writer})
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError, OSError):
+                while chunk := await source.read(65536):
+                    sink.write(chunk)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+
+@pytest.fixture
+async def proxied_service(
+    postgres_url: str, questionnaire: Questionnaire, clock: Clock
+) -> AsyncIterator[tuple[SurveyService, CuttableProxy]]:
+    url = make_url(postgres_url)
+    proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    engine = create_engine(
+        url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    )
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    service = SurveyService(
+        SqlStoreFactory(engine),
+        questionnaire,
+        deadline=clock.now + timedelta(days=30),
+        admin_ids={ADMIN_ID},
+        clock=clock,
+    )
+    await service.import_offices(shipped_offices(), Actor.cli())
+    yield service, proxy
+    with contextlib.suppress(Exception):
+        await proxy.cut()
+    await engine.dispose()
+
+
+async def test_while_the_database_is_down_everyone_is_told_and_service_resumes_after(
+    proxied_service: tuple[SurveyService, CuttableProxy],
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    service, proxy = proxied_service
+    app = start_app(settings, service, i18n)
+    claire = Person(app, 1, "en", name="Claire Dubois")  # her client is English...
+    code = (await service.create_invitation("FR", Actor.cli())).code
+    await claire.send(f"/start {code}")
+    await claire.send("/language")
+    await claire.click("Français")  # ...but she chose French (remembered by this process)
+    await claire.send("/continue")
+    window = claire.last()
+    pablo = Person(app, 2, "es-419", name="Pablo Ruiz")  # never seen by this process
+
+    await proxy.cut()
+    await claire.click("Élevée", message=window)
+    await claire.send("/continue")
+    await pablo.send("/start")
+
+    french = i18n.gettext(UNAVAILABLE, locale="fr")
+    spanish = i18n.gettext(UNAVAILABLE, locale="es")
+    assert french != UNAVAILABLE
+    assert spanish != UNAVAILABLE
+    assert app.bot.alerts()[-1] == french
+    assert app.bot.sent(1)[-1] == french
+    assert app.bot.sent(2) == [spanish]
+
+    await proxy.start()  # the database is back: no restart of the bot
+    await claire.click("Élevée", message=window)
+    assert (await service.answer(1, 1)).level == "high"
+    assert "Recommandation 2 sur 40" in claire.text()
+    await pablo.send("/start")
+    assert "código de invitación" in pablo.text()
