@@ -14,9 +14,11 @@ from aiogram.types import CallbackQuery, ErrorEvent, InaccessibleMessage, Messag
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+from aiogram_dialog.utils import remove_intent_id
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from dialogs.answering import answer_older_level_press, level_press
 from dialogs.context import ctx
 from dialogs.messages import (
     button_hint,
@@ -171,14 +173,21 @@ async def orphan_button(callback: CallbackQuery, dialog_manager: DialogManager) 
 async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager) -> None:
     """A button from an older message or from before a restart: say so, reopen from the DB."""
     log.info("Stale dialog button: %s", event.exception)
-    update = event.update
-    if update.callback_query is not None:
-        await answer_press(update.callback_query, stale_button())
-        message = update.callback_query.message
-        if not isinstance(message, Message):
-            return  # nowhere to show the journey (an inline or inaccessible message)
-        with contextlib.suppress(TelegramBadRequest):
-            await message.edit_reply_markup(reply_markup=None)
+    press = event.update.callback_query
+    if press is None:
+        await open_journey(dialog_manager, show_mode=ShowMode.SEND)
+        return
+    message = press.message
+    named = level_press(remove_intent_id(press.data or "")[1])
+    if not isinstance(message, Message):  # an inline or inaccessible message: nowhere to show
+        await answer_press(press, stale_button())
+        return
+    with contextlib.suppress(TelegramBadRequest):
+        await message.edit_reply_markup(reply_markup=None)
+    if named is not None:  # the button says which level for which Recommendation: keep it
+        await answer_older_level_press(press, dialog_manager, named, show_mode=ShowMode.SEND)
+        return
+    await answer_press(press, stale_button())
     await open_journey(dialog_manager, show_mode=ShowMode.SEND)
 
 

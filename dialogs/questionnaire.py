@@ -12,6 +12,7 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Group, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
+from dialogs.answering import LEVELS, NUMBER, level_item, parse_level_item, record_level
 from dialogs.context import FRESH_PROGRESS, ctx
 from dialogs.messages import stale_button
 from dialogs.navigation import show_refusal, start_data
@@ -23,7 +24,6 @@ from survey.errors import Refused
 from survey.rules import MAX_COMMENT_LENGTH
 from survey.service import Progress
 
-NUMBER = "number"
 COMMENT_PREVIEW = 300
 BAR_CELLS = 10
 
@@ -44,15 +44,6 @@ def progress_bar(done: int, total: int) -> str:
 # Every button of a Recommendation's window names that Recommendation (`7:high`, `7`), so a
 # press applies to what the person saw on the message they pressed, whatever the dialog has
 # moved on to since: a double tap, or a tap on a message whose update Telegram refused.
-
-
-def level_item(number: int, level: str) -> str:
-    return f"{number}:{level}"
-
-
-def parse_level_item(item: str) -> tuple[int, str] | None:
-    number, _, level = item.partition(":")
-    return (int(number), level) if number.isdigit() and level else None
 
 
 def shown_number(manager: DialogManager, item: str) -> int | None:
@@ -113,17 +104,13 @@ async def question_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
 async def on_level(
     callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str
 ) -> None:
-    c = ctx(manager)
     parsed = parse_level_item(item)
-    if parsed is None or not c.service.questionnaire.has_recommendation(parsed[0]):
+    progress = await record_level(callback, manager, parsed) if parsed else None
+    if parsed is None:
         await answer_press(callback, stale_button())
+    if progress is None or parsed is None:
         return
-    number, level = parsed
-    try:
-        progress = await c.service.record_answer(c.user_id, number, level)
-    except Refused as refusal:
-        await show_refusal(callback, manager, refusal)
-        return
+    number = parsed[0]
     following = progress.next_unanswered(number)
     if following is None:
         await manager.switch_to(Survey.review)
@@ -233,7 +220,7 @@ def windows() -> list[Window]:
             Group(
                 Select(
                     Format("{item[1]}"),
-                    id="lv",
+                    id=LEVELS,
                     item_id_getter=itemgetter(0),
                     items="levels",
                     on_click=on_level,

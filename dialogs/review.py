@@ -14,12 +14,12 @@ from aiogram_dialog import DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, Group, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
+from dialogs.answering import NUMBER
 from dialogs.context import Ctx, ctx
 from dialogs.markup import Markup, render
 from dialogs.messages import refusal_text
 from dialogs.navigation import open_journey, show_refusal
 from dialogs.presses import answer_press
-from dialogs.questionnaire import NUMBER
 from dialogs.screen import screen
 from dialogs.states import Survey
 from dialogs.widgets import Html, T

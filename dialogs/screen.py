@@ -11,6 +11,7 @@ from aiogram_dialog.api.protocols import DialogProtocol
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Keyboard
 
+from dialogs.answering import answer_older_level_press, level_press
 from dialogs.context import ctx
 from dialogs.messages import button_hint, refusal_text, stale_button
 from dialogs.presses import answer_press
@@ -27,6 +28,10 @@ class StaleButtons(Keyboard):
     async def _process_other_callback(
         self, callback: CallbackQuery, dialog: DialogProtocol, manager: DialogManager
     ) -> bool:
+        named = level_press(callback.data or "")
+        if named is not None:
+            await answer_older_level_press(callback, manager, named)
+            return True
         c = ctx(manager)
         text = stale_button()
         try:

@@ -158,7 +158,26 @@ async def test_language_switch_re_renders_and_is_remembered(
     assert title(questionnaire, 1, "fr") in person.text()
 
 
-async def test_a_button_from_before_a_restart_reopens_the_right_window(
+async def test_a_level_button_from_before_a_restart_keeps_the_level_it_names(
+    app: App,
+    settings: Settings,
+    service: SurveyService,
+    i18n: I18n,
+    questionnaire: Questionnaire,
+) -> None:
+    person = await verified(app, service)
+    await person.click("High")
+    old_message = person.last()  # shows R2
+
+    restarted = start_app(settings, service, i18n)  # dialog state lost
+    person.connect(restarted)
+    press = await person.click("Medium", message=old_message)
+    assert restarted.answers_to(press) == 1
+    assert (await service.answer(1, 2)).level == "medium"  # what that message showed
+    assert title(questionnaire, 3) in person.text()
+
+
+async def test_other_buttons_from_before_a_restart_reopen_the_right_window(
     app: App,
     settings: Settings,
     service: SurveyService,
@@ -171,10 +190,22 @@ async def test_a_button_from_before_a_restart_reopens_the_right_window(
 
     restarted = start_app(settings, service, i18n)
     person.connect(restarted)
-    await person.click("Medium", message=old_message)
+    await person.click("📋 Review", message=old_message)
     assert restarted.bot.alerts(), "the press must be answered"
     assert title(questionnaire, 2) in person.text()
-    assert (await service.answer(1, 2)).level is None  # nothing was changed by the old button
+    assert (await service.progress(1)).answered == 1
+
+
+async def test_a_level_button_pressed_from_the_review_window_keeps_its_level(
+    app: App, service: SurveyService, questionnaire: Questionnaire
+) -> None:
+    person = await verified(app, service)
+    shown_r1 = person.last()
+    await person.click("📋 Review")
+    press = await person.click("Low", message=shown_r1)
+    assert app.answers_to(press) == 1
+    assert (await service.answer(1, 1)).level == "low"
+    assert title(questionnaire, 2) in person.text()
 
 
 @pytest.mark.parametrize("forged", ["lv:urgent", "ri:abc", "ri:99", "zz:1", "lv:" + "x" * 40])
