@@ -8,6 +8,7 @@ first wins, and the other is skipped.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -23,31 +24,31 @@ from dialogs.markup import plain
 _answered: ContextVar[str | None] = ContextVar("answered_press", default=None)
 
 
-def first_answer(callback_id: str) -> bool:
-    """Claim the answer to this press; False if it has been answered already."""
+async def _once(callback_id: str, answer: Callable[[], Awaitable[Any]]) -> None:
     if _answered.get() == callback_id:
-        return False
-    _answered.set(callback_id)
-    return True
+        return
+    claim = _answered.set(callback_id)
+    try:
+        await answer()
+    except BaseException:
+        _answered.reset(claim)  # not answered after all: a later answer may still go out
+        raise
 
 
 async def answer_press(callback: CallbackQuery, text: str | None = None) -> None:
     """Answer a press, with `text` (HTML, as everything the bot says) as an alert."""
-    if not first_answer(callback.id):
-        return
     if text is None:
-        await callback.answer()
+        await _once(callback.id, callback.answer)
     else:
-        await callback.answer(plain(text), show_alert=True)
+        await _once(callback.id, lambda: callback.answer(plain(text), show_alert=True))
 
 
 class AnswerOnce:
     """Mixin for aiogram-dialog message managers: no second answer to a press."""
 
-    async def answer_callback(self, bot: Bot, callback_query: CallbackQuery) -> Any:
-        if not first_answer(callback_query.id):
-            return None
-        return await super().answer_callback(bot, callback_query)  # type: ignore[misc]
+    async def answer_callback(self, bot: Bot, callback_query: CallbackQuery) -> None:
+        answer = super().answer_callback  # type: ignore[misc]
+        await _once(callback_query.id, lambda: answer(bot, callback_query))
 
 
 class SurveyMessageManager(AnswerOnce, MessageManager):

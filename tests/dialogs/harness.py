@@ -101,6 +101,7 @@ class RecordingBot(FakeBot):
 
     calls: list[TelegramMethod[Any]] = field(default_factory=list)
     next_message_id: int = 10_000
+    fail: list[TelegramAPIError] = field(default_factory=list)  # the next sends fail so
 
     def __post_init__(self) -> None:  # FakeBot.__init__ deliberately does nothing
         pass
@@ -119,6 +120,8 @@ class RecordingBot(FakeBot):
             assert len(method.text or "") <= ALERT_LIMIT, method.text
             return True
         if isinstance(method, SendMessage):
+            if self.fail:
+                raise self.fail.pop(0)
             assert len(method.text) <= TEXT_LIMIT
             check_html(method.text)
             check_markup(method.reply_markup)
@@ -230,15 +233,16 @@ class Person:
             message or self.last(), InlineButtonTextLocator(f"^{re.escape(label)}$")
         )
 
-    async def press_raw(self, message: Message, callback_data: str) -> None:
+    async def press_raw(self, message: Message, callback_data: str) -> str:
         """A button press with callback data of the caller's choosing (a forged one)."""
         button = InlineKeyboardButton(text="?", callback_data=callback_data)
+        callback_id = f"forged-{self.user_id}-{self.client._new_update_id()}"
         await self.app.dispatcher.feed_update(
             self.app.bot,
             Update(
                 update_id=self.client._new_update_id(),
                 callback_query=CallbackQuery(
-                    id=f"forged-{self.client._new_update_id()}",
+                    id=callback_id,
                     data=button.callback_data,
                     chat_instance="--",
                     from_user=self.client.user,
@@ -246,3 +250,4 @@ class Person:
                 ),
             ),
         )
+        return callback_id
