@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.config import ConfigError, Settings
 from storage.db import SqlStoreFactory, create_engine
-from storage.migrate import downgrade_async, upgrade_async
+from storage.migrate import MigrationTargetError, downgrade_async, upgrade_async
 from storage.models import OfficeRow
 from survey.model import Actor
 from survey.offices import shipped_offices
@@ -60,6 +60,8 @@ async def prepare_database(
         raise ConfigError(
             f"cannot use the database at {safe_url(settings.database_url)}: {_first_line(exc)}"
         ) from None
+    except MigrationTargetError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 @asynccontextmanager

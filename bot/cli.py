@@ -18,7 +18,7 @@ from bot.assembly import load_configured_questionnaire, open_service, prepare_da
 from bot.config import ConfigError, Settings, load_settings
 from survey import export
 from survey.errors import Reason, Refused
-from survey.model import Actor
+from survey.model import Actor, Office, Representative, RepresentativeSummary
 from survey.offices import OfficesFileError, read_offices_csv
 from survey.questionnaire import QuestionnaireError, load_questionnaire
 from survey.rules import DEFAULT_INVITATION_USES
@@ -33,6 +33,14 @@ REFUSALS: dict[Reason, str] = {
     Reason.CODE_USED_UP: "that invitation code has been used as many times as allowed",
     Reason.NOT_SUBMITTED: "the Office has not submitted, so there is nothing to reopen",
     Reason.BAD_INVITATION_TERMS: "{message}",
+    Reason.UNKNOWN_REPRESENTATIVE: (
+        "Telegram user {telegram_user_id} is not a representative of {office.code}: "
+        "see `python -m bot representatives list {office.code}`"
+    ),
+    Reason.ALREADY_REMOVED: (
+        "Telegram user {telegram_user_id} was already removed from {office.code} "
+        "on {removed_at:%Y-%m-%d %H:%M} UTC"
+    ),
 }
 
 SETUP_HELP = (
@@ -119,6 +127,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     revoke = invites.add_parser("revoke", help="revoke one code, or every code of an Office")
     revoke.add_argument("target", metavar="CODE|OFFICE")
+
+    people = commands.add_parser(
+        "representatives", help="an Office's verified representatives"
+    ).add_subparsers(dest="representatives_command", metavar="ACTION", required=True)
+    listing = people.add_parser("list", help="everyone verified for an Office, removed included")
+    listing.add_argument("office", help="the Office's two-letter code, e.g. EP")
+    remove = people.add_parser(
+        "remove", help="take away a person's right to answer for an Office (audited)"
+    )
+    remove.add_argument("office", help="the Office's two-letter code, e.g. EP")
+    who = remove.add_mutually_exclusive_group(required=True)
+    who.add_argument(
+        "telegram_user_id",
+        nargs="?",
+        type=positive_int,
+        metavar="TELEGRAM_USER_ID",
+        help="as shown by `representatives list`",
+    )
+    who.add_argument("--all", action="store_true", help="every active representative")
+    remove.add_argument("--reason", default="", help="kept in the audit trail")
 
     reopen = commands.add_parser("reopen", help="reopen an Office's submitted answers")
     reopen.add_argument("office")
@@ -217,9 +245,88 @@ async def cmd_invite(args: argparse.Namespace, settings: Settings, out: TextIO) 
 
 async def cmd_invites(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     async with open_service(settings) as service:
-        count = await service.revoke_invitations(args.target, Actor.cli())
-    print(f"{count} invitation code(s) revoked.", file=out)
+        revocation = await service.revoke(args.target, Actor.cli())
+    print(f"{revocation.count} invitation code(s) revoked.", file=out)
+    # Revoking a code does not undo its use: say who can still answer, and how to stop them.
+    code, active = revocation.office.code, revocation.active_representatives
+    if active == 0:
+        print(f"No verified representatives of {code} remain active.", file=out)
+    else:
+        people = (
+            f"1 verified representative of {code} remains"
+            if active == 1
+            else f"{active} verified representatives of {code} remain"
+        )
+        print(
+            f"{people} active: remove them with "
+            f"`python -m bot representatives remove {code} <id>` "
+            f"(see `python -m bot representatives list {code}`).",
+            file=out,
+        )
     return EXIT_OK
+
+
+async def cmd_representatives(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    async with open_service(settings) as service:
+        if args.representatives_command == "list":
+            office, people = await service.representatives(args.office, Actor.cli())
+            _print_representatives(office, people, out)
+        elif args.all:
+            office = await service.office(args.office)
+            removed = await service.remove_all_representatives(
+                office.code, Actor.cli(), reason=args.reason
+            )
+            if removed:
+                who = ", ".join(_person(person) for person in removed)
+                print(
+                    f"Removed {len(removed)} representative(s) of {office.code}: {who}.", file=out
+                )
+            else:
+                print(f"{office.code} has no active representatives: nobody removed.", file=out)
+        else:
+            office = await service.office(args.office)
+            person = await service.remove_representative(
+                office.code, args.telegram_user_id, Actor.cli(), reason=args.reason
+            )
+            print(
+                f"Removed {_person(person)} from {office.code}: "
+                "their next action in the bot is refused.",
+                file=out,
+            )
+    return EXIT_OK
+
+
+def _person(person: Representative) -> str:
+    name = f" ({person.full_name})" if person.full_name else ""
+    return f"{person.telegram_user_id}{name}"
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _print_representatives(
+    office: Office, people: Sequence[RepresentativeSummary], out: TextIO
+) -> None:
+    title = f"{office.code} - {office.name('en')}"
+    if not people:
+        print(f"{title} has no verified representatives.", file=out)
+        return
+    active = sum(1 for entry in people if entry.representative.active)
+    print(f"{title}: {active} active, {len(people) - active} removed", file=out)
+    print(
+        f"{'user id':12}  {'verified (UTC)':16}  {'status':24}  {'last changed':12}  name",
+        file=out,
+    )
+    for entry in people:
+        person = entry.representative
+        removed_at = person.revoked_at
+        status = "active" if removed_at is None else f"removed {_utc(removed_at)}"
+        print(
+            f"{person.telegram_user_id:<12}  {_utc(person.verified_at):16}  {status:24}  "
+            f"{entry.last_changed:>12}  {person.full_name or '-'}",
+            file=out,
+        )
 
 
 async def cmd_reopen(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -252,11 +359,22 @@ async def cmd_results(args: argparse.Namespace, settings: Settings, out: TextIO)
         assert isinstance(payload, str)
         out.write(payload)
         return EXIT_OK
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(payload, bytes):
-        args.output.write_bytes(payload)
-    else:
-        args.output.write_text(payload, encoding="utf-8", newline="")
+    try:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(payload, bytes):
+            args.output.write_bytes(payload)
+        else:
+            args.output.write_text(payload, encoding="utf-8", newline="")
+    except OSError as exc:
+        if args.output.is_dir():
+            example = args.output / f"results.{'txt' if args.format == 'text' else args.format}"
+            problem = f"it is a folder; name a file, e.g. {example}"
+        elif isinstance(exc, FileExistsError | NotADirectoryError):
+            problem = "part of the path is a file, not a folder"
+        else:
+            problem = exc.strerror or str(exc)
+        print(f"error: cannot write the results to {args.output}: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     print(f"Wrote {args.output}", file=sys.stderr)
     return EXIT_OK
 
@@ -293,6 +411,7 @@ COMMANDS: dict[str, Command] = {
     "offices": cmd_offices,
     "invite": cmd_invite,
     "invites": cmd_invites,
+    "representatives": cmd_representatives,
     "reopen": cmd_reopen,
     "results": cmd_results,
     "questionnaire": cmd_questionnaire,

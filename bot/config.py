@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from survey.questionnaire import SHIPPED_QUESTIONNAIRE
 
 _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# @BotFather's tokens: the bot's numeric id, a colon, then the secret part (35 characters of
+# A-Z, a-z, 0-9, _ and - today; test servers use shorter ones).
+_TOKEN_SHAPE = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/survey.db"
 TELEGRAM_API_DEFAULT = "https://api.telegram.org"
 
@@ -64,6 +67,8 @@ class Settings(BaseSettings):
     contact_email: str = "cws.surveys@wipo.int"
     questionnaire_path: Path = SHIPPED_QUESTIONNAIRE
     redis_url: str | None = None
+    # Where each person is on screen, kept across restarts (bot/dialog_state.py).
+    dialog_state_path: Path = Path("data/dialog-state.db")
     log_level: str = "INFO"
     # Webhook mode: Telegram (or the sandbox) POSTs updates to WEBHOOK_URL, which a reverse
     # proxy forwards to WEBHOOK_LISTEN_HOST:WEBHOOK_LISTEN_PORT. Unset: long polling.
@@ -77,6 +82,21 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         # `BOT_TOKEN=` in a .env file means "not set", not "an empty token".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        # Checked here, not when aiogram builds the Bot: its error is a traceback. The message
+        # never repeats the value, which is a secret.
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        if not _TOKEN_SHAPE.fullmatch(token):
+            raise ValueError(
+                "not a bot token: expected the one @BotFather gave, digits, a colon, then "
+                "letters, digits, _ or - (e.g. 123456789:AAH...)"
+            )
+        return SecretStr(token)
 
     @field_validator("database_url")
     @classmethod

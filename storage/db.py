@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,7 +22,28 @@ from storage.repositories import SqlSurveyStore
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
+class _NoRowValues(logging.Filter):
+    """SQLAlchemy logs every row read at DEBUG; rows hold names and comments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.INFO
+
+
+_ROW_FILTER = _NoRowValues()
+
+
+def _keep_people_out_of_the_sql_log() -> None:
+    # Statements stay loggable for debugging; what people typed does not belong in a log file.
+    # Parameters are hidden per engine (hide_parameters); rows through the engine's logger,
+    # which is shared by every engine without a logging_name.
+    engine_logger = logging.getLogger("sqlalchemy.engine.Engine")
+    if _ROW_FILTER not in engine_logger.filters:
+        engine_logger.addFilter(_ROW_FILTER)
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    _keep_people_out_of_the_sql_log()
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, **kwargs)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 
@@ -26,12 +29,32 @@ def revisions(url: str) -> list[str]:
     return [rev.revision for rev in reversed(list(script.walk_revisions()))]
 
 
+class MigrationTargetError(ValueError):
+    """The revision asked for does not exist or cannot be reached from where the database is.
+    The message is one line for the operator."""
+
+
+@contextmanager
+def _explained(url: str, revision: str) -> Iterator[None]:
+    try:
+        yield
+    except CommandError as exc:
+        reason = (str(exc).strip().splitlines() or ["unknown revision"])[0]
+        known = ", ".join(revisions(url))
+        raise MigrationTargetError(
+            f"cannot migrate the database to revision {revision!r}: {reason} "
+            f"(known revisions: {known}; also head, base, or steps like -1 and +1)"
+        ) from None
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    with _explained(url, revision):
+        command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
-    command.downgrade(alembic_config(url), revision)
+    with _explained(url, revision):
+        command.downgrade(alembic_config(url), revision)
 
 
 async def upgrade_async(url: str, revision: str = "head") -> None:

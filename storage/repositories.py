@@ -31,6 +31,7 @@ from survey.model import (
     OfficeStatus,
     Receipt,
     Representative,
+    RepresentativeSummary,
     ResponseRecord,
     ResponseStatus,
 )
@@ -328,6 +329,41 @@ class SqlSurveyStore:
             .order_by(col(RepresentativeRow.id))
         )
         return [_representative(row) for row in rows.all()]
+
+    async def representative_summaries(
+        self, office_id: int, questionnaire_id: str
+    ) -> list[RepresentativeSummary]:
+        last_changed = (
+            select(col(AnswerRow.changed_by), func.count().label("n"))
+            .join(ResponseRow, col(ResponseRow.id) == col(AnswerRow.response_id))
+            .where(
+                col(ResponseRow.office_id) == office_id,
+                col(ResponseRow.questionnaire_id) == questionnaire_id,
+            )
+            .group_by(col(AnswerRow.changed_by))
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(*_REPRESENTATIVE_COLUMNS, func.coalesce(last_changed.c.n, 0))
+            .outerjoin(last_changed, last_changed.c.changed_by == col(RepresentativeRow.id))
+            .where(col(RepresentativeRow.office_id) == office_id)
+            .order_by(col(RepresentativeRow.id))
+        )
+        return [
+            RepresentativeSummary(Representative(*row[:-1]), int(row[-1])) for row in rows.all()
+        ]
+
+    async def remove_representative(self, representative_id: int, now: datetime) -> bool:
+        # Conditional, so that two removals at once record one removal time, not two.
+        result = await self.session.execute(
+            update(RepresentativeRow)
+            .where(
+                col(RepresentativeRow.id) == representative_id,
+                col(RepresentativeRow.revoked_at).is_(None),
+            )
+            .values(revoked_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # Responses and answers -----------------------------------------------------------------
 

@@ -14,7 +14,10 @@ _CODE_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 def new_code() -> str:
-    return secrets.token_urlsafe(CODE_BYTES)
+    # A leading "-" would read as an option on a command line (`invites revoke -Ab...`).
+    while (code := secrets.token_urlsafe(CODE_BYTES)).startswith("-"):
+        pass
+    return code
 
 
 def normalize_code(text: str) -> str:

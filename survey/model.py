@@ -64,11 +64,19 @@ class Representative:
     full_name: str
     language: str | None
     verified_at: datetime
-    revoked_at: datetime | None
+    revoked_at: datetime | None  # when the Secretariat removed them; None while active
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class RepresentativeSummary:
+    """One person on an Office's list for the Secretariat, removed ones included."""
+
+    representative: Representative
+    last_changed: int  # how many of the Office's current answers this person changed last
 
 
 @dataclass(frozen=True, slots=True)

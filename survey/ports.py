@@ -17,6 +17,7 @@ from survey.model import (
     OfficeStatus,
     Receipt,
     Representative,
+    RepresentativeSummary,
     ResponseRecord,
 )
 from survey.offices import OfficeInfo
@@ -62,7 +63,19 @@ class SurveyStore(Protocol):
     ) -> Representative: ...
     async def language(self, telegram_user_id: int) -> str | None: ...
     async def set_language(self, telegram_user_id: int, language: str, now: datetime) -> None: ...
-    async def office_representatives(self, office_id: int) -> list[Representative]: ...
+    async def office_representatives(self, office_id: int) -> list[Representative]:
+        """The active ones only."""
+        ...
+
+    async def representative_summaries(
+        self, office_id: int, questionnaire_id: str
+    ) -> list[RepresentativeSummary]:
+        """Everyone verified for the Office and still attached to it, removed ones included."""
+        ...
+
+    async def remove_representative(self, representative_id: int, now: datetime) -> bool:
+        """False if they were removed already (perhaps a moment ago, by someone else)."""
+        ...
 
     # Responses and answers
     async def response(

@@ -63,6 +63,32 @@ class QuestionnaireError(ValueError):
     """The questionnaire file cannot be used. The message is one line naming the file and item."""
 
 
+class _DuplicateKey(yaml.MarkedYAMLError):
+    def __init__(self, key: Any, line: int, first_line: int) -> None:
+        super().__init__(
+            problem=f"duplicate key {key!r} at line {line} (first at line {first_line})"
+        )
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys without a word: a second `en:` or `wording:`
+    would silently replace the first. Refuse them instead."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_lines: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor` may be overridden on purpose
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = first_lines.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:
+                continue  # unhashable: the base class says so
+            if first != key_node.start_mark.line + 1:
+                raise _DuplicateKey(key, key_node.start_mark.line + 1, first)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _pick(texts: Mapping[str, str], lang: str) -> str:
     text = texts.get(lang)
     return text if text else texts[DEFAULT_LANGUAGE]
@@ -189,7 +215,9 @@ class _Reader:
         except OSError as error:
             self.fail("", f"cannot read {self.path}: {error.strerror or error}")
         try:
-            return yaml.safe_load(text)
+            return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader
+        except _DuplicateKey as error:
+            self.fail("", str(error.problem))
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

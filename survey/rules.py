@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from survey.errors import Reason, Refused
-from survey.model import Actor, Invitation, Representative, ResponseRecord
+from survey.model import Actor, Invitation, Office, Representative, ResponseRecord
 
 MAX_COMMENT_LENGTH = 1000
 MAX_FAILED_REDEMPTIONS = 5
@@ -53,10 +54,27 @@ def check_invitation_terms(
             raise Refused(Reason.BAD_INVITATION_TERMS, "the expiry is already in the past")
 
 
-def check_active(representative: Representative | None) -> Representative:
-    if representative is None or not representative.active:
+def check_active(
+    representative: Representative | None, office: Office | None = None
+) -> Representative:
+    """Only a verified representative who has not been removed may act. `office` is the removed
+    person's Office, for the refusal's message."""
+    if representative is None:
         raise Refused(Reason.NOT_VERIFIED)
+    if not representative.active:
+        raise Refused(Reason.REPRESENTATIVE_REMOVED, office=office)
     return representative
+
+
+def check_rejoin(
+    representative: Representative | None, invitation: Invitation, office: Office | None = None
+) -> None:
+    """A removed person comes back only with a code created after the removal: a code that
+    leaked before it, which may be why they were removed, must not undo it."""
+    if representative is None or representative.revoked_at is None:
+        return
+    if invitation.created_at <= representative.revoked_at:
+        raise Refused(Reason.REPRESENTATIVE_REMOVED, office=office)
 
 
 def check_open(deadline: datetime | None, now: datetime) -> None:
@@ -73,12 +91,53 @@ def check_draft(response: ResponseRecord) -> None:
         )
 
 
+# Tag characters end emoji flag sequences (e.g. Scotland's flag): format characters, but part
+# of what was typed, so never trimmed from the end of a comment.
+_TAGS = range(0xE0020, 0xE0080)
+# Invisible characters that are not format characters: Hangul fillers, the combining grapheme
+# joiner, variation selectors. Alone they make a comment that looks empty; next to visible text
+# they may belong to it, so they count as blank but are not trimmed.
+_BLANK_MARKS = frozenset(
+    (
+        *(0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0),
+        *range(0x180B, 0x1810),
+        *range(0xFE00, 0xFE10),
+        *range(0xE0100, 0xE01F0),
+    )
+)
+
+
+def _trimmable(char: str) -> bool:
+    """Whitespace (no-break spaces included), control and format characters such as zero-width
+    spaces, joiners, the word joiner, byte order marks and soft hyphens."""
+    if char.isspace():
+        return True
+    return unicodedata.category(char) in ("Cf", "Cc") and ord(char) not in _TAGS
+
+
+def _invisible(char: str) -> bool:
+    return (
+        char.isspace()
+        or unicodedata.category(char) in ("Cf", "Cc", "Zs")
+        or ord(char) in _BLANK_MARKS
+    )
+
+
 def check_comment(comment: str) -> str | None:
-    """Comments are optional; blank means none. Returns the text to store."""
-    text = comment.strip()
+    """Comments are optional; one that shows nothing means none. Returns the text to store:
+    as typed, without the blank and invisible characters around it."""
+    start, end = 0, len(comment)
+    while start < end and _trimmable(comment[start]):
+        start += 1
+    while end > start and _trimmable(comment[end - 1]):
+        end -= 1
+    # NUL never belongs in text (Telegram clients cannot type it; PostgreSQL cannot store it).
+    text = comment[start:end].replace("\x00", "")
+    if all(_invisible(char) for char in text):
+        return None
     if len(text) > MAX_COMMENT_LENGTH:
         raise Refused(Reason.COMMENT_TOO_LONG, length=len(text), limit=MAX_COMMENT_LENGTH)
-    return text or None
+    return text
 
 
 def check_complete(numbers: Sequence[int], answered: Collection[int]) -> None:

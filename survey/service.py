@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from survey import rules
@@ -24,6 +24,7 @@ from survey.model import (
     OfficeStatus,
     Receipt,
     Representative,
+    RepresentativeSummary,
     ResponseRecord,
 )
 from survey.offices import OfficeInfo, normalize_office_code
@@ -32,6 +33,7 @@ from survey.questionnaire import LANGUAGES, Questionnaire
 from survey.results import Digest, build_digest
 
 REDEEM_FAILED = "invitation.redeem_failed"
+REPRESENTATIVE_REMOVE = "representative.remove"
 
 
 def utcnow() -> datetime:
@@ -43,6 +45,14 @@ class IssuedInvitation:
     code: str  # shown once; only its hash is stored
     office: Office
     invitation: Invitation
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    count: int  # codes revoked now (already revoked ones are not counted again)
+    office: Office
+    # Revoking codes does not undo what they were used for: these people can still answer.
+    active_representatives: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +212,10 @@ class SurveyService:
 
     async def revoke_invitations(self, code_or_office: str, actor: Actor) -> int:
         """Revoke one code, or every code of an Office. Returns how many were revoked."""
+        return (await self.revoke(code_or_office, actor)).count
+
+    async def revoke(self, code_or_office: str, actor: Actor) -> Revocation:
+        """Revoke one code, or every code of an Office, and say who can still answer."""
         rules.check_secretariat(actor, self._admin_ids)
         now = self.now()
         text = code_or_office.strip()
@@ -209,19 +223,19 @@ class SurveyService:
             if len(text) == 2 and text.isalpha():
                 office = await self._office(store, text)
                 count = await store.revoke_office_invitations(office.id, now)
-                office_id: int | None = office.id
             else:
                 found = await store.invitation_by_hash(hash_code(normalize_code(text)))
                 if found is None:
                     raise Refused(Reason.UNKNOWN_CODE)
                 invitation, _ = found
                 count = int(await store.revoke_invitation(invitation.id, now))
-                office_id = invitation.office_id
+                office = await self._office_by_id(store, invitation.office_id)
             await store.audit(
-                actor, "invitation.revoke", now=now, office_id=office_id, details={"count": count}
+                actor, "invitation.revoke", now=now, office_id=office.id, details={"count": count}
             )
+            active = len(await store.office_representatives(office.id))
             await store.commit()
-        return count
+        return Revocation(count, office, active)
 
     async def redeem(
         self, telegram_user_id: int, code: str, *, full_name: str = "", language: str | None = None
@@ -268,6 +282,10 @@ class SurveyService:
             # Already in (the deep link opened again): let them through without spending a
             # use, even if the code has since expired or run out.
             return Membership(current, office)
+        if current is not None:
+            rules.check_rejoin(
+                current, invitation, await self._office_by_id(store, current.office_id)
+            )
         rules.check_invitation_usable(invitation, now)
         if not await store.claim_invitation_use(invitation.id):
             raise Refused(Reason.CODE_USED_UP)  # another person took the last use just now
@@ -291,13 +309,14 @@ class SurveyService:
     # Representatives -----------------------------------------------------------------------
 
     async def membership(self, telegram_user_id: int) -> Membership | None:
+        """None for someone never verified; refused (REPRESENTATIVE_REMOVED) for someone the
+        Secretariat removed."""
         async with self._stores() as store:
             representative = await store.representative(telegram_user_id)
-            if representative is None or not representative.active:
+            if representative is None:
                 return None
-            return Membership(
-                representative, await self._office_by_id(store, representative.office_id)
-            )
+            office = await self._office_by_id(store, representative.office_id)
+            return Membership(rules.check_active(representative, office), office)
 
     async def language(self, telegram_user_id: int) -> str | None:
         """The language this user chose, if they ever did."""
@@ -306,12 +325,13 @@ class SurveyService:
 
     async def whereabouts(self, telegram_user_id: int) -> tuple[Membership, Progress] | None:
         """Who this person answers for and how far their Office is, in one read; None if they
-        are not a verified representative."""
+        were never verified, refused (REPRESENTATIVE_REMOVED) if they were removed."""
         async with self._stores() as store:
             representative = await store.representative(telegram_user_id)
-            if representative is None or not representative.active:
+            if representative is None:
                 return None
             office = await self._office_by_id(store, representative.office_id)
+            rules.check_active(representative, office)
             response = await store.response(office.id, self.questionnaire.id)
             answers = await store.answers(response.id) if response is not None else []
         return Membership(representative, office), self._progress(response, answers)
@@ -326,9 +346,83 @@ class SurveyService:
     async def colleagues(self, telegram_user_id: int) -> list[Representative]:
         """The other active representatives of this user's Office."""
         async with self._stores() as store:
-            representative = rules.check_active(await store.representative(telegram_user_id))
+            representative = await self._active(store, telegram_user_id)
             people = await store.office_representatives(representative.office_id)
         return [person for person in people if person.telegram_user_id != telegram_user_id]
+
+    async def representatives(
+        self, office_code: str, actor: Actor
+    ) -> tuple[Office, list[RepresentativeSummary]]:
+        """Everyone verified for the Office, removed people included, oldest first."""
+        rules.check_secretariat(actor, self._admin_ids)
+        async with self._stores() as store:
+            office = await self._office(store, office_code)
+            people = await store.representative_summaries(office.id, self.questionnaire.id)
+        return office, people
+
+    async def remove_representative(
+        self, office_code: str, telegram_user_id: int, actor: Actor, *, reason: str = ""
+    ) -> Representative:
+        """Take a person's right to answer for the Office away; their next action is refused.
+        Their answers stay. Only a code created after this lets them back in."""
+        rules.check_secretariat(actor, self._admin_ids)
+        now = self.now()
+        async with self._stores() as store:
+            office = await self._office(store, office_code)
+            person = await store.representative(telegram_user_id)
+            if person is None or person.office_id != office.id:
+                raise Refused(
+                    Reason.UNKNOWN_REPRESENTATIVE, office=office, telegram_user_id=telegram_user_id
+                )
+            removed = await self._remove(store, person, office, actor, reason, now)
+            await store.commit()
+        return removed
+
+    async def remove_all_representatives(
+        self, office_code: str, actor: Actor, *, reason: str = ""
+    ) -> list[Representative]:
+        """Remove every active representative of the Office (e.g. after its codes leaked)."""
+        rules.check_secretariat(actor, self._admin_ids)
+        now = self.now()
+        async with self._stores() as store:
+            office = await self._office(store, office_code)
+            removed = [
+                await self._remove(store, person, office, actor, reason, now)
+                for person in await store.office_representatives(office.id)
+            ]
+            await store.commit()
+        return removed
+
+    async def _remove(
+        self,
+        store: SurveyStore,
+        person: Representative,
+        office: Office,
+        actor: Actor,
+        reason: str,
+        now: datetime,
+    ) -> Representative:
+        if not await store.remove_representative(person.id, now):
+            latest = await store.representative(person.telegram_user_id)
+            raise Refused(
+                Reason.ALREADY_REMOVED,
+                office=office,
+                telegram_user_id=person.telegram_user_id,
+                removed_at=latest.revoked_at if latest is not None else person.revoked_at,
+            )
+        await store.audit(
+            actor,
+            REPRESENTATIVE_REMOVE,
+            now=now,
+            office_id=office.id,
+            details={
+                "telegram_user_id": person.telegram_user_id,
+                "representative": person.full_name,
+                "verified_at": person.verified_at.isoformat(),
+                "reason": reason,
+            },
+        )
+        return replace(person, revoked_at=now)
 
     # Answering -----------------------------------------------------------------------------
 
@@ -349,7 +443,7 @@ class SurveyService:
             raise Refused(Reason.UNKNOWN_RECOMMENDATION, number=number)
         now = self.now()
         async with self._stores() as store:
-            representative = rules.check_active(await store.representative(telegram_user_id))
+            representative = await self._active(store, telegram_user_id)
             rules.check_open(self.deadline, now)
             response = await self._locked_response(store, representative.office_id, now)
             rules.check_draft(response)
@@ -362,7 +456,7 @@ class SurveyService:
 
     async def progress(self, telegram_user_id: int) -> Progress:
         async with self._stores() as store:
-            representative = rules.check_active(await store.representative(telegram_user_id))
+            representative = await self._active(store, telegram_user_id)
             response = await store.response(representative.office_id, self.questionnaire.id)
             answers = await store.answers(response.id) if response is not None else []
         return self._progress(response, answers)
@@ -375,7 +469,7 @@ class SurveyService:
         if not self.questionnaire.has_recommendation(number):
             raise Refused(Reason.UNKNOWN_RECOMMENDATION, number=number)
         async with self._stores() as store:
-            representative = rules.check_active(await store.representative(telegram_user_id))
+            representative = await self._active(store, telegram_user_id)
             response = await store.response(representative.office_id, self.questionnaire.id)
             answers = await store.answers(response.id) if response is not None else []
         return self.question_from(self._progress(response, answers), number)
@@ -393,7 +487,7 @@ class SurveyService:
 
     async def review(self, telegram_user_id: int) -> Review:
         async with self._stores() as store:
-            representative = rules.check_active(await store.representative(telegram_user_id))
+            representative = await self._active(store, telegram_user_id)
             office = await self._office_by_id(store, representative.office_id)
             response = await store.ensure_response(office.id, self.questionnaire.id, self.now())
             answers = {a.recommendation: a for a in await store.answers(response.id)}
@@ -416,7 +510,7 @@ class SurveyService:
     async def submit(self, telegram_user_id: int) -> ResponseRecord:
         now = self.now()
         async with self._stores() as store:
-            representative = rules.check_active(await store.representative(telegram_user_id))
+            representative = await self._active(store, telegram_user_id)
             rules.check_open(self.deadline, now)
             response = await self._locked_response(store, representative.office_id, now)
             rules.check_draft(response)
@@ -536,6 +630,14 @@ class SurveyService:
             response = await store.response(office_id, self.questionnaire.id, lock=True)
         assert response is not None
         return response
+
+    async def _active(self, store: SurveyStore, telegram_user_id: int) -> Representative:
+        """The person as a representative allowed to act, or refused with the reason why."""
+        representative = await store.representative(telegram_user_id)
+        office = None
+        if representative is not None and not representative.active:
+            office = await self._office_by_id(store, representative.office_id)
+        return rules.check_active(representative, office)
 
     @staticmethod
     async def _office(store: SurveyStore, code: str) -> Office:

@@ -317,3 +317,30 @@ async def test_response_rows_one_per_office(
     async with stores.session() as session:
         assert await session.scalar(select(func.count()).select_from(ResponseRow)) == 1
     assert (await service.progress(1)).answered == 4
+
+
+async def test_a_comment_of_invisible_characters_is_stored_as_none(
+    service: SurveyService, stores: SqlStoreFactory
+) -> None:
+    await verify(service, 1)
+    await service.record_answer(1, 6, "high")
+    await service.record_comment(1, 6, "first thoughts")
+    await service.record_comment(1, 6, "\u200b\u00a0\u2060\ufeff \u00ad\u200d")
+
+    assert (await service.answer(1, 6)).comment is None
+    async with stores.session() as session:
+        assert (await session.scalars(select(AnswerRow.comment))).one() is None
+    assert not (await service.review(1)).items[5].has_comment
+
+    await service.record_comment(1, 6, "\u200b Needs\u00a0budget \u2014 2027 \u2060")
+    assert (await service.answer(1, 6)).comment == "Needs\u00a0budget \u2014 2027"
+
+
+async def test_a_comment_with_nul_characters_is_stored_without_them(
+    service: SurveyService,
+) -> None:
+    await verify(service, 1)
+    await service.record_comment(1, 7, "Budget\x00 first\x00")  # PostgreSQL refuses NUL in text
+    assert (await service.answer(1, 7)).comment == "Budget first"
+    await service.record_comment(1, 7, "\x00\x00")
+    assert (await service.answer(1, 7)).comment is None

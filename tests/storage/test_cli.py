@@ -96,8 +96,12 @@ def test_revoke_by_code_and_by_office(cli_db: str, capsys: pytest.CaptureFixture
     codes = [CODE.search(run("invite", "JP")[1]) for _ in range(3)]
     first = codes[0]
     assert first is not None
-    assert run("invites", "revoke", first.group(1)) == (0, "1 invitation code(s) revoked.\n")
-    assert run("invites", "revoke", "JP") == (0, "2 invitation code(s) revoked.\n")
+    none_left = "No verified representatives of JP remain active.\n"
+    assert run("invites", "revoke", first.group(1)) == (
+        0,
+        "1 invitation code(s) revoked.\n" + none_left,
+    )
+    assert run("invites", "revoke", "JP") == (0, "2 invitation code(s) revoked.\n" + none_left)
     assert run("invites", "revoke", "no-such-code-anywhere-000")[0] == 1
     assert capsys.readouterr().err.strip() == "error: no invitation has that code"
 
@@ -254,3 +258,143 @@ def test_run_with_an_unreachable_bot_api_says_so(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "error: cannot reach the Bot API at http://127.0.0.1:9" in result.stderr
+
+
+def _seed_representatives(url: str) -> None:
+    async def seed(service: SurveyService) -> None:
+        for user_id, office, name in ((11, "EP", "Anna"), (12, "EP", "Bruno"), (13, "JP", "")):
+            issued = await service.create_invitation(office, Actor.cli())
+            await service.redeem(user_id, issued.code, full_name=name)
+        await service.record_answer(11, 1, "high")
+        await service.record_answer(11, 2, "low")
+
+    assert run("offices", "list")[0] == 0  # migrates and loads the Offices
+    with_service(url, seed)
+
+
+def test_representatives_list_and_remove(cli_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    _seed_representatives(cli_db)
+
+    status, listing = run("representatives", "list", "ep")
+    assert status == 0
+    lines = listing.splitlines()
+    assert lines[0] == "EP - European Patent Office: 2 active, 0 removed"
+    assert lines[1].split() == [
+        *("user", "id", "verified", "(UTC)", "status", "last", "changed", "name")
+    ]
+    assert lines[2].split()[0] == "11"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", " ".join(lines[2].split()[1:3]))
+    assert lines[2].split()[3:] == ["active", "2", "Anna"]
+    assert lines[3].split()[3:] == ["active", "0", "Bruno"]
+
+    status, output = run("representatives", "remove", "EP", "12", "--reason", "left the Office")
+    assert (status, output) == (
+        0,
+        "Removed 12 (Bruno) from EP: their next action in the bot is refused.\n",
+    )
+    lines = run("representatives", "list", "EP")[1].splitlines()
+    assert lines[0] == "EP - European Patent Office: 1 active, 1 removed"
+    assert lines[3].split()[3] == "removed"
+    assert lines[3].split()[-2:] == ["0", "Bruno"]
+
+    assert run("representatives", "remove", "EP", "12")[0] == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: Telegram user 12 was already removed from EP on ")
+    assert err.count("\n") == 1
+    assert run("representatives", "remove", "EP", "13")[0] == 1
+    assert capsys.readouterr().err == (
+        "error: Telegram user 13 is not a representative of EP: "
+        "see `python -m bot representatives list EP`\n"
+    )
+
+    assert run("representatives", "remove", "JP", "--all") == (
+        0,
+        "Removed 1 representative(s) of JP: 13.\n",
+    )
+    assert run("representatives", "remove", "JP", "--all") == (
+        0,
+        "JP has no active representatives: nobody removed.\n",
+    )
+    assert run("representatives", "list", "FR") == (
+        0,
+        "FR - France has no verified representatives.\n",
+    )
+
+    async def removed_answer(service: SurveyService) -> str:
+        try:
+            await service.record_answer(12, 3, "high")
+        except Exception as exc:
+            return str(exc)
+        return "answered"
+
+    assert with_service(cli_db, removed_answer) == "representative_removed"
+
+
+def test_revoke_says_how_many_verified_people_remain(cli_db: str) -> None:
+    _seed_representatives(cli_db)
+    assert run("invites", "revoke", "EP") == (
+        0,
+        "2 invitation code(s) revoked.\n"
+        "2 verified representatives of EP remain active: remove them with "
+        "`python -m bot representatives remove EP <id>` "
+        "(see `python -m bot representatives list EP`).\n",
+    )
+    assert run("representatives", "remove", "EP", "11")[0] == 0
+    assert run("invites", "revoke", "EP")[1].splitlines()[1] == (
+        "1 verified representative of EP remains active: remove them with "
+        "`python -m bot representatives remove EP <id>` "
+        "(see `python -m bot representatives list EP`)."
+    )
+
+
+@pytest.mark.parametrize("target", ["folder", "under-a-file"])
+def test_results_to_a_path_that_cannot_be_written(
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    (tmp_path / "reports").mkdir()
+    output = tmp_path / "reports" if target == "folder" else tmp_path / "a-file" / "r.csv"
+    for fmt in ("text", "csv", "xlsx"):
+        status, _ = run("results", "--format", fmt, "--output", str(output))
+        assert status == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: cannot write the results to {output}: ")
+        assert err.count("\n") == 1
+    assert (tmp_path / "a-file").read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.mark.parametrize(
+    "argv", [("db", "upgrade", "nope"), ("db", "downgrade", "nope"), ("db", "downgrade", "-9")]
+)
+def test_db_with_an_unknown_revision_is_one_line(
+    cli_db: str, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    assert run("db", "upgrade")[0] == 0
+    assert run(*argv)[0] == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot migrate the database to revision {argv[-1]!r}: ")
+    assert "known revisions: 0001, 0002" in err
+    assert err.count("\n") == 1
+    assert run("offices", "list")[0] == 0  # the database is still usable
+
+
+def test_db_commands_from_a_shell_have_no_traceback(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shell.db'}"}
+    result = _python_m_bot("db", "upgrade", "nope", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: cannot migrate the database to revision 'nope'")
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+def test_run_with_a_malformed_token_names_it_without_echoing_it(tmp_path: Path) -> None:
+    result = _python_m_bot(
+        "run",
+        env={"BOT_TOKEN": "s3cret token", "TELEGRAM_API_URL": "http://127.0.0.1:9"},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "BOT_TOKEN:" in result.stderr
+    assert "s3cret" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr

@@ -112,3 +112,38 @@ def test_webhook_needs_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.webhook_url == "https://survey.example.org/telegram"
     assert settings.webhook_secret is not None
     assert "s3cret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "s3cretTokenWithoutColon",
+        "bot123:s3cret",
+        "123456:",
+        ":s3cret",
+        "123456:s3cret token",
+        "123456:s3cret/token",
+        "123456：s3cret",
+    ],
+)
+def test_a_malformed_token_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", token)
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    message = str(error.value)
+    assert message.startswith("bad configuration: BOT_TOKEN: ")
+    assert "s3cret" not in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "123:abc", "123456:sandbox", " 1:a-b_c\n"],
+)
+def test_well_formed_tokens_are_accepted(monkeypatch: pytest.MonkeyPatch, token: str) -> None:
+    monkeypatch.setenv("BOT_TOKEN", token)
+    settings = load_settings()
+    assert settings.bot_token is not None
+    assert settings.bot_token.get_secret_value() == token.strip()

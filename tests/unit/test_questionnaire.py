@@ -500,3 +500,39 @@ def test_limits_are_inclusive(tmp_path: Path, data: Data) -> None:
 
 def test_error_is_a_value_error() -> None:
     assert issubclass(QuestionnaireError, ValueError)
+
+
+def _shipped_with_line(tmp_path: Path, after: str, line: str) -> tuple[Path, int]:
+    """The shipped text with `line` inserted after the first line equal to `after`."""
+    lines = SHIPPED_QUESTIONNAIRE.read_text(encoding="utf-8").splitlines()
+    index = lines.index(after) + 1
+    lines.insert(index, line)
+    path = tmp_path / "questionnaire.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, index + 1  # 1-based line of the inserted text
+
+
+def test_a_duplicate_key_is_refused_naming_it_and_its_lines(tmp_path: Path) -> None:
+    lines = SHIPPED_QUESTIONNAIRE.read_text(encoding="utf-8").splitlines()
+    first = lines.index('      en: "Online protocol for exchanging data on common transactions"')
+    # Right after Recommendation 1's Spanish title: a second English title in the same mapping.
+    path, line = _shipped_with_line(tmp_path, lines[first + 2], '      en: "A second title"')
+    message = load_error(path)
+    assert f"duplicate key 'en' at line {line}" in message
+    assert f"first at line {first + 1}" in message
+
+
+def test_a_duplicate_top_level_key_is_refused(tmp_path: Path) -> None:
+    # The later value would otherwise win silently and pass the summary off as official.
+    path, line = _shipped_with_line(tmp_path, "wording: working-summary", "wording: official")
+    assert f"duplicate key 'wording' at line {line}" in load_error(path)
+
+
+def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path, data: Data) -> None:
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    text = text.replace("source:\n", "source: &source\n", 1) + "x-unused: {<<: *source, en: y}\n"
+    path = tmp_path / "questionnaire.yaml"
+    path.write_text(text, encoding="utf-8")
+    # Only the unknown top-level key is wrong; the merge that overrides 'en' is not a duplicate.
+    message = load_error(path)
+    assert "unknown key 'x-unused'" in message
