@@ -8,7 +8,7 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, InaccessibleMessage, Message
 from aiogram.utils.i18n import gettext as _
@@ -219,10 +219,13 @@ async def unexpected(event: ErrorEvent) -> None:
 
 async def _tell(event: ErrorEvent, text: str) -> None:
     update = event.update
-    if update.callback_query is not None:
-        await answer_press(update.callback_query, text)
-    elif update.message is not None:
-        await update.message.answer(text)
+    try:
+        if update.callback_query is not None:
+            await answer_press(update.callback_query, text)
+        elif update.message is not None:
+            await update.message.answer(text)
+    except TelegramAPIError as exc:  # Telegram is failing too: the log is all we have left
+        log.warning("Could not tell the person about update %s: %s", update.update_id, exc)
 
 
 def is_database_outage(exception: BaseException) -> bool:
