@@ -19,6 +19,7 @@ from survey.offices import OfficeInfo
 from survey.questionnaire import Questionnaire, load_questionnaire
 from survey.rules import MAX_FAILED_REDEMPTIONS
 from survey.service import SurveyService
+from tests.conftest import Clock
 
 from .harness import App, Person, check_html, start_app
 
@@ -277,3 +278,48 @@ async def test_every_refused_or_stale_press_is_answered_exactly_once(
     assert not any(
         isinstance(call, SendMessage) and "went wrong" in call.text for call in app.bot.calls
     )
+
+
+# 3. A removed representative ---------------------------------------------------------------
+
+
+async def test_a_removed_representative_is_refused_at_the_next_action_and_told_why(
+    app: App, service: SurveyService, clock: Clock, i18n: I18n
+) -> None:
+    person = Person(app, 1, "es")
+    code = (await service.create_invitation("EP", Actor.cli())).code
+    await person.send(f"/start {code}")
+    await person.send("/continue")
+    await person.click("Alta")
+    window = person.last()
+    await service.remove_representative("EP", 1, Actor.cli(), reason="leaked code")
+
+    press = await person.click("Baja", message=window)
+    assert app.answers_to(press) == 1
+    withdrawn = i18n.gettext(
+        "The Secretariat has withdrawn your access to the survey for {office}. If you think "
+        "this is a mistake, please contact the Secretariat.",
+        locale="es",
+    )
+    assert app.bot.alerts()[-1].startswith(withdrawn.split("{office}")[0])
+    assert "Oficina Europea de Patentes" in app.bot.alerts()[-1]
+    assert "código de invitación" in person.text()  # the code prompt, saying why
+    assert "retirado su acceso" in person.text()
+    for command in ("/continue", "/review", "/start"):
+        await person.send(command)
+        assert "retirado su acceso" in person.text(), command
+    sorry = i18n.gettext(
+        "Sorry, something went wrong on our side. Everything you saved is safe; please try "
+        "again, or send /continue.",
+        locale="es",
+    )
+    assert sorry not in app.bot.sent()
+
+    await person.send(code)  # the old code does not let them back in
+    assert "código de invitación" in person.text()
+    clock.advance(minutes=1)
+    fresh = (await service.create_invitation("EP", Actor.cli())).code
+    await person.send(f"/start {fresh}")
+    assert (await service.membership(1)) is not None
+    answers = await service.progress(1)
+    assert answers.answers[1].level == "high"  # their earlier answer is still there
