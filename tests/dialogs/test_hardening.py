@@ -159,6 +159,10 @@ async def test_names_offices_settings_and_comments_are_shown_as_typed_never_as_m
     await tom.click("💬 Add a comment")
     await tom.send(HOSTILE_COMMENT)
     visible.append(seen())  # R1 with the comment
+    await tom.click("💬 Edit the comment")
+    visible.append(seen())  # the comment window quotes it
+    assert HOSTILE_COMMENT in visible[-1]
+    await tom.click("◀ Cancel")
     for _ in hostile.numbers:
         await tom.click("High")
     visible.append(seen())  # the review: titles and who changed what
@@ -167,11 +171,19 @@ async def test_names_offices_settings_and_comments_are_shown_as_typed_never_as_m
     await ann.click("✅ 1")
     visible.append(check_html(ann.text()))  # R1 with Tom's comment
     await tom.click("✅ Submit final answers")
+    visible.append(seen())  # the confirmation names the Office
+    assert HOSTILE_OFFICE in visible[-1]
     await tom.click("✅ Yes, submit now")
     visible.append(seen())  # the receipt: submitter's name
     await ann.click("Medium")  # "already submitted by <name>", as an alert
     await tom.send("/help")
     visible.append(seen())
+    stranger = Person(app, 3, "en")
+    other = (await service.create_invitation("JP", Actor.cli())).code
+    await stranger.send(f"/start {other}")
+    await stranger.send(f"/start {code}")  # "You already answer for Japan"
+    await tom.send(f"/start {other}")  # "You already answer for <Test> Office & Co"
+    assert any(HOSTILE_OFFICE in check_html(text) for text in app.bot.sent(1))
     visible.extend(check_html(text) for text in app.bot.sent())
     alerts = app.bot.alerts()
 
