@@ -27,7 +27,8 @@ def create_dispatcher(
     i18n: I18n | None = None,
 ) -> Dispatcher:
     # Dialog state is only where a person is on screen; everything that matters is in the
-    # database, so in-memory state is enough for one replica.
+    # database. `python -m bot run` passes a file-backed storage (bot/dialog_state.py) so that
+    # an update delivered again after a crash finds its window; tests pass their own.
     dispatcher = Dispatcher(
         storage=storage or MemoryStorage(),
         # One update at a time per chat: two quick taps, or a tap and a command, must not

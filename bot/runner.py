@@ -1,13 +1,19 @@
-"""The polling runner: `python -m bot run`."""
+"""`python -m bot run`: the bot, by long polling (bot/polling.py) or a webhook (bot/webhook.py).
+
+Either way an update is confirmed to Telegram only once it has been handled, and dialog
+state is kept in a file (bot/dialog_state.py), so a process killed mid-update gets the
+update again after a restart and finds the window it was meant for.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from urllib.parse import urlsplit
+from collections.abc import Iterator
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -15,14 +21,15 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
-from aiohttp import web
 
 from bot.config import ConfigError, Settings
+from bot.dialog_state import dialog_state_storage
 from bot.factory import create_dispatcher
 from bot.handlers import command_descriptions
 from bot.i18n import build_i18n
-from bot.retry import RetryMiddleware
+from bot.polling import Poller
+from bot.retry import ExpiredPressMiddleware, RetryMiddleware
+from bot.webhook import serve_webhook
 from survey.questionnaire import DEFAULT_LANGUAGE, LANGUAGES
 from survey.service import SurveyService
 
@@ -33,6 +40,7 @@ def create_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     session.middleware(RetryMiddleware())
+    session.middleware(ExpiredPressMiddleware())
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,
@@ -53,7 +61,8 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
 async def run(settings: Settings, service: SurveyService) -> None:
     """Long polling, or a webhook server when WEBHOOK_URL is set."""
     i18n = build_i18n()
-    dispatcher = create_dispatcher(settings, service, i18n=i18n)
+    storage = dialog_state_storage(settings)
+    dispatcher = create_dispatcher(settings, service, storage=storage, i18n=i18n)
     bot = create_bot(settings)
     try:
         try:
@@ -70,49 +79,28 @@ async def run(settings: Settings, service: SurveyService) -> None:
         await set_commands(bot, i18n)
         allowed = dispatcher.resolve_used_update_types(skip_events={"aiogd_update"})
         if settings.webhook_url:
-            await serve_webhook(settings, dispatcher, bot, allowed)
+            stopped = asyncio.Event()
+            with _set_on_signals(stopped):
+                await serve_webhook(settings, dispatcher, bot, allowed, stopped)
         else:
             await bot.delete_webhook()
-            await dispatcher.start_polling(bot, allowed_updates=allowed, handle_signals=True)
+            await Poller(dispatcher, bot, allowed_updates=allowed).run(handle_signals=True)
     finally:
         await bot.session.close()
+        await storage.close()
 
 
-async def serve_webhook(
-    settings: Settings, dispatcher: Dispatcher, bot: Bot, allowed_updates: list[str]
-) -> None:
-    assert settings.webhook_url is not None
-    assert settings.webhook_secret is not None
-    secret = settings.webhook_secret.get_secret_value()
-    app = web.Application()
-    # The handler compares the X-Telegram-Bot-Api-Secret-Token header in constant time and
-    # answers 401 to anything else.
-    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(
-        app, path=urlsplit(settings.webhook_url).path or "/"
-    )
-    setup_application(app, dispatcher, bot=bot)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.webhook_listen_host, settings.webhook_listen_port)
-    await site.start()
-    try:
-        await bot.set_webhook(
-            settings.webhook_url, secret_token=secret, allowed_updates=allowed_updates
-        )
-        log.info(
-            "Webhook %s served on %s:%d",
-            settings.webhook_url,
-            settings.webhook_listen_host,
-            settings.webhook_listen_port,
-        )
-        await _until_stopped()
-    finally:
-        await runner.cleanup()
-
-
-async def _until_stopped() -> None:
-    stop = asyncio.Event()
+@contextlib.contextmanager
+def _set_on_signals(stopped: asyncio.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set `stopped`, so that the process ends cleanly (exit 0)."""
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
+        with contextlib.suppress(NotImplementedError):  # Windows
+            loop.add_signal_handler(signum, stopped.set)
+    try:
+        yield
+    finally:
+        for signum in signals:
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signum)

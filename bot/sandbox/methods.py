@@ -451,7 +451,7 @@ class BotApi:
             raise ApiError(400, limits.ANSWER_TOO_LONG)
         query_id = params.text("callback_query_id")
         query = self.state.queries.get(query_id or "")
-        if query is None or query.answer is not None:
+        if query is None or query.answer is not None or self.state.is_expired(query):
             raise ApiError(400, limits.QUERY_TOO_OLD)
         answer = CallbackAnswer(
             query_id=query.query_id,

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,7 @@ from bot.sandbox.state import Call, PendingUpdate, SandboxError, State, Webhook
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_SIZE = 52 * 1024 * 1024  # a 50 MB document and the rest of the form
+HOLD_CHECK_INTERVAL = 0.05  # seconds between looks at whether a held call's caller is gone
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
 
 
@@ -81,7 +83,7 @@ class ApiServer:
         *,
         webhook_retry_delay: float = 0.5,
         webhook_max_retry_delay: float = 8.0,
-        webhook_timeout: float = 10.0,
+        webhook_timeout: float = 60.0,
     ) -> None:
         self.state = state
         self.api = BotApi(state)
@@ -98,6 +100,7 @@ class ApiServer:
         app.router.add_get("/file/bot{token}/{path:.+}", self.handle_file)
         app.router.add_post("/sandbox/users/{user_id}/messages", self.handle_user_message)
         app.router.add_post("/sandbox/users/{user_id}/clicks", self.handle_user_click)
+        app.router.add_post("/sandbox/updates", self.handle_raw_update)
         app.router.add_get("/sandbox/chats", self.handle_chats)
         app.router.add_get("/sandbox/chats/{chat_id}", self.handle_chat)
         app.router.add_get("/sandbox/chats/{chat_id}/events", self.handle_chat_events)
@@ -126,6 +129,7 @@ class ApiServer:
 
     async def stop(self) -> None:
         self.state.closing = True
+        self.state.faults.release_held()  # held calls end, without running: we are closing
         await self.state.changed()
         if self._delivery is not None:
             self._delivery.cancel()
@@ -138,14 +142,36 @@ class ApiServer:
 
     # -- the Bot API ---------------------------------------------------------------------------
 
-    async def dispatch(self, method: str, params: Params) -> Any:
-        """One call as Telegram runs it: logged, then a fault if one applies, then the method."""
+    async def dispatch(
+        self, method: str, params: Params, *, caller_gone: Callable[[], bool] | None = None
+    ) -> Any:
+        """One call as Telegram runs it: logged, then a fault if one applies, then the method.
+
+        `caller_gone` says whether the client has hung up, for a call held by a fault."""
+        state = self.state
         name = self.api.canonical(method) or method
-        self.state.calls.append(Call(name, params.logged()))
-        await self.state.changed()
-        fault = self.state.faults.take(name)
-        if fault is not None:
-            raise fault
+        state.calls.append(Call(name, params.logged()))
+        fault = state.faults.take(name, state.chat_of_call(params))
+        if fault is not None and fault.hold:
+            fault.holding += 1
+        await state.changed()
+        if fault is None:
+            return await self.api.call(name, params)
+        if not fault.hold:
+            raise fault.error()
+        gone = caller_gone or (lambda: False)
+        try:
+            # Looked at now and then: a hang-up wakes nothing here.
+            while not (fault.released.is_set() or state.closing or gone()):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(fault.released.wait(), HOLD_CHECK_INTERVAL)
+        finally:
+            fault.holding -= 1
+            await state.changed()
+        if state.closing or gone():
+            # Nobody is waiting for the answer any more: the call never reaches "Telegram".
+            log.info("held %s dropped: its caller has gone", name)
+            raise ApiError(500, limits.STATUS_DESCRIPTIONS[500])
         return await self.api.call(name, params)
 
     async def handle_api(self, request: web.Request) -> web.Response:
@@ -153,7 +179,14 @@ class ApiServer:
             return _error(ApiError(401, limits.UNAUTHORIZED))
         try:
             params = await read_params(request)
-            result = await self.dispatch(request.match_info["method"], params)
+
+            def caller_gone() -> bool:
+                transport = request.transport
+                return transport is None or transport.is_closing()
+
+            result = await self.dispatch(
+                request.match_info["method"], params, caller_gone=caller_gone
+            )
         except ApiError as exc:
             return _error(exc)
         if isinstance(result, Described):
@@ -306,6 +339,13 @@ class ApiServer:
             return _sandbox_error(404, str(exc))
         return _ok({"callback_query_id": query_id})
 
+    async def handle_raw_update(self, request: web.Request) -> web.Response:
+        """Queue an update as given (e.g. one the bot cannot parse); returns its update_id."""
+        body = await self._json_body(request)
+        update = self.state.enqueue_raw(body)
+        await self.state.changed()
+        return _ok({"update_id": update.update_id})
+
     async def handle_chats(self, request: web.Request) -> web.Response:
         return _ok(
             [
@@ -356,12 +396,15 @@ class ApiServer:
         try:
             retry_after = body.get("retry_after")
             times = body.get("times", 1)
+            chat_id = body.get("chat_id")
             fault = self.state.faults.add(
                 method=str(body.get("method", "*")),
                 status=self._int(body.get("status", 429), "status"),
                 retry_after=None if retry_after is None else self._int(retry_after, "retry_after"),
                 times=None if times is None else self._int(times, "times"),
                 description=body.get("description"),
+                chat_id=None if chat_id is None else self._int(chat_id, "chat_id"),
+                hold=bool(body.get("hold", False)),
             )
         except ValueError as exc:
             return _sandbox_error(400, str(exc))
@@ -369,6 +412,7 @@ class ApiServer:
 
     async def handle_faults_clear(self, request: web.Request) -> web.Response:
         self.state.faults.clear()
+        await self.state.changed()
         return _ok(True)
 
     async def handle_calls(self, request: web.Request) -> web.Response:

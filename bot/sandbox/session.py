@@ -54,6 +54,12 @@ async def run_sandbox(options: SandboxOptions, settings: Settings) -> int:
             issued = await service.create_invitation(options.office, Actor.cli(), max_uses=None)
             code = issued.code
 
+    # Each run has a new stand-in whose chats start empty, so the windows an earlier run
+    # remembered are in no chat any more: start the dialog state afresh too.
+    dialog_state = (options.data_dir / "sandbox-dialog-state.db").resolve()
+    for leftover in (dialog_state, *(Path(f"{dialog_state}{end}") for end in ("-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
+
     telegram = TelegramStandIn()
     url = await telegram.start("127.0.0.1", 0)
     bot_log = options.data_dir / "sandbox-bot.log"
@@ -62,6 +68,7 @@ async def run_sandbox(options: SandboxOptions, settings: Settings) -> int:
         "BOT_TOKEN": telegram.token,
         "TELEGRAM_API_URL": url,
         "DATABASE_URL": database_url,
+        "DIALOG_STATE_PATH": str(dialog_state),
         "ADMIN_IDS": str(SANDBOX_USER_ID) if options.admin else "",
         "WEBHOOK_URL": "",
     }

@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bot.sandbox.limits import (
     DEFAULT_UPDATE_TYPES,
@@ -22,6 +22,9 @@ from bot.sandbox.limits import (
     ApiError,
     FormattedText,
 )
+
+if TYPE_CHECKING:
+    from bot.sandbox.methods import Params
 
 DEFAULT_TOKEN = "123456:sandbox"  # noqa: S105 - the sandbox's well-known test token
 DEFAULT_USERNAME = "survey_sandbox_bot"
@@ -190,6 +193,7 @@ class CallbackQuery:
     user_id: int
     data: str | None
     answer: CallbackAnswer | None = None
+    created: float = 0.0  # the clock's time of the press
 
 
 @dataclass
@@ -242,8 +246,12 @@ class PendingUpdate:
     update_id: int
     kind: str
     payload: dict[str, Any]
+    # An update queued as given (POST /sandbox/updates): every field but the id, unchecked.
+    raw: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
+        if self.raw is not None:
+            return {"update_id": self.update_id, **self.raw}
         return {"update_id": self.update_id, self.kind: self.payload}
 
 
@@ -259,13 +267,23 @@ class Webhook:
 
 @dataclass
 class Fault:
-    """An injected refusal: the next `times` calls of `method` ("*": any) get it."""
+    """An injected refusal: the next `times` calls of `method` ("*": any) get it.
+
+    With `chat_id`, only calls about that chat (its chat_id, or a press in it). With
+    `hold`, the call is not refused but kept waiting, as a Telegram that does not answer,
+    until the faults are cleared or `release_held()`, and then runs; if its caller hangs up
+    first (a killed bot), it is dropped and never happens.
+    """
 
     method: str
     status: int
     retry_after: int | None = None
     times: int | None = 1  # None: until cleared
     description: str | None = None
+    chat_id: int | None = None
+    hold: bool = False
+    holding: int = 0  # calls waiting on this fault now
+    released: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
 
     def error(self) -> ApiError:
         if self.status == 429:
@@ -285,6 +303,9 @@ class Fault:
             "retry_after": self.retry_after,
             "times": self.times,
             "description": self.description,
+            "chat_id": self.chat_id,
+            "hold": self.hold,
+            "holding": self.holding,
         }
 
 
@@ -301,25 +322,42 @@ class Faults:
         retry_after: int | None = None,
         times: int | None = 1,
         description: str | None = None,
+        chat_id: int | None = None,
+        hold: bool = False,
     ) -> Fault:
         if not 400 <= status <= 599:
             raise ValueError(f"a fault needs an error status (400-599), not {status}")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1 (or None for until cleared)")
-        fault = Fault(method, status, retry_after, times, description)
+        fault = Fault(method, status, retry_after, times, description, chat_id, hold)
         self._rules.append(fault)
         return fault
 
     def clear(self) -> None:
+        """Remove every fault; held calls go on."""
+        self.release_held()
         self._rules.clear()
 
-    def take(self, method: str) -> ApiError | None:
-        """The error for this call of `method`, if a fault applies; uses one of its times."""
+    def release_held(self) -> None:
+        for fault in self._rules:
+            fault.released.set()
+
+    @property
+    def holding(self) -> int:
+        """How many calls are being held now."""
+        return sum(fault.holding for fault in self._rules)
+
+    def take(self, method: str, chat_id: int | None = None) -> Fault | None:
+        """The fault for this call of `method` (about `chat_id`), if one applies; uses one
+        of its times."""
         for fault in self.active:
-            if fault.method == "*" or fault.method.lower() == method.lower():
-                if fault.times is not None:
-                    fault.times -= 1
-                return fault.error()
+            if fault.method != "*" and fault.method.lower() != method.lower():
+                continue
+            if fault.chat_id is not None and fault.chat_id != chat_id:
+                continue
+            if fault.times is not None:
+                fault.times -= 1
+            return fault
         return None
 
     @property
@@ -349,6 +387,7 @@ class State:
         username: str = DEFAULT_USERNAME,
         first_name: str = DEFAULT_FIRST_NAME,
         clock: Callable[[], float] = time.time,
+        callback_query_lifetime: float | None = None,
     ) -> None:
         bot_id, _, _ = token.partition(":")
         if not bot_id.isdigit():
@@ -358,6 +397,8 @@ class State:
         self.username = username
         self.first_name = first_name
         self.clock = clock
+        # Telegram refuses to answer a press after a while; None: never too old.
+        self.callback_query_lifetime = callback_query_lifetime
         self.chats: dict[int, Chat] = {}
         self.users: dict[int, dict[str, Any]] = {}
         self.pending: list[PendingUpdate] = []
@@ -546,6 +587,28 @@ class State:
         self.pending.append(update)
         return update
 
+    def enqueue_raw(self, body: dict[str, Any]) -> PendingUpdate:
+        """Queue an update exactly as given, whatever its type and shape (one the bot did
+        not ask for, or cannot parse). Only the update_id is the stand-in's, so that it
+        takes its place in the queue."""
+        fields = {name: value for name, value in body.items() if name != "update_id"}
+        kind = next(iter(fields), "")
+        update = PendingUpdate(next(self._update_ids), kind, {}, raw=fields)
+        self.pending.append(update)
+        return update
+
+    def is_expired(self, query: CallbackQuery) -> bool:
+        lifetime = self.callback_query_lifetime
+        return lifetime is not None and self.clock() - query.created > lifetime
+
+    def chat_of_call(self, params: Params) -> int | None:
+        """The chat a Bot API call is about: its chat_id, or the chat of the press it answers."""
+        chat_id = params.value("chat_id")
+        if isinstance(chat_id, int) and not isinstance(chat_id, bool):
+            return chat_id
+        query = self.queries.get(str(params.value("callback_query_id") or ""))
+        return query.chat_id if query is not None else None
+
     def set_allowed_updates(self, allowed: Any) -> None:
         if allowed is None:
             return
@@ -661,7 +724,7 @@ class State:
         user = self._user(user_id, None, None)
         query_id = str(4_000_000_000_000_000 + self.bot_id * 1000 + next(self._query_ids))
         self.queries[query_id] = CallbackQuery(
-            query_id, chat_id, message_id, user_id, callback_data
+            query_id, chat_id, message_id, user_id, callback_data, created=self.clock()
         )
         self.enqueue(
             "callback_query",

@@ -9,7 +9,9 @@
 
 Standalone: `python -m bot.sandbox.telegram --port 8081` prints the base URL; another process
 then plays users through `/sandbox/users/{id}/messages` and `/sandbox/users/{id}/clicks`,
-reads `/sandbox/chats/{id}` and follows `/sandbox/chats/{id}/events?after=N&timeout=S`.
+reads `/sandbox/chats/{id}` and follows `/sandbox/chats/{id}/events?after=N&timeout=S`;
+`POST /sandbox/updates` queues an update as given (say, one the bot cannot parse) and
+`/sandbox/faults` injects failures, or holds calls open (`"hold": true`).
 """
 
 from __future__ import annotations
@@ -75,10 +77,20 @@ class TelegramStandIn:
         first_name: str = DEFAULT_FIRST_NAME,
         webhook_retry_delay: float = 0.5,
         webhook_max_retry_delay: float = 8.0,
-        webhook_timeout: float = 10.0,
+        webhook_timeout: float = 60.0,
         clock: Callable[[], float] = time.time,
+        callback_query_lifetime: float | None = None,
     ) -> None:
-        self.state = State(token, username=username, first_name=first_name, clock=clock)
+        """`webhook_timeout`: how long a webhook may take to answer before the update counts
+        as not delivered (Telegram gives about a minute). `callback_query_lifetime`: seconds
+        after which a press can no longer be answered ("query is too old"); None: never."""
+        self.state = State(
+            token,
+            username=username,
+            first_name=first_name,
+            clock=clock,
+            callback_query_lifetime=callback_query_lifetime,
+        )
         self._server = ApiServer(
             self.state,
             webhook_retry_delay=webhook_retry_delay,
@@ -188,6 +200,23 @@ class TelegramStandIn:
         return await self.state.user_clicks(
             user_id, message_id, text=text, callback_data=callback_data, chat_id=chat_id
         )
+
+    async def enqueue_update(self, update: dict[str, Any]) -> int:
+        """Queue an update exactly as given (its update_id replaced by the next one);
+        returns the update_id."""
+        queued = self.state.enqueue_raw(update)
+        await self.state.changed()
+        return queued.update_id
+
+    async def release_held(self) -> None:
+        """Let the calls held by `hold` faults go on (those whose caller has gone are dropped)."""
+        self.state.faults.release_held()
+        await self.state.changed()
+
+    @property
+    def holding(self) -> int:
+        """How many Bot API calls `hold` faults are keeping waiting now."""
+        return self.state.faults.holding
 
     # -- looking in ----------------------------------------------------------------------------
 

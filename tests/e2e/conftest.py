@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -75,6 +76,58 @@ class BotProcess:
     def log(self) -> str:
         return "\n".join(path.read_text(errors="replace") for path in self.logs if path.exists())
 
+    def last_log(self) -> str:
+        """The log of the latest run only."""
+        return self.logs[-1].read_text(errors="replace") if self.logs else ""
+
+    def terminate(self) -> None:
+        """SIGTERM, without waiting for the exit (see `exit_code`)."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+
+    async def exit_code(self) -> int:
+        assert self.process is not None
+        return await asyncio.to_thread(self.process.wait, STEP_TIMEOUT)
+
+    async def wait_for_log(self, text: str) -> None:
+        """Wait until the latest run has logged `text` (a file, so it is read again and
+        again; the deadline only keeps a broken run from hanging the test)."""
+        async with asyncio.timeout(STEP_TIMEOUT):
+            while text not in self.last_log():  # noqa: ASYNC110 - a file has no event to await
+                await asyncio.sleep(0.05)
+
+
+@dataclass
+class Launch:
+    """Start (and start again) the bot in one mode: long polling, or a webhook whose URL
+    stays the same across restarts, as behind a real reverse proxy."""
+
+    bot: BotProcess
+    telegram: TelegramStandIn
+    mode: str
+    port: int = field(default_factory=free_port)
+
+    @property
+    def webhook_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/telegram/updates"
+
+    async def start(self) -> None:
+        """Start the process and wait until it takes updates."""
+        if self.mode == "polling":
+            polled = len(self.telegram.calls_of("getUpdates"))
+            self.bot.start()
+            await self.telegram.wait_for(
+                lambda t: len(t.calls_of("getUpdates")) > polled, STEP_TIMEOUT
+            )
+            return
+        hooked = len(self.telegram.calls_of("setWebhook"))
+        self.bot.start(
+            WEBHOOK_URL=self.webhook_url,
+            WEBHOOK_SECRET="e2e_secret-token",
+            WEBHOOK_LISTEN_PORT=str(self.port),
+        )
+        await self.telegram.wait_for(lambda t: len(t.calls_of("setWebhook")) > hooked, STEP_TIMEOUT)
+
 
 @pytest.fixture
 async def telegram() -> AsyncIterator[TelegramStandIn]:
@@ -117,6 +170,14 @@ def bot_process(
     process.stop()
 
 
+@pytest.fixture(params=["polling", "webhook"])
+def launch(
+    request: pytest.FixtureRequest, bot_process: BotProcess, telegram: TelegramStandIn
+) -> Launch:
+    """A test that starts the bot through this runs once by polling, once by webhook."""
+    return Launch(bot_process, telegram, request.param)
+
+
 class Delegate:
     """A person in a private chat with the bot, through the stand-in."""
 
@@ -128,8 +189,8 @@ class Delegate:
     def last(self) -> ChatMessage | None:
         return self.telegram.last_bot_message(self.user_id)
 
-    async def send(self, text: str) -> None:
-        await self.telegram.user_sends(
+    async def send(self, text: str) -> ChatMessage:
+        return await self.telegram.user_sends(
             self.user_id, text, language_code=self.language, first_name=f"Delegate{self.user_id}"
         )
 
@@ -169,5 +230,40 @@ class Delegate:
         return query
 
 
+def update_id_of(
+    telegram: TelegramStandIn, chat_id: int, *, query: str | None = None, message_id: int = 0
+) -> int:
+    """The id of the pending update that carries this press, or this message of the chat."""
+    for update in telegram.pending_updates:
+        payload = update.payload
+        if update.kind == "callback_query" and query is not None and payload["id"] == query:
+            return update.update_id
+        if (
+            update.kind == "message"
+            and payload["chat"]["id"] == chat_id
+            and payload["message_id"] == message_id
+        ):
+            return update.update_id
+    raise LookupError(f"no pending update in chat {chat_id} for {query or message_id}")
+
+
 async def wait_until_polling(telegram: TelegramStandIn) -> None:
     await telegram.wait_for(lambda t: t.calls_of("getUpdates"), STEP_TIMEOUT)
+
+
+LEVELS = ("High", "Medium", "Low", "No opinion")
+
+
+async def verify(delegate: Delegate, service: SurveyService, office: str = "EP") -> None:
+    """The delegate opens an invitation link of `office` and starts the survey."""
+    code = (await service.create_invitation(office, Actor.cli())).code
+    await delegate.send(f"/start {code}")
+    await delegate.expect("You are verified")
+    await delegate.click("▶ Start")
+    await delegate.expect("Recommendation 1 of 40")
+
+
+async def answer(delegate: Delegate, number: int) -> None:
+    """Answer the Recommendation on screen and wait for the acknowledgement."""
+    await delegate.expect(f"Recommendation {number} of 40")
+    await delegate.click(LEVELS[number % 4])
