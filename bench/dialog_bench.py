@@ -79,6 +79,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.dialog_state import SqliteStorage
 from bot.factory import create_dispatcher
 from storage.db import SqlStoreFactory, create_engine
 from storage.migrate import upgrade
@@ -94,7 +95,11 @@ ONE = text("SELECT 1")
 BLOCK = 50  # the three paths take turns in blocks of this many timed updates
 FIRST_USER_ID = 8_000_001
 CLIENT_LANGUAGES = ("en", "fr-FR", "es-419")  # Telegram clients' language_code, round-robin
-STORAGES = {"memory": "aiogram MemoryStorage", "json": "aiogram-dialog JsonMemoryStorage"}
+STORAGES = {
+    "memory": "aiogram MemoryStorage",
+    "json": "aiogram-dialog JsonMemoryStorage",
+    "file": "the bot's SQLite file (bot.dialog_state)",
+}
 LETTER_PAIRS = tuple(a + b for a in string.ascii_uppercase for b in string.ascii_uppercase)
 
 # Where the bot's time goes. FRAMEWORK is what is left: aiogram's dispatch, filters and
@@ -396,6 +401,9 @@ def text_update(user: User, chat: Chat, text: str) -> Update:
 
 
 def make_storage(kind: str) -> BaseStorage:
+    if kind == "file":  # what `python -m bot run` uses: kept across restarts
+        folder = Path(tempfile.mkdtemp(prefix="bench-state-"))
+        return SqliteStorage(folder / "dialog-state.db")
     return JsonMemoryStorage() if kind == "json" else MemoryStorage()
 
 
@@ -921,8 +929,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--storage",
         choices=sorted(STORAGES),
         default="memory",
-        help="FSM storage of every dispatcher: aiogram's MemoryStorage (what the bot uses "
-        "without REDIS_URL) or aiogram-dialog's JsonMemoryStorage (serialises, like Redis)",
+        help="FSM storage of every dispatcher: aiogram's MemoryStorage, aiogram-dialog's "
+        "JsonMemoryStorage (serialises, like Redis), or the SQLite file `python -m bot run` "
+        "uses (bot.dialog_state); the bare baselines get the same kind",
     )
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument(

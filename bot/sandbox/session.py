@@ -19,6 +19,7 @@ from bot.assembly import open_service
 from bot.config import Settings
 from bot.sandbox.telegram import TelegramStandIn
 from bot.sandbox.terminal import StdinLines, TerminalChat
+from survey.errors import Refused
 from survey.model import Actor
 
 SANDBOX_USER_ID = 1001
@@ -48,7 +49,10 @@ async def run_sandbox(options: SandboxOptions, settings: Settings) -> int:
 
     # Seed: the demo Office's invitation, unless this person is already in from an earlier run.
     async with open_service(sandbox_settings) as service:
-        returning = await service.membership(SANDBOX_USER_ID) is not None
+        try:
+            returning = await service.membership(SANDBOX_USER_ID) is not None
+        except Refused:  # removed with `representatives remove`: a new code lets them back
+            returning = False
         code = None
         if not returning:
             issued = await service.create_invitation(options.office, Actor.cli(), max_uses=None)
