@@ -46,10 +46,14 @@ def progress_bar(done: int, total: int) -> str:
 # moved on to since: a double tap, or a tap on a message whose update Telegram refused.
 
 
-def shown_number(manager: DialogManager, item: str) -> int | None:
-    """The Recommendation a pressed button belongs to, if it is one of ours."""
+async def pressed_number(callback: CallbackQuery, manager: DialogManager, item: str) -> int | None:
+    """The Recommendation a pressed button belongs to; None (and the press answered as an
+    older message's) if the button is not one of ours."""
     numbers = ctx(manager).service.questionnaire.numbers
-    return int(item) if item.isdigit() and int(item) in numbers else None
+    if item.isdigit() and int(item) in numbers:
+        return int(item)
+    await answer_press(callback, stale_button())
+    return None
 
 
 async def question_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -120,9 +124,8 @@ async def on_level(
 
 
 async def _step(callback: CallbackQuery, manager: DialogManager, item: str, step: int) -> None:
-    number = shown_number(manager, item)
+    number = await pressed_number(callback, manager, item)
     if number is None:
-        await answer_press(callback, stale_button())
         return
     numbers = ctx(manager).service.questionnaire.numbers
     position = min(max(numbers.index(number) + step, 0), len(numbers) - 1)
@@ -138,9 +141,8 @@ async def on_next(callback: CallbackQuery, _w: Any, manager: DialogManager, item
 
 
 async def on_skip(callback: CallbackQuery, _w: Any, manager: DialogManager, item: str) -> None:
-    number = shown_number(manager, item)
+    number = await pressed_number(callback, manager, item)
     if number is None:
-        await answer_press(callback, stale_button())
         return
     c = ctx(manager)
     progress = await c.service.progress(c.user_id)
@@ -154,9 +156,8 @@ async def on_skip(callback: CallbackQuery, _w: Any, manager: DialogManager, item
 async def on_open_comment(
     callback: CallbackQuery, _w: Any, manager: DialogManager, item: str
 ) -> None:
-    number = shown_number(manager, item)
+    number = await pressed_number(callback, manager, item)
     if number is None:
-        await answer_press(callback, stale_button())
         return
     manager.dialog_data[NUMBER] = number
     await manager.switch_to(Survey.comment)
@@ -188,9 +189,8 @@ async def on_comment(message: Message, _widget: MessageInput, manager: DialogMan
 async def on_remove_comment(
     callback: CallbackQuery, _w: Any, manager: DialogManager, item: str
 ) -> None:
-    number = shown_number(manager, item)
+    number = await pressed_number(callback, manager, item)
     if number is None:
-        await answer_press(callback, stale_button())
         return
     c = ctx(manager)
     manager.dialog_data[NUMBER] = number

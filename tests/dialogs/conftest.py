@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,10 @@ from aiogram.utils.i18n import I18n
 
 from bot.config import Settings
 from bot.i18n import build_i18n
-from storage.db import SqlStoreFactory, create_engine
-from survey.model import Actor
-from survey.offices import shipped_offices
+from storage.db import create_engine
 from survey.questionnaire import Questionnaire
 from survey.service import SurveyService
-from tests.conftest import ADMIN_ID, Clock
+from tests.support import ADMIN_ID, Clock, survey_service
 
 from .harness import App, start_app
 
@@ -43,15 +40,7 @@ async def service(
     path = tmp_path / "survey.db"
     shutil.copy(sqlite_template, path)
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    service = SurveyService(
-        SqlStoreFactory(engine),
-        questionnaire,
-        deadline=clock.now + timedelta(days=30),
-        admin_ids={ADMIN_ID},
-        clock=clock,
-    )
-    await service.import_offices(shipped_offices(), Actor.cli())
-    yield service
+    yield await survey_service(engine, questionnaire, clock)
     await engine.dispose()
 
 

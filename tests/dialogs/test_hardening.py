@@ -19,7 +19,7 @@ from survey.offices import OfficeInfo
 from survey.questionnaire import Questionnaire, load_questionnaire
 from survey.rules import MAX_FAILED_REDEMPTIONS
 from survey.service import SurveyService
-from tests.conftest import Clock
+from tests.support import Clock
 
 from .harness import App, Person, check_html, start_app
 

@@ -6,21 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import pytest
 from aiogram.utils.i18n import I18n
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
-from storage.db import SqlStoreFactory, create_engine
-from storage.models import SQLModel
+from storage.db import create_engine
 from survey.model import Actor
-from survey.offices import shipped_offices
 from survey.questionnaire import Questionnaire
 from survey.service import SurveyService
-from tests.conftest import ADMIN_ID, Clock
+from tests.support import Clock, empty_tables, survey_service
 
 from .harness import Person, start_app
 
@@ -78,18 +74,8 @@ async def proxied_service(
     engine = create_engine(
         url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     )
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    service = SurveyService(
-        SqlStoreFactory(engine),
-        questionnaire,
-        deadline=clock.now + timedelta(days=30),
-        admin_ids={ADMIN_ID},
-        clock=clock,
-    )
-    await service.import_offices(shipped_offices(), Actor.cli())
-    yield service, proxy
+    await empty_tables(engine)
+    yield await survey_service(engine, questionnaire, clock), proxy
     with contextlib.suppress(Exception):
         await proxy.cut()
     await engine.dispose()

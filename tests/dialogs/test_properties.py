@@ -14,7 +14,6 @@ import asyncio
 import re
 import shutil
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +32,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from storage.db import SqlStoreFactory, create_engine
+from storage.db import create_engine
 from survey.model import Actor
 from survey.offices import shipped_offices
 from survey.questionnaire import LANGUAGES, Questionnaire
 from survey.service import SurveyService
-from tests.conftest import ADMIN_ID, Clock
+from tests.support import Clock, survey_service
 
 from .harness import App, Person, check_html, start_app
 
@@ -334,16 +333,8 @@ async def run_session(
     faults: bool,
 ) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{database}")
-    clock = Clock()
-    service = SurveyService(
-        SqlStoreFactory(engine),
-        questionnaire,
-        deadline=clock.now + timedelta(days=30),
-        admin_ids={ADMIN_ID},
-        clock=clock,
-    )
     try:
-        await service.import_offices(shipped_offices(), Actor.cli())
+        service = await survey_service(engine, questionnaire, Clock())
         session = Session(settings_, service, i18n, storage_kind, engine)
         await session.enrol()
         for action in steps:

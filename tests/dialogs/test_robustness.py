@@ -13,7 +13,7 @@ from survey.model import Actor
 from survey.questionnaire import Questionnaire
 from survey.rules import MAX_COMMENT_LENGTH, MAX_FAILED_REDEMPTIONS
 from survey.service import SurveyService
-from tests.conftest import Clock
+from tests.support import Clock
 
 from .harness import App, Person, start_app
 

@@ -14,7 +14,7 @@ from survey.errors import Reason, Refused
 from survey.model import Actor, ResponseStatus
 from survey.rules import MAX_COMMENT_LENGTH
 from survey.service import SurveyService
-from tests.conftest import Clock
+from tests.support import Clock
 
 from .helpers import answer_all, verify
 

@@ -19,7 +19,7 @@ from storage.db import SqlStoreFactory, create_engine
 from survey.model import Actor
 from survey.questionnaire import load_questionnaire
 from survey.service import SurveyService
-from tests.conftest import make_postgres_database
+from tests.support import make_postgres_database
 
 from .helpers import answer_all
 

@@ -13,7 +13,7 @@ from survey.errors import Reason, Refused
 from survey.model import Actor
 from survey.rules import MAX_FAILED_REDEMPTIONS
 from survey.service import SurveyService
-from tests.conftest import Clock
+from tests.support import Clock
 
 from .helpers import verify
 

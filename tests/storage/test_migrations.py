@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from storage.db import create_engine
 from storage.migrate import downgrade_async, revisions, upgrade_async
 from storage.models import SQLModel
-from tests.conftest import BACKENDS, make_postgres_database
+from tests.support import BACKENDS, make_postgres_database
 
 
 @pytest.fixture(params=BACKENDS)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,15 +16,13 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from storage.db import SqlStoreFactory, create_engine
-from storage.models import SQLModel
+from storage.db import create_engine
 from survey.errors import Reason, Refused
 from survey.model import Actor
-from survey.offices import shipped_offices
 from survey.questionnaire import Questionnaire
 from survey.rules import MAX_COMMENT_LENGTH
 from survey.service import SurveyService
-from tests.conftest import ADMIN_ID, Clock
+from tests.support import Clock, empty_tables, survey_service
 
 from .helpers import verify
 
@@ -198,19 +195,8 @@ async def check(service: SurveyService, model: Model, engine: Any) -> None:
 async def run(url: str, questionnaire: Questionnaire, ops: list[tuple[Any, ...]]) -> None:
     engine = create_engine(url)
     try:
-        if engine.dialect.name == "postgresql":
-            tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-            async with engine.begin() as connection:
-                await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        clock = Clock()
-        service = SurveyService(
-            SqlStoreFactory(engine),
-            questionnaire,
-            deadline=clock.now + timedelta(days=30),
-            admin_ids={ADMIN_ID},
-            clock=clock,
-        )
-        await service.import_offices(shipped_offices(), Actor.cli())
+        await empty_tables(engine)
+        service = await survey_service(engine, questionnaire, Clock())
         for user, office in PEOPLE.items():
             await verify(service, user, office)
         model = Model()

@@ -11,7 +11,7 @@ from storage.models import AnswerRow, AuditEventRow, ResponseRow
 from survey.errors import Reason, Refused
 from survey.model import Actor, ResponseStatus
 from survey.service import SurveyService
-from tests.conftest import Clock
+from tests.support import Clock
 
 from .helpers import answer_all, verify
 

@@ -1,0 +1,117 @@
+"""Helpers the tests share: the clock, the Secretariat's id, test databases, a ready service.
+
+Fixtures live in the conftest files and use these; test modules import from here, never from
+a conftest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import SqlStoreFactory
+from storage.models import SQLModel
+from survey.model import Actor
+from survey.offices import shipped_offices
+from survey.questionnaire import Questionnaire
+from survey.service import SurveyService
+
+ADMIN_ID = 9_000_001
+_database_numbers = itertools.count(1)
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@dataclass
+class Clock:
+    """A clock the tests move by hand, so deadlines and expiry need no sleeping."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def postgres_server_url() -> str:
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if url:
+        return url
+    if os.environ.get("SURVEY_REQUIRE_POSTGRES"):
+        pytest.fail("SURVEY_REQUIRE_POSTGRES is set but TEST_POSTGRES_URL is not")
+    pytest.skip("set TEST_POSTGRES_URL to run the PostgreSQL tests (see README)")
+
+
+def _asyncpg_dsn(url: str, database: str | None = None) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+created_databases: list[tuple[str, str]] = []
+
+
+async def _create_database(server_url: str, name: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+async def drop_databases() -> None:
+    for server_url, name in created_databases:
+        connection = await asyncpg.connect(_asyncpg_dsn(server_url))
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        except asyncpg.PostgresError:
+            pass  # still in use by a straggler; the server is a throwaway in CI anyway
+        finally:
+            await connection.close()
+
+
+def make_postgres_database(prefix: str) -> str:
+    """A new, empty database on the test server; returns its SQLAlchemy URL.
+
+    Every call gets a fresh name: dropping and re-creating one name races with background
+    processes the test role may not terminate.
+    """
+    server = postgres_server_url()
+    name = f"{prefix}_{next(_database_numbers)}"
+    asyncio.run(_create_database(server, name))
+    created_databases.append((server, name))
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+async def empty_tables(engine: AsyncEngine) -> None:
+    """A shared PostgreSQL database back to empty (SQLite tests copy a fresh file instead)."""
+    if engine.dialect.name == "postgresql":
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        async with engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+async def survey_service(
+    engine: AsyncEngine, questionnaire: Questionnaire, clock: Clock
+) -> SurveyService:
+    """The service as the bot builds it, open for 30 days, with the shipped Offices."""
+    service = SurveyService(
+        SqlStoreFactory(engine),
+        questionnaire,
+        deadline=clock.now + timedelta(days=30),
+        admin_ids={ADMIN_ID},
+        clock=clock,
+    )
+    await service.import_offices(shipped_offices(), Actor.cli())
+    return service
