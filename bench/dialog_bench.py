@@ -3,7 +3,7 @@
     python -m bench.dialog_bench [--clicks N] [--messages N] [--users N]
                                  [--storage memory|json] [--backend sqlite|postgres]
 
-1. Bot path: the real dispatcher from ``bot.factory.create_dispatcher`` on a migrated SQLite
+1. Bot path: the real dispatcher from ``bot.bootstrap.create_dispatcher`` on a migrated SQLite
    file (or PostgreSQL database, --backend postgres), with aiogram-dialog's
    ``MockMessageManager`` (no network) and a ``FakeBot`` that answers in-process. Several
    verified representatives, each of an Office of their own, are served round-robin. Every
@@ -35,23 +35,19 @@ import gc
 import inspect
 import io
 import itertools
-import os
 import pstats
 import statistics
-import string
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import aiosqlite
-import asyncpg
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters import CommandStart
 from aiogram.fsm.state import State, StatesGroup
@@ -74,13 +70,14 @@ from aiogram_dialog.test_tools.bot_client import FakeBot
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from aiogram_dialog.widgets.kbd import Button
 from aiogram_dialog.widgets.text import Const
-from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench import common
+from bench.common import log, ms
+from bot.bootstrap import create_dispatcher
 from bot.config import Settings
 from bot.dialog_state import SqliteStorage
-from bot.factory import create_dispatcher
 from storage.db import SqlStoreFactory, create_engine
 from storage.migrate import upgrade
 from survey.model import Actor
@@ -88,8 +85,6 @@ from survey.offices import OfficeInfo, shipped_offices
 from survey.questionnaire import Questionnaire, load_questionnaire
 from survey.service import SurveyService
 
-# The local CI server, as in bench.survey_bench; override with --postgres-url.
-DEFAULT_POSTGRES_URL = "postgresql+asyncpg://survey_ci:survey_ci@127.0.0.1:5432/postgres"
 BENCH_DATABASE = "dialog_bench"
 ONE = text("SELECT 1")
 BLOCK = 50  # the three paths take turns in blocks of this many timed updates
@@ -100,7 +95,6 @@ STORAGES = {
     "json": "aiogram-dialog JsonMemoryStorage",
     "file": "the bot's SQLite file (bot.dialog_state)",
 }
-LETTER_PAIRS = tuple(a + b for a in string.ascii_uppercase for b in string.ascii_uppercase)
 
 # Where the bot's time goes. FRAMEWORK is what is left: aiogram's dispatch, filters and
 # middlewares, the FSM storage, aiogram-dialog's stack and context handling, the handlers.
@@ -186,72 +180,44 @@ class ProbedWindows:
         Window.render = self._render  # type: ignore[method-assign]
 
 
-class DriverCounts:
+class DriverCounts(common.StatementCounter):
     """SQL statements sent (not BEGIN) and, on SQLite, aiosqlite's round trips to its worker
     thread: every cursor call, fetch, commit and rollback is one such round trip."""
 
     def __init__(self) -> None:
-        self.statements = 0
+        super().__init__()
         self.hops = 0
 
-    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith("BEGIN"):
-            self.statements += 1
-
     @contextmanager
-    def watching(self, engine: AsyncEngine) -> Iterator[None]:
-        event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
-        original: Callable[..., Awaitable[Any]] = aiosqlite.Connection._execute
+    def watching(self, engine: AsyncEngine) -> Iterator[Self]:
+        with super().watching(engine):
+            original: Callable[..., Awaitable[Any]] = aiosqlite.Connection._execute
 
-        async def counted(connection: Any, *args: Any, **kwargs: Any) -> Any:
-            self.hops += 1
-            return await original(connection, *args, **kwargs)
+            async def counted(connection: Any, *args: Any, **kwargs: Any) -> Any:
+                self.hops += 1
+                return await original(connection, *args, **kwargs)
 
-        aiosqlite.Connection._execute = counted  # type: ignore[method-assign,assignment]
-        try:
-            yield
-        finally:
-            aiosqlite.Connection._execute = original  # type: ignore[method-assign,assignment]
-            event.remove(engine.sync_engine, "before_cursor_execute", self._seen)
+            aiosqlite.Connection._execute = counted  # type: ignore[method-assign,assignment]
+            try:
+                yield self
+            finally:
+                aiosqlite.Connection._execute = original  # type: ignore[method-assign,assignment]
 
 
 COUNTS = DriverCounts()
 
 
 @dataclass
-class Samples:
+class Samples(common.Samples):
     """Per-update wall and process CPU seconds, and the probe's totals over all updates."""
 
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
     parts: dict[str, float] = field(default_factory=lambda: {DB: 0.0, RENDER: 0.0, SEND: 0.0})
     calls: dict[str, int] = field(default_factory=lambda: {DB: 0, RENDER: 0, SEND: 0})
-    statements: int = 0
     hops: int = 0
-
-    def __len__(self) -> int:
-        return len(self.wall)
-
-    def percentile(self, p: int) -> float:
-        if len(self.wall) < 2:
-            return self.wall[0]
-        return statistics.quantiles(self.wall, n=100, method="inclusive")[p - 1]
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.wall)
 
     @property
     def mean(self) -> float:
         return statistics.fmean(self.wall)
-
-    @property
-    def cpu_mean(self) -> float:
-        return statistics.fmean(self.cpu)
-
-    @property
-    def per_second(self) -> float:
-        return len(self.wall) / sum(self.wall)
 
     @property
     def per_core(self) -> float:
@@ -283,10 +249,6 @@ async def timed(samples: Samples | None, feed: Callable[[], Awaitable[Any]]) -> 
         samples.calls[name] += count
     samples.statements += COUNTS.statements - statements
     samples.hops += COUNTS.hops - hops
-
-
-def log(message: str) -> None:
-    print(f"  .. {message}", file=sys.stderr, flush=True)
 
 
 # Telegram, in-process -----------------------------------------------------------------------
@@ -660,7 +622,7 @@ def office_codes(needed: int) -> tuple[list[OfficeInfo], list[str]]:
     taken = {office.code for office in shipped}
     extra = [
         OfficeInfo(code, "regional", {"en": f"Benchmark Office {code}"})
-        for code in LETTER_PAIRS
+        for code in common.LETTER_PAIRS
         if code not in taken
     ][: max(0, needed - len(shipped))]
     offices = shipped + extra
@@ -686,54 +648,19 @@ async def interleave(
             log(f"{what}: {start + size}/{count} ({time.perf_counter() - started:.0f} s)")
 
 
-def _asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _recreate_postgres(server_url: str, *, create: bool = True) -> None:
-    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        if create:
-            await connection.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    finally:
-        await connection.close()
-
-
-@asynccontextmanager
-async def database(options: argparse.Namespace) -> AsyncIterator[str]:
-    """A fresh database's URL: a SQLite file in a temporary folder, or a PostgreSQL database
-    created for the run and dropped afterwards."""
-    if options.backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="dialog-bench-") as directory:
-            yield f"sqlite+aiosqlite:///{Path(directory) / 'survey.db'}"
-        return
-    server = options.postgres_url
-    try:
-        await _recreate_postgres(server)
-    except (OSError, asyncpg.PostgresError) as error:
-        raise SystemExit(
-            f"cannot prepare PostgreSQL database {BENCH_DATABASE!r}: {error}"
-        ) from error
-    try:
-        yield make_url(server).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
-    finally:
-        await _recreate_postgres(server, create=False)
-
-
 async def _version(engine: AsyncEngine) -> str:
-    async with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            version = await connection.scalar(text("SHOW server_version"))
-            return f"PostgreSQL {str(version).split()[0]} (asyncpg)"
-        version = await connection.scalar(text("SELECT sqlite_version()"))
-        return f"SQLite {version} file (aiosqlite)"
+    version = await common.server_version(engine)
+    if engine.dialect.name == "postgresql":
+        return f"{version} (asyncpg)"
+    return f"{version} file (aiosqlite)"
 
 
 async def run(options: argparse.Namespace) -> Result:
     questionnaire = load_questionnaire()
     total = len(questionnaire.numbers)
-    async with database(options) as url:
+    async with common.fresh_database(
+        options.backend, options.postgres_url, BENCH_DATABASE, prefix="dialog-bench-"
+    ) as url:
         log(f"{options.backend}: migrating a fresh database")
         await asyncio.to_thread(upgrade, url)
         engine = create_engine(url)
@@ -840,10 +767,6 @@ async def measure(
 # Reporting ----------------------------------------------------------------------------------
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.2f}"
-
-
 def _x(ratio: float) -> str:
     return f"x{ratio:.1f}"
 
@@ -856,9 +779,9 @@ def report(result: Result, options: argparse.Namespace) -> str:
             f"{_x(samples.median / base.median) if base else '':>8}" for base in (dialog, bare)
         )
         return (
-            f"{name:<35}{len(samples):>5}{_ms(samples.median):>8}"
-            f"{_ms(samples.percentile(95)):>8}{_ms(samples.percentile(99)):>8}"
-            f"{_ms(samples.cpu_mean):>7}{samples.per_second:>7.0f}{samples.per_core:>7.0f}" + ratios
+            f"{name:<35}{len(samples):>5}{ms(samples.median):>8}"
+            f"{ms(samples.percentile(95)):>8}{ms(samples.percentile(99)):>8}"
+            f"{ms(samples.cpu_mean):>7}{samples.per_second:>7.0f}{samples.per_core:>7.0f}" + ratios
         )
 
     lines = [
@@ -893,21 +816,20 @@ def report(result: Result, options: argparse.Namespace) -> str:
         ("bare aiogram-dialog: /start", m["dialog"]),
     ):
         cells = "".join(
-            f"{_ms(samples.part(part)):>7}{samples.part(part) / samples.mean:>5.0%}"
+            f"{ms(samples.part(part)):>7}{samples.part(part) / samples.mean:>5.0%}"
             for part in (DB, RENDER, SEND, FRAMEWORK)
         )
         hops = f"{samples.hops / len(samples):>6.1f}" if sqlite else f"{'-':>6}"
         lines.append(
-            f"{name:<35}{_ms(samples.mean):>6}{cells}"
-            f"{samples.calls[DB] / len(samples):>5.1f}{samples.statements / len(samples):>5.1f}"
-            + hops
+            f"{name:<35}{ms(samples.mean):>6}{cells}"
+            f"{samples.calls[DB] / len(samples):>5.1f}{samples.statements_per_call:>5.1f}" + hops
         )
     floor = result.transaction
     lines += [
         "svc = SurveyService calls, SQL = statements (without BEGIN), hops = aiosqlite "
         "worker-thread round trips, per update.",
         f"One bare unit of work on the same engine (connection, BEGIN, SELECT 1, COMMIT): "
-        f"median {_ms(floor.median)} ms, CPU {_ms(floor.cpu_mean)} ms"
+        f"median {ms(floor.median)} ms, CPU {ms(floor.cpu_mean)} ms"
         + (f", {floor.hops / len(floor):.0f} hops." if sqlite else "."),
         f"{result.people} representatives took part, each for an Office of their own "
         f"({result.offices} Offices in the database).",
@@ -934,14 +856,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "uses (bot.dialog_state); the bare baselines get the same kind",
     )
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("BENCH_POSTGRES_URL")
-        or os.environ.get("TEST_POSTGRES_URL")
-        or DEFAULT_POSTGRES_URL,
-        help="with --backend postgres: a server URL whose role may CREATE DATABASE; "
-        f"the benchmark uses a fresh database {BENCH_DATABASE!r} and drops it",
-    )
+    common.add_postgres_options(parser, BENCH_DATABASE)
     parser.add_argument(
         "--profile",
         type=int,
@@ -955,17 +870,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             parser.error(f"--{name} must be at least 2")
     if options.warmup < 0 or options.profile < 0:
         parser.error("--warmup and --profile cannot be negative")
-    if offices_needed(options, len(load_questionnaire().numbers)) > len(LETTER_PAIRS):
+    if offices_needed(options, len(load_questionnaire().numbers)) > len(common.LETTER_PAIRS):
         parser.error("too many clicks: every 40 need a new Office, and there are 676 letter codes")
     return options
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    options = parse_args(argv)
-    started = time.perf_counter()
-    result = asyncio.run(run(options))
-    print(report(result, options))
-    print(f"Total benchmark time: {time.perf_counter() - started:.0f} s")
+    common.main(argv, parse_args, run, report)
 
 
 if __name__ == "__main__":

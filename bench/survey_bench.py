@@ -20,29 +20,25 @@ import argparse
 import asyncio
 import gc
 import hashlib
-import os
 import random
 import resource
 import statistics
 import string
-import sys
-import tempfile
 import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
-import asyncpg
-from sqlalchemy import Table, event, insert, select, text
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col
 
+from bench import common
+from bench.common import Samples, log, ms
 from storage.db import SqlStoreFactory, create_engine
 from storage.migrate import upgrade
 from storage.models import (
@@ -60,8 +56,6 @@ from survey.service import SurveyService
 
 T = TypeVar("T")
 
-# The local CI server; override with --postgres-url, BENCH_POSTGRES_URL or TEST_POSTGRES_URL.
-DEFAULT_POSTGRES_URL = "postgresql+asyncpg://survey_ci:survey_ci@127.0.0.1:5432/postgres"
 BENCH_DATABASE = "survey_bench"
 
 WRITER_ID = 7_000_001
@@ -75,71 +69,24 @@ LEVEL_WEIGHTS = (4, 3, 2, 1)  # how often each level of the scale is given while
 # refuse but which the digest never reads: it counts rows, it does not look at codes.
 _UPPER = string.ascii_uppercase
 _ALNUM = string.ascii_uppercase + string.digits + string.ascii_lowercase
-OFFICE_CODES: tuple[str, ...] = tuple(a + b for a in _UPPER for b in _UPPER) + tuple(
+OFFICE_CODES: tuple[str, ...] = common.LETTER_PAIRS + tuple(
     a + b for a in _ALNUM for b in _ALNUM if not (a in _UPPER and b in _UPPER)
 )
-LETTER_CODES = len(_UPPER) ** 2
+LETTER_CODES = len(common.LETTER_PAIRS)
 
 
 # Measuring ---------------------------------------------------------------------------------
 
 
-@dataclass
-class Samples:
-    """Per-call wall time and process CPU time, in seconds."""
-
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-    statements: int = 0  # SQL statements sent, BEGIN and COMMIT not included
-
-    @property
-    def statements_per_call(self) -> float:
-        return self.statements / len(self.wall)
-
-    def percentile(self, p: int) -> float:
-        return statistics.quantiles(self.wall, n=100, method="inclusive")[p - 1]
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.wall)
-
-    @property
-    def cpu_mean(self) -> float:
-        return statistics.fmean(self.cpu)
-
-    @property
-    def per_second(self) -> float:
-        return len(self.wall) / sum(self.wall)
-
-
-class StatementCounter:
-    """Counts the SQL statements an engine sends (not BEGIN, not COMMIT)."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.count = 0
-        self._engine = engine.sync_engine
-
-    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith("BEGIN"):
-            self.count += 1
-
-    def __enter__(self) -> StatementCounter:
-        event.listen(self._engine, "before_cursor_execute", self._seen)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        event.remove(self._engine, "before_cursor_execute", self._seen)
-
-
 async def timed(
-    samples: Samples, call: Callable[[], Awaitable[Any]], counter: StatementCounter
+    samples: Samples, call: Callable[[], Awaitable[Any]], counter: common.StatementCounter
 ) -> None:
-    before = counter.count
+    before = counter.statements
     wall, cpu = time.perf_counter(), time.process_time()
     await call()
     samples.cpu.append(time.process_time() - cpu)
     samples.wall.append(time.perf_counter() - wall)
-    samples.statements += counter.count - before
+    samples.statements += counter.statements - before
 
 
 async def repeat(runs: int, call: Callable[[], Awaitable[T]]) -> tuple[list[float], T]:
@@ -165,28 +112,7 @@ async def traced_peak(call: Callable[[], Awaitable[Any]]) -> int:
         tracemalloc.stop()
 
 
-def log(message: str) -> None:
-    print(f"  .. {message}", file=sys.stderr, flush=True)
-
-
 # Databases ---------------------------------------------------------------------------------
-
-
-def _asyncpg_dsn(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
-async def _recreate_postgres(server_url: str, name: str, *, create: bool = True) -> None:
-    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
 
 
 async def wipe(engine: AsyncEngine) -> None:
@@ -273,7 +199,7 @@ async def bench_writes(
 
     result = WriteResult(Samples(), Samples())
     gc.collect()
-    with StatementCounter(engine) as counter:
+    with common.StatementCounter().watching(engine) as counter:
         for start in range(0, calls, BLOCK):
             block = range(start, min(start + BLOCK, calls))
             order = [(result.service, run_service), (result.bare, run_bare)]
@@ -498,14 +424,6 @@ class BackendResult:
     digest: DigestResult
 
 
-async def _server_version(engine: AsyncEngine) -> str:
-    async with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            version = await connection.scalar(text("SHOW server_version"))
-            return f"PostgreSQL {str(version).split()[0]}"
-        return f"SQLite {await connection.scalar(text('SELECT sqlite_version()'))}"
-
-
 async def run_backend(
     backend: str, url: str, questionnaire: Questionnaire, options: argparse.Namespace
 ) -> BackendResult:
@@ -513,7 +431,7 @@ async def run_backend(
     await asyncio.to_thread(upgrade, url)
     engine = create_engine(url)
     try:
-        version = await _server_version(engine)
+        version = await common.server_version(engine)
         log(f"{backend}: {options.calls} answer writes each way")
         writes = await bench_writes(engine, questionnaire, options.calls, options.warmup)
         log(f"{backend}: digest over {options.offices} Offices")
@@ -530,31 +448,18 @@ async def run(options: argparse.Namespace) -> list[BackendResult]:
     backends = ["sqlite", "postgres"] if options.backend == "both" else [options.backend]
     results = []
     for backend in backends:
-        if backend == "sqlite":
-            with tempfile.TemporaryDirectory(prefix="survey-bench-") as directory:
-                url = f"sqlite+aiosqlite:///{Path(directory) / 'survey.db'}"
-                results.append(await run_backend(backend, url, questionnaire, options))
-            continue
-        server = options.postgres_url
-        try:
-            await _recreate_postgres(server, BENCH_DATABASE)
-        except (OSError, asyncpg.PostgresError) as error:
-            message = f"cannot prepare PostgreSQL database {BENCH_DATABASE!r}: {error}"
-            raise SystemExit(message) from error
-        url = make_url(server).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
-        try:
+        async with common.fresh_database(
+            backend,
+            options.postgres_url,
+            BENCH_DATABASE,
+            prefix="survey-bench-",
+            keep=options.keep,
+        ) as url:
             results.append(await run_backend(backend, url, questionnaire, options))
-        finally:
-            if not options.keep:
-                await _recreate_postgres(server, BENCH_DATABASE, create=False)
     return results
 
 
 # Reporting ----------------------------------------------------------------------------------
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.2f}"
 
 
 def _size(count: int) -> str:
@@ -574,9 +479,9 @@ def report(results: list[BackendResult], options: argparse.Namespace) -> str:
         service, bare = result.writes.service, result.writes.bare
         for name, samples in (("service.record_answer", service), ("bare upsert + commit", bare)):
             lines.append(
-                f"{result.backend:<10}{name:<26}{_ms(samples.median):>8}"
-                f"{_ms(samples.percentile(95)):>8}{_ms(samples.percentile(99)):>8}"
-                f"{_ms(samples.cpu_mean):>8}{samples.per_second:>9.0f}"
+                f"{result.backend:<10}{name:<26}{ms(samples.median):>8}"
+                f"{ms(samples.percentile(95)):>8}{ms(samples.percentile(99)):>8}"
+                f"{ms(samples.cpu_mean):>8}{samples.per_second:>9.0f}"
                 f"{samples.statements_per_call:>5.0f}"
             )
         ratios = (
@@ -595,8 +500,8 @@ def report(results: list[BackendResult], options: argparse.Namespace) -> str:
         )
         lines.append(
             f"{result.backend:<10}{'added by the service':<26}"
-            f"{_ms(service.median - bare.median):>8}{'':>16}"
-            f"{_ms(service.cpu_mean - bare.cpu_mean):>8}"
+            f"{ms(service.median - bare.median):>8}{'':>16}"
+            f"{ms(service.cpu_mean - bare.cpu_mean):>8}"
         )
 
     first = results[0].digest
@@ -613,8 +518,8 @@ def report(results: list[BackendResult], options: argparse.Namespace) -> str:
         for approach in approaches:
             median = statistics.median(approach.seconds)
             lines.append(
-                f"{result.backend:<10}{approach.name:<30}{_ms(median):>10}"
-                f"{_ms(min(approach.seconds)):>9}{_size(approach.peak_bytes):>11}"
+                f"{result.backend:<10}{approach.name:<30}{ms(median):>10}"
+                f"{ms(min(approach.seconds)):>9}{_size(approach.peak_bytes):>11}"
                 f"{'x' + format(median / bare_median, '.1f'):>9}"
             )
     lines.append("")
@@ -648,17 +553,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--runs", type=int, default=7, help="timed digest runs")
     parser.add_argument("--naive-runs", type=int, default=3, help="timed runs of naive counting")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("BENCH_POSTGRES_URL")
-        or os.environ.get("TEST_POSTGRES_URL")
-        or DEFAULT_POSTGRES_URL,
-        help="a server URL whose role may CREATE DATABASE; "
-        f"the benchmark uses a fresh database {BENCH_DATABASE!r} on it",
-    )
-    parser.add_argument(
-        "--keep", action="store_true", help=f"keep the PostgreSQL database {BENCH_DATABASE!r}"
-    )
+    common.add_postgres_options(parser, BENCH_DATABASE, keep=True)
     options = parser.parse_args(argv)
     if not 1 <= options.offices <= len(OFFICE_CODES):
         parser.error(f"--offices must be between 1 and {len(OFFICE_CODES)}")
@@ -669,11 +564,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    options = parse_args(argv)
-    started = time.perf_counter()
-    results = asyncio.run(run(options))
-    print(report(results, options))
-    print(f"Total benchmark time: {time.perf_counter() - started:.0f} s")
+    common.main(argv, parse_args, run, report)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,14 @@ from survey.questionnaire import LANGUAGES
 
 PROJECT_DIR = LOCALES_DIR.parent
 # Where user-facing strings live; the command line is operator-facing and stays English.
-SOURCES = ("bot/handlers.py", "bot/runner.py", "dialogs")
+SOURCES = (
+    "bot/commands.py",
+    "bot/errors.py",
+    "bot/guards.py",
+    "bot/secretariat.py",
+    "bot/runner.py",
+    "dialogs",
+)
 KEYWORDS = ("_", "gettext", "T", "__", "N_")
 
 

@@ -14,9 +14,11 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.assembly import load_configured_questionnaire, open_service, prepare_database, safe_url
+from bot.bootstrap import load_configured_questionnaire, open_service, prepare_database, safe_url
 from bot.config import ConfigError, Settings, load_settings
-from survey import export
+from reports.csv_export import answers_csv
+from reports.text import digest_text
+from reports.xlsx import results_xlsx
 from survey.errors import Reason, Refused
 from survey.model import Actor, Office, Representative, RepresentativeSummary
 from survey.offices import OfficesFileError, read_offices_csv
@@ -186,7 +188,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
 
 
 async def cmd_sandbox(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    from bot.sandbox.session import SandboxOptions, run_sandbox
+    from bot.sandbox import SandboxOptions, run_sandbox
 
     options = SandboxOptions(data_dir=args.data, language=args.lang, admin=args.admin)
     return await run_sandbox(options, settings)
@@ -345,16 +347,16 @@ async def cmd_results(args: argparse.Namespace, settings: Settings, out: TextIO)
         actor = Actor.cli()
         questionnaire = service.questionnaire
         if args.format == "csv":
-            payload: str | bytes = export.answers_csv(
+            payload: str | bytes = answers_csv(
                 await service.export_rows(actor), questionnaire, args.lang
             )
         else:
             digest = await service.digest(actor, include_drafts=args.drafts)
             if args.format == "text":
-                payload = export.digest_text(digest, questionnaire, args.lang)
+                payload = digest_text(digest, questionnaire, args.lang)
             else:
                 rows = await service.export_rows(actor)
-                payload = export.results_xlsx(digest, rows, questionnaire, args.lang)
+                payload = results_xlsx(digest, rows, questionnaire, args.lang)
     if args.output is None:
         assert isinstance(payload, str)
         out.write(payload)

@@ -171,9 +171,6 @@ class Settings(BaseSettings):
             )
         return self
 
-    def is_admin(self, telegram_user_id: int) -> bool:
-        return telegram_user_id in self.admin_ids
-
 
 def load_settings(**overrides: object) -> Settings:
     """Build the settings, turning validation errors into one readable line."""

@@ -22,10 +22,10 @@ from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 
+from bot.bootstrap import create_dispatcher
+from bot.commands import command_descriptions
 from bot.config import ConfigError, Settings
 from bot.dialog_state import dialog_state_storage
-from bot.factory import create_dispatcher
-from bot.handlers import command_descriptions
 from bot.i18n import build_i18n
 from bot.polling import Poller
 from bot.retry import ExpiredPressMiddleware, RetryMiddleware

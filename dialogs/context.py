@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from aiogram import Bot
 from aiogram.types import User
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager
@@ -16,6 +18,12 @@ from survey.service import SurveyService
 # Progress just read or written in this update, handed to the window's getter in the same
 # update (never kept across updates): saves reading back what was just committed.
 FRESH_PROGRESS = "survey_fresh_progress"
+
+
+class Notifier(Protocol):
+    """Sends messages to people other than the one who pressed (bot.notify.Notifier)."""
+
+    async def send(self, bot: Bot, messages: Sequence[tuple[int, str]]) -> int: ...
 
 
 class LocaleMemory(Protocol):

@@ -6,8 +6,6 @@ import logging
 from operator import itemgetter
 from typing import Any
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager, Window
@@ -15,7 +13,7 @@ from aiogram_dialog.widgets.kbd import Button, Group, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.answering import NUMBER
-from dialogs.context import Ctx, ctx
+from dialogs.context import Ctx, Notifier, ctx
 from dialogs.markup import Markup, render
 from dialogs.messages import refusal_text
 from dialogs.navigation import open_journey, show_refusal
@@ -146,24 +144,21 @@ async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogMan
 async def notify_colleagues(manager: DialogManager, submitted: ResponseRecord) -> None:
     """Tell the Office's other representatives, each in their own language."""
     c = ctx(manager)
-    bot: Bot = manager.middleware_data["bot"]
     i18n: I18n = c.i18n
+    messages = []
     for person in await c.service.colleagues(c.user_id):
-        lang = person.language or "en"
-        with i18n.use_locale(lang):  # c.when and gettext both follow this locale
-            when = c.when(submitted.submitted_at)
+        with i18n.use_locale(person.language or "en"):  # c.when and gettext follow it
             text = render(
                 i18n.gettext(
                     "🧾 Your Office's answers were submitted by {name} on {time}. "
                     "Send /review to see them and the receipt."
                 ),
                 name=submitted.submitted_by_name or "",
-                time=when,
+                time=c.when(submitted.submitted_at),
             )
-        try:
-            await bot.send_message(person.telegram_user_id, text)
-        except TelegramAPIError as exc:  # blocked the bot, deleted account...
-            log.warning("Could not notify %s: %s", person.telegram_user_id, exc)
+        messages.append((person.telegram_user_id, str(text)))
+    notifier: Notifier = manager.middleware_data["notifier"]
+    await notifier.send(manager.middleware_data["bot"], messages)
 
 
 def receipt_fields(receipt: Receipt | None, c: Ctx) -> dict[str, Any]:

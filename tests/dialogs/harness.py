@@ -33,10 +33,10 @@ from aiogram_dialog.test_tools.bot_client import FakeBot
 from aiogram_dialog.test_tools.keyboard import InlineButtonTextLocator
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 
+from bot.bootstrap import create_dispatcher
 from bot.config import Settings
-from bot.factory import create_dispatcher
-from bot.sandbox.limits import parse_html
 from dialogs.presses import AnswerOnce
+from standin.limits import parse_html
 from survey.service import SurveyService
 
 TEXT_LIMIT = 4096

@@ -13,7 +13,7 @@ from survey.model import Actor
 from survey.questionnaire import Questionnaire
 from survey.rules import MAX_COMMENT_LENGTH, MAX_FAILED_REDEMPTIONS
 from survey.service import SurveyService
-from tests.support import Clock
+from tests.support import ADMIN_ID, Clock
 
 from .harness import App, Person, start_app
 
@@ -239,7 +239,19 @@ async def test_after_the_deadline_answers_stop_with_a_clear_message(
     assert "Submit final answers" not in " ".join(person.buttons())
 
 
-async def test_secretariat_commands_are_refused_to_others(app: App, service: SurveyService) -> None:
+@pytest.mark.parametrize("command", ["/results", "/export", "/offices", "/remind", "/reopen"])
+async def test_secretariat_commands_look_unknown_to_everyone_else(
+    app: App, service: SurveyService, command: str
+) -> None:
     person = await verified(app, service)
-    await person.send("/results")
-    assert "reserved for the Secretariat" in app.bot.sent()[-1]
+    await person.send("/nosuchcommand")
+    unknown = app.bot.sent()[-1]
+    await person.send(command)
+    assert app.bot.sent()[-1] == unknown  # no hint that the command means anything
+
+
+async def test_the_secretariat_is_let_through(app: App) -> None:
+    admin = Person(app, ADMIN_ID, "fr")
+    await admin.send("/results")
+    assert "python -m bot --help" in app.bot.sent()[-1]
+    assert "Secrétariat" in app.bot.sent()[-1]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.state import ChatMessage
-from bot.sandbox.telegram import TelegramStandIn
+from standin.state import ChatMessage
+from standin.telegram import TelegramStandIn
 from storage.db import SqlStoreFactory, create_engine
 from storage.migrate import upgrade_async
 from survey.model import Actor

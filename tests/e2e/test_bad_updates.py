@@ -3,7 +3,7 @@ confirmed; the people before and after it are served, by long polling and by web
 
 from __future__ import annotations
 
-from bot.sandbox.telegram import TelegramStandIn
+from standin.telegram import TelegramStandIn
 
 from .conftest import STEP_TIMEOUT, BotProcess, Delegate, Launch
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from bot.sandbox.telegram import TelegramStandIn
+from standin.telegram import TelegramStandIn
 from survey.model import Actor
 from survey.service import SurveyService
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.sandbox.telegram import TelegramStandIn
+from standin.telegram import TelegramStandIn
 from survey.service import SurveyService
 
 from .conftest import (
@@ -63,6 +63,27 @@ def level_code(number: int) -> str:
     return LEVELS[number % 4].lower().replace(" ", "_")
 
 
+async def started_and_verified(
+    launch: Launch, telegram: TelegramStandIn, service: SurveyService, user_id: int
+) -> Delegate:
+    """The bot started, and a new person verified for EP with Recommendation 1 on screen."""
+    await launch.start()
+    delegate = Delegate(telegram, user_id)
+    await verify(delegate, service)
+    return delegate
+
+
+async def handled_once_then_stopped(
+    telegram: TelegramStandIn, bot_process: BotProcess, update_id: int
+) -> None:
+    """Every update confirmed, then SIGTERM exits 0; the latest run handled `update_id`
+    exactly once, and no run logged a traceback."""
+    await telegram.wait_for(lambda t: not t.pending_updates, STEP_TIMEOUT)
+    assert bot_process.stop() == 0
+    assert bot_process.last_log().count(f"Update id={update_id} is handled") == 1
+    assert "Traceback" not in bot_process.log()
+
+
 async def test_a_tap_cut_short_by_kill_9_is_handled_after_the_restart(
     launch: Launch,
     telegram: TelegramStandIn,
@@ -70,9 +91,7 @@ async def test_a_tap_cut_short_by_kill_9_is_handled_after_the_restart(
     bot_process: BotProcess,
     service: SurveyService,
 ) -> None:
-    await launch.start()
-    eva = Delegate(telegram, 521)
-    await verify(eva, service)
+    eva = await started_and_verified(launch, telegram, service, 521)
     for number in (1, 2, 3):
         await answer(eva, number)
     window = await eva.expect("Recommendation 4 of 40")
@@ -104,18 +123,13 @@ async def test_a_tap_cut_short_by_kill_9_is_handled_after_the_restart(
     assert {item.number: item.level for item in review.items if item.level} == {
         number: level_code(number) for number in (1, 2, 3, 4)
     }
-    await telegram.wait_for(lambda t: not t.pending_updates, STEP_TIMEOUT)
-    assert bot_process.stop() == 0
-    assert bot_process.last_log().count(f"Update id={tap_update} is handled") == 1
-    assert "Traceback" not in bot_process.log()
+    await handled_once_then_stopped(telegram, bot_process, tap_update)
 
 
 async def test_a_comment_cut_short_by_kill_9_is_stored_after_the_restart(
     launch: Launch, telegram: TelegramStandIn, bot_process: BotProcess, service: SurveyService
 ) -> None:
-    await launch.start()
-    ana = Delegate(telegram, 522)
-    await verify(ana, service)
+    ana = await started_and_verified(launch, telegram, service, 522)
     await answer(ana, 1)
     await ana.expect("Recommendation 2 of 40")
     await ana.click("💬 Add a comment")
@@ -146,18 +160,13 @@ async def test_a_comment_cut_short_by_kill_9_is_stored_after_the_restart(
     assert {item.number: item.level for item in review.items if item.level} == {1: level_code(1)}
     assert (await service.answer(ana.user_id, 2)).comment == COMMENT
     assert [item.number for item in review.items if item.has_comment] == [2]
-    await telegram.wait_for(lambda t: not t.pending_updates, STEP_TIMEOUT)
-    assert bot_process.stop() == 0
-    assert bot_process.last_log().count(f"Update id={comment_update} is handled") == 1
-    assert "Traceback" not in bot_process.log()
+    await handled_once_then_stopped(telegram, bot_process, comment_update)
 
 
 async def test_sigterm_lets_the_tap_being_handled_finish_then_exits_0(
     launch: Launch, telegram: TelegramStandIn, bot_process: BotProcess, service: SurveyService
 ) -> None:
-    await launch.start()
-    leo = Delegate(telegram, 523)
-    await verify(leo, service)
+    leo = await started_and_verified(launch, telegram, service, 523)
     window = await leo.expect("Recommendation 1 of 40")
 
     telegram.faults.add(method="editMessageText", chat_id=leo.user_id, hold=True)

@@ -13,7 +13,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
-from bot.sandbox.telegram import TelegramStandIn
+from standin.telegram import TelegramStandIn
 
 USER = 42
 

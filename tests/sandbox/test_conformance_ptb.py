@@ -16,7 +16,7 @@ import telegram as ptb
 from telegram.error import BadRequest, RetryAfter
 from telegram.request import HTTPXRequest
 
-from bot.sandbox.telegram import TelegramStandIn
+from standin.telegram import TelegramStandIn
 
 from .conftest import USER
 

@@ -7,8 +7,8 @@ import asyncio
 
 import aiohttp
 
-from bot.sandbox import limits
-from bot.sandbox.telegram import TelegramStandIn
+from standin import limits
+from standin.telegram import TelegramStandIn
 
 from .conftest import USER, Api
 

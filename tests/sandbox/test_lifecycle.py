@@ -1,4 +1,4 @@
-"""Starting and stopping the stand-in, in-process and as `python -m bot.sandbox.telegram`."""
+"""Starting and stopping the stand-in, in-process and as `python -m standin`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import aiohttp
 import pytest
 
-from bot.sandbox.telegram import TelegramStandIn
+from standin.telegram import TelegramStandIn
 
 from .conftest import USER
 
@@ -18,7 +18,7 @@ async def test_standalone_process_prints_its_url_and_serves() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.sandbox.telegram",
+        "standin",
         "--port",
         "0",
         "--username",

@@ -21,8 +21,8 @@ from aiogram.exceptions import (
 )
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.sandbox import limits
-from bot.sandbox.telegram import SandboxError, TelegramStandIn
+from standin import limits
+from standin.telegram import SandboxError, TelegramStandIn
 
 from .conftest import USER, Api, WebhookReceiver
 

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.sandbox.telegram import TelegramStandIn
-from bot.sandbox.terminal import TerminalChat
+from standin.telegram import TelegramStandIn
+from standin.terminal import TerminalChat
 
 USER = 7
 

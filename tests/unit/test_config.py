@@ -59,8 +59,6 @@ def test_values_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.bot_token.get_secret_value() == "123:abc"
     assert "123:abc" not in repr(settings)
     assert settings.admin_ids == {11, 22, 33}
-    assert settings.is_admin(22)
-    assert not settings.is_admin(44)
     assert settings.survey_deadline == datetime(2026, 12, 31, 22, 59, tzinfo=UTC)
     assert settings.database_url == "postgresql+asyncpg://u:p@db/survey"
     assert settings.telegram_api_url == "http://127.0.0.1:8081"

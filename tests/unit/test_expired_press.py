@@ -14,7 +14,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.retry import ExpiredPressMiddleware, RetryMiddleware
-from bot.sandbox.telegram import TelegramStandIn
+from standin.telegram import TelegramStandIn
 
 USER = 77
 

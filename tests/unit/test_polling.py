@@ -19,7 +19,7 @@ from aiogram.types import Message
 from aiogram.utils.backoff import BackoffConfig
 
 from bot.polling import Poller
-from bot.sandbox.telegram import TelegramStandIn
+from standin.telegram import TelegramStandIn
 
 GUARD = 30.0  # seconds; only keeps a broken loop from hanging the run
 UNREADABLE = {"poll": {"id": "1", "question": "Which first?"}}  # required fields missing

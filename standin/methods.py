@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.sandbox import limits
-from bot.sandbox.limits import ApiError, FormattedText, bad_request
-from bot.sandbox.state import (
+from standin import limits
+from standin.limits import ApiError, FormattedText, bad_request
+from standin.state import (
     CallbackAnswer,
     Chat,
     ChatMessage,
@@ -339,23 +339,47 @@ class BotApi:
         await self.state.changed()
         return self.state.message_json(message)
 
-    async def send_message(self, params: Params) -> Any:
-        formatted = limits.check_text(
-            params.text("text"), params.text("parse_mode"), params.value("entities")
+    @staticmethod
+    def _formatted(params: Params, field: str) -> FormattedText:
+        """The message's "text" or "caption" as Telegram parses it, or its refusal."""
+        if field == "text":
+            return limits.check_text(
+                params.text("text"), params.text("parse_mode"), params.value("entities")
+            )
+        return limits.check_caption(
+            params.text("caption"), params.text("parse_mode"), params.value("caption_entities")
         )
-        markup = limits.check_reply_markup(params.value("reply_markup"))
-        chat = self._chat(params)
+
+    async def _send(
+        self,
+        params: Params,
+        chat: Chat,
+        field: str,
+        formatted: FormattedText,
+        markup: dict[str, Any] | None,
+        *,
+        kind: str = "text",
+        file: StoredFile | None = None,
+    ) -> Any:
+        """A new message from the bot; `field` ("text" or "caption") holds it as written."""
         message = self.state.add_message(
             chat,
             from_bot=True,
             sender_id=self.state.bot_id,
             formatted=formatted,
-            source=params.text("text") or "",
+            source=params.text(field) or "",
             parse_mode=params.text("parse_mode"),
             markup=markup,
+            kind=kind,
+            file=file,
             reply_to=self._reply_to(params, chat),
         )
         return await self._sent(chat, message)
+
+    async def send_message(self, params: Params) -> Any:
+        formatted = self._formatted(params, "text")
+        markup = limits.check_reply_markup(params.value("reply_markup"))
+        return await self._send(params, self._chat(params), "text", formatted, markup)
 
     def _bot_message(self, params: Params) -> tuple[Chat, ChatMessage]:
         if params.has("inline_message_id"):
@@ -371,57 +395,30 @@ class BotApi:
             raise ApiError(400, limits.CANT_EDIT)
         return chat, message
 
-    async def _edit(
-        self,
-        chat: Chat,
-        message: ChatMessage,
-        formatted: FormattedText,
-        markup: dict[str, Any] | None,
-        source: str,
-        parse_mode: str | None,
-    ) -> Any:
+    async def _edit(self, params: Params, field: str) -> Any:
+        """editMessageText ("text": a text message) or editMessageCaption ("caption": a
+        photo's or a document's)."""
+        formatted = self._formatted(params, field)
+        # Without reply_markup an edit removes the inline keyboard, as in Telegram.
+        markup = limits.check_reply_markup(params.value("reply_markup"), inline_only=True)
+        chat, message = self._bot_message(params)
+        if field == "text" and message.kind != "text":
+            raise ApiError(400, limits.NO_TEXT_TO_EDIT)
+        if field == "caption" and message.kind == "text":
+            raise ApiError(400, limits.NO_CAPTION_TO_EDIT)
         same_content = formatted.text == message.text and formatted.entities == message.entities
         if same_content and markup == message.inline_markup:
             raise ApiError(400, limits.NOT_MODIFIED)
-        message.set_content(formatted, markup, source)
-        message.parse_mode = parse_mode
+        message.set_content(formatted, markup, params.text(field) or "")
+        message.parse_mode = params.text("parse_mode")
         self.state.record_edit(chat, message)
         return await self._sent(chat, message)
 
     async def edit_message_text(self, params: Params) -> Any:
-        formatted = limits.check_text(
-            params.text("text"), params.text("parse_mode"), params.value("entities")
-        )
-        # Without reply_markup an edit removes the inline keyboard, as in Telegram.
-        markup = limits.check_reply_markup(params.value("reply_markup"), inline_only=True)
-        chat, message = self._bot_message(params)
-        if message.kind != "text":
-            raise ApiError(400, limits.NO_TEXT_TO_EDIT)
-        return await self._edit(
-            chat,
-            message,
-            formatted,
-            markup,
-            params.text("text") or "",
-            params.text("parse_mode"),
-        )
+        return await self._edit(params, "text")
 
     async def edit_message_caption(self, params: Params) -> Any:
-        formatted = limits.check_caption(
-            params.text("caption"), params.text("parse_mode"), params.value("caption_entities")
-        )
-        markup = limits.check_reply_markup(params.value("reply_markup"), inline_only=True)
-        chat, message = self._bot_message(params)
-        if message.kind == "text":
-            raise ApiError(400, limits.NO_CAPTION_TO_EDIT)
-        return await self._edit(
-            chat,
-            message,
-            formatted,
-            markup,
-            params.text("caption") or "",
-            params.text("parse_mode"),
-        )
+        return await self._edit(params, "caption")
 
     async def edit_message_reply_markup(self, params: Params) -> Any:
         markup = limits.check_reply_markup(params.value("reply_markup"), inline_only=True)
@@ -506,25 +503,11 @@ class BotApi:
         raise ApiError(400, limits.WRONG_FILE)
 
     async def _send_media(self, params: Params, kind: str, field: str) -> Any:
-        caption = limits.check_caption(
-            params.text("caption"), params.text("parse_mode"), params.value("caption_entities")
-        )
+        caption = self._formatted(params, "caption")
         markup = limits.check_reply_markup(params.value("reply_markup"))
         chat = self._chat(params)
         stored = self._input_file(params, field, kind)
-        message = self.state.add_message(
-            chat,
-            from_bot=True,
-            sender_id=self.state.bot_id,
-            formatted=caption,
-            source=params.text("caption") or "",
-            parse_mode=params.text("parse_mode"),
-            markup=markup,
-            kind=kind,
-            file=stored,
-            reply_to=self._reply_to(params, chat),
-        )
-        return await self._sent(chat, message)
+        return await self._send(params, chat, "caption", caption, markup, kind=kind, file=stored)
 
     async def send_photo(self, params: Params) -> Any:
         return await self._send_media(params, "photo", "photo")

@@ -10,8 +10,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from bot.sandbox.state import ChatEvent, SandboxError
-from bot.sandbox.telegram import TelegramStandIn
+from standin.state import ChatEvent, SandboxError
+from standin.telegram import TelegramStandIn
 
 QUIT = {"/quit", "/exit"}
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"

@@ -1,4 +1,7 @@
-"""Builds the survey service from settings: the one wiring used by the CLI, the bot and tests."""
+"""The one composition root: the survey service from settings (database migrated, shipped
+Offices loaded), and the dispatcher around it. Used by `python -m bot run`, the command line,
+the sandbox, the tests and the benchmarks, so that all of them run the same wiring.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,23 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from aiogram import Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.utils.i18n import I18n
+from aiogram_dialog import setup_dialogs
+from aiogram_dialog.api.protocols import MessageManagerProtocol
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from bot import commands, errors, guards, secretariat
 from bot.config import ConfigError, Settings
+from bot.i18n import LocaleMiddleware, build_i18n
+from bot.notify import Notifier
+from dialogs import help as help_dialog
+from dialogs import language, onboarding, survey
+from dialogs.presses import SurveyMessageManager
 from storage.db import SqlStoreFactory, create_engine
 from storage.migrate import MigrationTargetError, downgrade_async, upgrade_async
 from storage.models import OfficeRow
@@ -104,3 +119,44 @@ def _first_line(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     text = str(original).strip() or type(original).__name__
     return text.splitlines()[0]
+
+
+def create_dispatcher(
+    settings: Settings,
+    service: SurveyService,
+    *,
+    storage: BaseStorage | None = None,
+    message_manager: MessageManagerProtocol | None = None,
+    i18n: I18n | None = None,
+    notifier: Notifier | None = None,
+) -> Dispatcher:
+    # Dialog state is only where a person is on screen; everything that matters is in the
+    # database. `python -m bot run` passes a file-backed storage (bot/dialog_state.py) so that
+    # an update delivered again after a crash finds its window; tests pass their own.
+    dispatcher = Dispatcher(
+        storage=storage or MemoryStorage(),
+        # One update at a time per chat: two quick taps, or a tap and a command, must not
+        # race on the same dialog stack when updates are handled concurrently.
+        events_isolation=SimpleEventIsolation(),
+        service=service,
+        settings=settings,
+        notifier=notifier or Notifier(),
+    )
+    # Order matters: commands and guards before the dialogs (a dialog window would otherwise
+    # take "/continue" as typed text), the fallback after them.
+    dispatcher.include_routers(
+        errors.errors_router(),
+        guards.guards_router(),
+        secretariat.secretariat_router(),
+        commands.commands_router(),
+        onboarding.build_dialog(),
+        survey.build_dialog(),
+        language.build_dialog(),
+        help_dialog.build_dialog(),
+        commands.fallback_router(),
+    )
+    setup_dialogs(dispatcher, message_manager=message_manager or SurveyMessageManager())
+    # After setup_dialogs: the middleware attaches to the observers that exist now, including
+    # the one aiogram-dialog adds for its background updates.
+    LocaleMiddleware(i18n or build_i18n(), service.language).setup(dispatcher)
+    return dispatcher

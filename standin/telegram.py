@@ -5,9 +5,9 @@
             api=TelegramAPIServer.from_base(telegram.url)))
         sent = await telegram.user_sends(42, "/start")
         await telegram.wait_for(lambda t: len(t.history(42)) > 1)
-        query_id = await telegram.user_clicks(42, t.history(42)[-1].message_id, text="Next")
+        query_id = await telegram.user_clicks(42, telegram.history(42)[-1].message_id, text="Next")
 
-Standalone: `python -m bot.sandbox.telegram --port 8081` prints the base URL; another process
+Standalone: `python -m standin --port 8081` prints the base URL; another process
 then plays users through `/sandbox/users/{id}/messages` and `/sandbox/users/{id}/clicks`,
 reads `/sandbox/chats/{id}` and follows `/sandbox/chats/{id}/events?after=N&timeout=S`;
 `POST /sandbox/updates` queues an update as given (say, one the bot cannot parse) and
@@ -16,21 +16,14 @@ reads `/sandbox/chats/{id}` and follows `/sandbox/chats/{id}/events?after=N&time
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import contextlib
 import ipaddress
-import signal
-import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, Unpack
 
-from bot.sandbox.limits import ApiError, scope_key
-from bot.sandbox.server import ApiServer
-from bot.sandbox.state import (
-    DEFAULT_FIRST_NAME,
+from standin.limits import ApiError, scope_key
+from standin.server import ApiServer
+from standin.state import (
     DEFAULT_TOKEN,
     DEFAULT_USERNAME,
     Call,
@@ -40,6 +33,7 @@ from bot.sandbox.state import (
     PendingUpdate,
     SandboxError,
     State,
+    StateOptions,
     Webhook,
 )
 
@@ -53,11 +47,10 @@ __all__ = [
     "Faults",
     "SandboxError",
     "TelegramStandIn",
-    "main",
 ]
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -73,24 +66,17 @@ class TelegramStandIn:
         self,
         token: str = DEFAULT_TOKEN,
         *,
-        username: str = DEFAULT_USERNAME,
-        first_name: str = DEFAULT_FIRST_NAME,
         webhook_retry_delay: float = 0.5,
         webhook_max_retry_delay: float = 8.0,
         webhook_timeout: float = 60.0,
-        clock: Callable[[], float] = time.time,
-        callback_query_lifetime: float | None = None,
+        **options: Unpack[StateOptions],
     ) -> None:
         """`webhook_timeout`: how long a webhook may take to answer before the update counts
-        as not delivered (Telegram gives about a minute). `callback_query_lifetime`: seconds
-        after which a press can no longer be answered ("query is too old"); None: never."""
-        self.state = State(
-            token,
-            username=username,
-            first_name=first_name,
-            clock=clock,
-            callback_query_lifetime=callback_query_lifetime,
-        )
+        as not delivered (Telegram gives about a minute). The other options are the State's:
+        the bot's `username` and `first_name`, the `clock`, and `callback_query_lifetime`:
+        seconds after which a press can no longer be answered ("query is too old"); None
+        (the default): never."""
+        self.state = State(token, **options)
         self._server = ApiServer(
             self.state,
             webhook_retry_delay=webhook_retry_delay,
@@ -98,6 +84,9 @@ class TelegramStandIn:
             webhook_timeout=webhook_timeout,
         )
         self._started = False
+        # Simulated users: a text message sent, an inline button tapped (see State).
+        self.user_sends = self.state.user_sends
+        self.user_clicks = self.state.user_clicks
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -106,7 +95,7 @@ class TelegramStandIn:
         TELEGRAM_API_URL. Only loopback addresses: nothing outside this machine reaches it."""
         if self._started:
             raise RuntimeError("the stand-in is already running")
-        if not _is_loopback(host):
+        if not is_loopback(host):
             raise ValueError(f"the sandbox listens on loopback addresses only, not {host!r}")
         url = await self._server.start(host, port)
         self._started = True
@@ -165,41 +154,8 @@ class TelegramStandIn:
         return self.state.webhook
 
     # -- simulated users -----------------------------------------------------------------------
-
-    async def user_sends(
-        self,
-        user_id: int,
-        text: str,
-        *,
-        language_code: str | None = "en",
-        first_name: str | None = None,
-        chat_type: str = "private",
-        chat_id: int | None = None,
-    ) -> ChatMessage:
-        """A user sends a text message: recorded in the chat and queued as an update."""
-        return await self.state.user_sends(
-            user_id,
-            text,
-            language_code=language_code,
-            first_name=first_name,
-            chat_type=chat_type,
-            chat_id=chat_id,
-        )
-
-    async def user_clicks(
-        self,
-        user_id: int,
-        message_id: int,
-        *,
-        text: str | None = None,
-        callback_data: str | None = None,
-        chat_id: int | None = None,
-    ) -> str:
-        """A user taps an inline button (found by its text on the message's current
-        keyboard, or given by its data); returns the callback query id."""
-        return await self.state.user_clicks(
-            user_id, message_id, text=text, callback_data=callback_data, chat_id=chat_id
-        )
+    # `user_sends` (a text message) and `user_clicks` (a tap on an inline button) are the
+    # state's own methods, bound in __init__.
 
     async def enqueue_update(self, update: dict[str, Any]) -> int:
         """Queue an update exactly as given (its update_id replaced by the next one);
@@ -283,49 +239,3 @@ class TelegramStandIn:
         await self.wait_for(lambda _: query.answer is not None, timeout)
         assert query.answer is not None
         return query.answer
-
-
-# -- standalone ----------------------------------------------------------------------------
-
-
-async def _serve(args: argparse.Namespace) -> None:
-    telegram = TelegramStandIn(args.token, username=args.username)
-    url = await telegram.start(args.host, args.port)
-    print(url, flush=True)
-    print(
-        f"TELEGRAM_API_URL={url} BOT_TOKEN={telegram.token}  (Ctrl-C stops)",
-        file=sys.stderr,
-        flush=True,
-    )
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stopped.set)
-    try:
-        await stopped.wait()
-    finally:
-        await telegram.stop()
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bot.sandbox.telegram",
-        description="A local stand-in for the Telegram Bot API (127.0.0.1 only).",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="a loopback address")
-    parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")
-    parser.add_argument("--token", default=DEFAULT_TOKEN)
-    parser.add_argument("--username", default=DEFAULT_USERNAME)
-    args = parser.parse_args(argv)
-    if not _is_loopback(args.host):
-        parser.error(f"--host must be a loopback address, not {args.host!r}")
-    try:
-        State(args.token)
-    except ValueError as exc:
-        parser.error(str(exc))
-    asyncio.run(_serve(args))
-
-
-if __name__ == "__main__":
-    main()

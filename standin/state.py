@@ -14,9 +14,9 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
-from bot.sandbox.limits import (
+from standin.limits import (
     DEFAULT_UPDATE_TYPES,
     STATUS_DESCRIPTIONS,
     ApiError,
@@ -24,7 +24,7 @@ from bot.sandbox.limits import (
 )
 
 if TYPE_CHECKING:
-    from bot.sandbox.methods import Params
+    from standin.methods import Params
 
 DEFAULT_TOKEN = "123456:sandbox"  # noqa: S105 - the sandbox's well-known test token
 DEFAULT_USERNAME = "survey_sandbox_bot"
@@ -377,6 +377,15 @@ class Faults:
         return [fault.as_json() for fault in self._rules]
 
 
+class StateOptions(TypedDict, total=False):
+    """A `State`'s keyword arguments, which `TelegramStandIn` passes on as they are."""
+
+    username: str
+    first_name: str
+    clock: Callable[[], float]
+    callback_query_lifetime: float | None
+
+
 class State:
     """All of the stand-in's memory, and the one condition every waiter waits on."""
 
@@ -679,6 +688,7 @@ class State:
         chat_type: str = "private",
         chat_id: int | None = None,
     ) -> ChatMessage:
+        """A user sends a text message: recorded in the chat and queued as an update."""
         if not text:
             raise SandboxError("a user cannot send an empty message")
         user = self._user(user_id, first_name, language_code)
@@ -703,6 +713,8 @@ class State:
         callback_data: str | None = None,
         chat_id: int | None = None,
     ) -> str:
+        """A user taps an inline button (found by its text on the message's current
+        keyboard, or given by its data); returns the callback query id."""
         chat_id = user_id if chat_id is None else chat_id
         chat = self.chats.get(chat_id)
         if chat is None:

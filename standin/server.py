@@ -14,10 +14,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.sandbox import limits
-from bot.sandbox.limits import ApiError
-from bot.sandbox.methods import BotApi, Described, Params, Upload
-from bot.sandbox.state import Call, PendingUpdate, SandboxError, State, Webhook
+from standin import limits
+from standin.limits import ApiError
+from standin.methods import BotApi, Described, Params, Upload
+from standin.state import Call, PendingUpdate, SandboxError, State, Webhook
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
 """`python -m bot sandbox`: the whole survey on this machine, no Telegram account, no internet.
 
-Starts the Bot API stand-in, runs the real bot (`python -m bot run`, the production code path)
-against it through TELEGRAM_API_URL, keeps the data in a SQLite file so a second run resumes,
-and opens a chat in the terminal.
+Starts the Bot API stand-in (the `standin` package, which knows nothing of this bot), runs the
+real bot (`python -m bot run`, the production code path) against it through TELEGRAM_API_URL,
+keeps the data in a SQLite file so a second run resumes, and opens a chat in the terminal
+(`standin.terminal`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.assembly import open_service
+from bot.bootstrap import open_service
 from bot.config import Settings
-from bot.sandbox.telegram import TelegramStandIn
-from bot.sandbox.terminal import StdinLines, TerminalChat
+from standin.telegram import TelegramStandIn
+from standin.terminal import StdinLines, TerminalChat
 from survey.errors import Refused
 from survey.model import Actor
 

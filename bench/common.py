@@ -1,0 +1,177 @@
+"""What both benchmarks use: samples and their statistics, counting SQL statements, a fresh
+SQLite or PostgreSQL database for the run, and the command line around a run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import string
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+import asyncpg
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+R = TypeVar("R")
+
+# The local CI server; override with --postgres-url, BENCH_POSTGRES_URL or TEST_POSTGRES_URL.
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://survey_ci:survey_ci@127.0.0.1:5432/postgres"
+
+# Office codes are two characters (WIPO ST.3): these are the 676 letter pairs.
+LETTER_PAIRS = tuple(a + b for a in string.ascii_uppercase for b in string.ascii_uppercase)
+
+
+# Measuring ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Samples:
+    """Per-call wall time and process CPU time, in seconds, and the SQL statements sent."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    statements: int = 0  # SQL statements sent, BEGIN and COMMIT not included
+
+    def __len__(self) -> int:
+        return len(self.wall)
+
+    @property
+    def statements_per_call(self) -> float:
+        return self.statements / len(self.wall)
+
+    def percentile(self, p: int) -> float:
+        if len(self.wall) < 2:
+            return self.wall[0]
+        return statistics.quantiles(self.wall, n=100, method="inclusive")[p - 1]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def cpu_mean(self) -> float:
+        return statistics.fmean(self.cpu)
+
+    @property
+    def per_second(self) -> float:
+        return len(self.wall) / sum(self.wall)
+
+
+class StatementCounter:
+    """Counts the SQL statements an engine sends (not BEGIN; COMMIT is not a statement)."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            self.statements += 1
+
+    @contextmanager
+    def watching(self, engine: AsyncEngine) -> Iterator[Self]:
+        event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
+        try:
+            yield self
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", self._seen)
+
+
+def log(message: str) -> None:
+    print(f"  .. {message}", file=sys.stderr, flush=True)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f}"
+
+
+# Databases ---------------------------------------------------------------------------------
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _recreate_postgres(server_url: str, name: str, *, create: bool = True) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def fresh_database(
+    backend: str, server_url: str, name: str, *, prefix: str, keep: bool = False
+) -> AsyncIterator[str]:
+    """A fresh database's URL: for "sqlite" a file in a temporary folder (named with
+    `prefix`), else a PostgreSQL database `name` created on `server_url` for the run (dropped
+    first if it is there) and dropped afterwards unless `keep`."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix=prefix) as directory:
+            yield f"sqlite+aiosqlite:///{Path(directory) / 'survey.db'}"
+        return
+    try:
+        await _recreate_postgres(server_url, name)
+    except (OSError, asyncpg.PostgresError) as error:
+        raise SystemExit(f"cannot prepare PostgreSQL database {name!r}: {error}") from error
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        if not keep:
+            await _recreate_postgres(server_url, name, create=False)
+
+
+async def server_version(engine: AsyncEngine) -> str:
+    """ "PostgreSQL 16.4" or "SQLite 3.45.1"."""
+    async with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            version = await connection.scalar(text("SHOW server_version"))
+            return f"PostgreSQL {str(version).split()[0]}"
+        return f"SQLite {await connection.scalar(text('SELECT sqlite_version()'))}"
+
+
+# The command line --------------------------------------------------------------------------
+
+
+def add_postgres_options(
+    parser: argparse.ArgumentParser, database: str, *, keep: bool = False
+) -> None:
+    """--postgres-url, and with `keep` --keep (else the database is always dropped)."""
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL")
+        or os.environ.get("TEST_POSTGRES_URL")
+        or DEFAULT_POSTGRES_URL,
+        help="for PostgreSQL: a server URL whose role may CREATE DATABASE; the benchmark uses "
+        f"a fresh database {database!r} on it and drops it" + (" unless --keep" if keep else ""),
+    )
+    if keep:
+        parser.add_argument(
+            "--keep", action="store_true", help=f"keep the PostgreSQL database {database!r}"
+        )
+
+
+def main(
+    argv: Sequence[str] | None,
+    parse_args: Callable[[Sequence[str] | None], argparse.Namespace],
+    run: Callable[[argparse.Namespace], Coroutine[Any, Any, R]],
+    report: Callable[[R, argparse.Namespace], str],
+) -> None:
+    """Parse the options, run, print the report (stdout) and the total time."""
+    options = parse_args(argv)
+    started = time.perf_counter()
+    result = asyncio.run(run(options))
+    print(report(result, options))
+    print(f"Total benchmark time: {time.perf_counter() - started:.0f} s")

@@ -1,0 +1,137 @@
+"""The representatives' commands, and what no window took (typed text, other content, buttons
+no dialog claims). Routers are built afresh for each dispatcher: a router belongs to one."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, InaccessibleMessage, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+
+from dialogs.context import ctx
+from dialogs.messages import button_hint, not_a_code, refusal_text, stale_button
+from dialogs.navigation import open_journey
+from dialogs.onboarding import redeem_and_welcome
+from dialogs.presses import answer_press
+from dialogs.states import Help, Language, Onboarding, Survey
+from survey.codes import looks_like_code, normalize_code
+from survey.errors import Reason, Refused
+from survey.service import SurveyService
+
+REPRESENTATIVE_COMMANDS = ("start", "continue", "review", "language", "help")
+
+
+def command_descriptions() -> dict[str, str]:
+    """The command menu, in the current language."""
+    return {
+        "continue": _("Resume where you left off"),
+        "review": _("See all answers and submit"),
+        "language": _("Change the language"),
+        "help": _("How the survey works"),
+        "start": _("Start, or enter an invitation code"),
+    }
+
+
+def command_list() -> str:
+    lines = [f"/{name}: {text}" for name, text in command_descriptions().items()]
+    return _("I do not know this command. You can use:") + "\n" + "\n".join(lines)
+
+
+async def start(message: Message, command: CommandObject, dialog_manager: DialogManager) -> None:
+    code = normalize_code(command.args or "")
+    if not code:
+        await open_journey(dialog_manager)
+        return
+    c = ctx(dialog_manager)
+    verified = await _is_verified(c.service, c.user_id)
+    if not looks_like_code(code):
+        # Not a code at all (a mangled link, a word): no try is spent on it.
+        if not verified:
+            await message.answer(not_a_code())
+        await open_journey(dialog_manager)
+        return
+    if not await redeem_and_welcome(message, dialog_manager, code):
+        # A verified person stays in their own survey; the others get the code prompt.
+        await open_journey(dialog_manager)
+
+
+async def _is_verified(service: SurveyService, user_id: int) -> bool:
+    try:
+        return await service.membership(user_id) is not None
+    except Refused:  # removed by the Secretariat: not verified any more
+        return False
+
+
+async def resume(message: Message, dialog_manager: DialogManager) -> None:
+    await open_journey(dialog_manager)
+
+
+async def review(message: Message, dialog_manager: DialogManager) -> None:
+    c = ctx(dialog_manager)
+    if await c.service.membership(c.user_id) is None:
+        await message.answer(refusal_text(Refused(Reason.NOT_VERIFIED), c))
+        await dialog_manager.start(Onboarding.code, mode=StartMode.RESET_STACK)
+        return
+    await dialog_manager.start(Survey.review, mode=StartMode.RESET_STACK)
+
+
+async def language(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(Language.pick)
+
+
+async def show_help(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(Help.show)
+
+
+async def unknown_command(message: Message) -> None:
+    await message.answer(command_list())
+
+
+# After the dialogs: messages no window took --------------------------------------------------
+
+
+async def loose_text(message: Message, dialog_manager: DialogManager) -> None:
+    c = ctx(dialog_manager)
+    text = normalize_code(message.text or "")
+    if looks_like_code(text) and await c.service.membership(c.user_id) is None:
+        # Someone pasted their code without /start first: take it.
+        if not await redeem_and_welcome(message, dialog_manager, text):
+            await dialog_manager.start(Onboarding.code, mode=StartMode.RESET_STACK)
+        return
+    await message.answer(_("Send /continue to go on with the survey, or /help."))
+
+
+async def other_content(message: Message) -> None:
+    await message.answer(button_hint())
+
+
+async def orphan_button(callback: CallbackQuery, dialog_manager: DialogManager) -> None:
+    # A button no dialog claims (e.g. from a message older than any stack): never stay silent.
+    await answer_press(callback, stale_button())
+    if callback.message is not None and not isinstance(callback.message, InaccessibleMessage):
+        await open_journey(dialog_manager, show_mode=ShowMode.SEND)
+
+
+def commands_router() -> Router:
+    """Commands; included before the dialogs so that no window takes them as typed text."""
+    router = Router(name="commands")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.register(start, CommandStart())
+    router.message.register(resume, Command("continue"))
+    router.message.register(review, Command("review"))
+    router.message.register(language, Command("language"))
+    router.message.register(show_help, Command("help"))
+    router.message.register(unknown_command, F.text.startswith("/"))
+    return router
+
+
+def fallback_router() -> Router:
+    """After the dialogs: what no window took."""
+    router = Router(name="fallback")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.register(loose_text, F.text)
+    router.message.register(other_content)
+    router.callback_query.register(orphan_button)
+    return router

@@ -1,0 +1,103 @@
+"""Errors: every failure still ends in a clear answer to the person, never in silence."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent, Message
+from aiogram_dialog import DialogManager, ShowMode
+from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+from aiogram_dialog.utils import remove_intent_id
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from dialogs.answering import answer_older_level_press, level_press
+from dialogs.context import ctx
+from dialogs.messages import refusal_text, stale_button, unavailable, unexpected_error
+from dialogs.navigation import open_journey
+from dialogs.presses import answer_press
+from survey.errors import Reason, Refused
+
+log = logging.getLogger(__name__)
+
+
+async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager) -> None:
+    """A button from an older message or from before a restart: say so, reopen from the DB."""
+    log.info("Stale dialog button: %s", event.exception)
+    press = event.update.callback_query
+    if press is None:
+        await open_journey(dialog_manager, show_mode=ShowMode.SEND)
+        return
+    message = press.message
+    named = level_press(remove_intent_id(press.data or "")[1])
+    if not isinstance(message, Message):  # an inline or inaccessible message: nowhere to show
+        await answer_press(press, stale_button())
+        return
+    with contextlib.suppress(TelegramBadRequest):
+        await message.edit_reply_markup(reply_markup=None)
+    if named is not None:  # the button says which level for which Recommendation: keep it
+        await answer_older_level_press(press, dialog_manager, named, show_mode=ShowMode.SEND)
+        return
+    await answer_press(press, stale_button())
+    await open_journey(dialog_manager, show_mode=ShowMode.SEND)
+
+
+async def refused(event: ErrorEvent, dialog_manager: DialogManager) -> Any:
+    """A refusal no handler caught: still a clear answer, never silence."""
+    exception = event.exception
+    assert isinstance(exception, Refused)
+    text = refusal_text(exception, ctx(dialog_manager))
+    update = event.update
+    if update.callback_query is not None:
+        await answer_press(update.callback_query, text)
+    elif update.message is not None and exception.reason is not Reason.REPRESENTATIVE_REMOVED:
+        await update.message.answer(text)  # (the code prompt below says that one itself)
+    await open_journey(dialog_manager, show_mode=ShowMode.SEND)
+
+
+async def database_down(event: ErrorEvent) -> None:
+    """The database is unreachable: say so plainly. Nothing was acknowledged that is not
+    stored, and the next update tries again (the pool reconnects), so no restart is needed."""
+    log.error("Database unavailable on update %s: %s", event.update.update_id, event.exception)
+    await _tell(event, unavailable())
+
+
+async def unexpected(event: ErrorEvent) -> None:
+    """Anything else: log it for us, and tell the person their saved answers are safe."""
+    log.exception("Unexpected error on update %s", event.update.update_id, exc_info=event.exception)
+    await _tell(event, unexpected_error())
+
+
+async def _tell(event: ErrorEvent, text: str) -> None:
+    update = event.update
+    try:
+        if update.callback_query is not None:
+            await answer_press(update.callback_query, text)
+        elif update.message is not None:
+            await update.message.answer(text)
+    except TelegramAPIError as exc:  # Telegram is failing too: the log is all we have left
+        log.warning("Could not tell the person about update %s: %s", update.update_id, exc)
+
+
+def is_database_outage(exception: BaseException) -> bool:
+    """The database cannot be reached (server down, network cut, file unreadable)."""
+    if isinstance(exception, DBAPIError) and exception.connection_invalidated:
+        return True
+    return isinstance(exception, OperationalError | InterfaceError | PoolTimeout | OSError)
+
+
+def errors_router() -> Router:
+    """Errors: stale dialog buttons, refusals nobody caught, anything unexpected."""
+    router = Router(name="errors")
+    router.error.register(
+        stale_dialog, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState)
+    )
+    router.error.register(refused, ExceptionTypeFilter(Refused))
+    router.error.register(database_down, F.exception.func(is_database_outage))
+    router.error.register(unexpected)
+    return router

@@ -1,0 +1,78 @@
+"""Messages to people other than the one who pressed: colleagues told of a submission now,
+reminders later. Paced below Telegram's limits (about 30 messages a second per bot, one a
+second per chat), and when Telegram asks to wait (429), everything waits that long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+
+log = logging.getLogger(__name__)
+
+PER_SECOND = 25  # below Telegram's ~30 a second for a bot, leaving room for replies
+PER_CHAT_INTERVAL = 1.0  # seconds between two messages to the same chat
+ATTEMPTS = 3
+
+
+class Notifier:
+    """Sends one message each to a list of chats, in order, at a pace Telegram accepts. One
+    per process: the pace is shared by everything that notifies."""
+
+    def __init__(
+        self,
+        per_second: float = PER_SECOND,
+        per_chat_interval: float = PER_CHAT_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._interval = 1.0 / per_second
+        self._per_chat = per_chat_interval
+        self._clock = clock
+        self._next_send = 0.0
+        self._last_to: dict[int, float] = {}
+        self._lock = asyncio.Lock()
+
+    async def send(self, bot: Bot, messages: Sequence[tuple[int, str]]) -> int:
+        """Send each (chat id, HTML text); returns how many arrived. A person who blocked the
+        bot or deleted their account is logged and skipped, never an error for the sender."""
+        delivered = 0
+        for chat_id, text in messages:
+            if await self._deliver(bot, chat_id, text):
+                delivered += 1
+        return delivered
+
+    async def _deliver(self, bot: Bot, chat_id: int, text: str) -> bool:
+        for attempt in range(1, ATTEMPTS + 1):
+            await self._wait_turn(chat_id)
+            try:
+                await bot.send_message(chat_id, text)
+            except TelegramRetryAfter as exc:
+                log.warning("Telegram asks to wait %s s before notifying again", exc.retry_after)
+                self._pause(float(exc.retry_after))
+                if attempt == ATTEMPTS:
+                    log.warning("Gave up notifying %s after %d attempts", chat_id, attempt)
+            except TelegramAPIError as exc:  # blocked the bot, deleted account...
+                log.warning("Could not notify %s: %s", chat_id, exc)
+                return False
+            else:
+                return True
+        return False
+
+    async def _wait_turn(self, chat_id: int) -> None:
+        async with self._lock:
+            now = self._clock()
+            turn = max(self._next_send, self._last_to.get(chat_id, -1e9) + self._per_chat, now)
+            self._next_send = turn + self._interval
+            if len(self._last_to) > 10_000:  # forget chats last written to long ago
+                self._last_to = {c: t for c, t in self._last_to.items() if t > now - self._per_chat}
+            self._last_to[chat_id] = turn
+        if turn > now:
+            await asyncio.sleep(turn - now)
+
+    def _pause(self, seconds: float) -> None:
+        self._next_send = max(self._next_send, self._clock() + seconds)

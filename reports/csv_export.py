@@ -1,0 +1,70 @@
+"""Every answer as CSV (``python -m bot results --format csv``), one line per Office x
+Recommendation.
+
+Answers carry text typed by users (comments, names). Spreadsheet programs run a CSV cell that
+starts with ``=``, ``+``, ``-`` or ``@`` as a formula, and a CSV cannot say "this is text", so
+such text is written with a leading apostrophe (CSV injection). Times are ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from reports.labels import iso_utc, level_label, recommendation_label, title
+from survey.model import ExportRow
+from survey.offices import office_name
+from survey.questionnaire import Questionnaire
+
+__all__ = ["CSV_COLUMNS", "answers_csv", "spreadsheet_safe"]
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "office_code",
+    "office_name",
+    "office_kind",
+    "status",
+    "submitted_at",
+    "recommendation",
+    "title",
+    "level",
+    "level_label",
+    "comment",
+    "changed_at",
+    "changed_by",
+)
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a leading apostrophe if a spreadsheet would read it as a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def answers_csv(rows: Sequence[ExportRow], questionnaire: Questionnaire, lang: str = "en") -> str:
+    """Every answer, one line per Office x Recommendation, with a header line (RFC 4180).
+
+    Write the result to a file opened with ``newline=""``; add a BOM (``utf-8-sig``) if the
+    file is meant for Excel.
+    """
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        cells = [
+            row.office_code,
+            office_name(row.office_code, lang, row.office_names),
+            row.office_kind,
+            row.status.value,
+            iso_utc(row.submitted_at),
+            recommendation_label(row.recommendation),
+            title(questionnaire, row.recommendation, lang),
+            row.level or "",
+            level_label(questionnaire, row.level, lang),
+            row.comment or "",
+            iso_utc(row.changed_at),
+            row.changed_by_name or "",
+        ]
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
+    return buffer.getvalue()

@@ -1,0 +1,81 @@
+"""The notifier paces messages to other people as Telegram requires and honours its waits."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+import pytest
+from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
+from aiogram.methods import SendMessage
+
+from bot import notify
+from bot.notify import Notifier
+
+
+class FakeTime:
+    """A clock that only moves when the notifier sleeps: no real waiting in tests."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Telegram:
+    """Records (time, chat, text); answers with the errors it is given, in order."""
+
+    def __init__(self, clock: FakeTime, errors: dict[int, list[Exception]] | None = None) -> None:
+        self.clock = clock
+        self.sent: list[tuple[float, int, str]] = []
+        self.errors = errors or {}
+
+    async def send_message(self, chat_id: int, text: str) -> Any:
+        pending = self.errors.get(chat_id)
+        if pending:
+            raise pending.pop(0)
+        self.sent.append((self.clock.now, chat_id, text))
+        return True
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    fake = FakeTime()
+    monkeypatch.setattr(notify.asyncio, "sleep", fake.sleep)
+    return fake
+
+
+async def test_messages_keep_below_telegrams_limits(clock: FakeTime) -> None:
+    telegram = Telegram(clock)
+    notifier = Notifier(per_second=25, per_chat_interval=1.0, clock=clock)
+    messages = [(chat, f"hello {chat}") for chat in range(100)] + [(7, "again"), (7, "thrice")]
+    assert await notifier.send(telegram, messages) == len(messages)  # type: ignore[arg-type]
+
+    times = [at for at, _, _ in telegram.sent]
+    assert all(later - earlier >= 1 / 25 - 1e-9 for earlier, later in pairwise(times))
+    to_seven = [at for at, chat, _ in telegram.sent if chat == 7]
+    assert all(later - earlier >= 1.0 for earlier, later in pairwise(to_seven))
+    assert [text for _, _, text in telegram.sent] == [text for _, text in messages]
+
+
+async def test_a_flood_wait_pauses_everything_then_the_message_goes(clock: FakeTime) -> None:
+    flood = TelegramRetryAfter(SendMessage(chat_id=2, text="?"), "Too Many Requests", 30)
+    telegram = Telegram(clock, errors={2: [flood]})
+    notifier = Notifier(clock=clock)
+    started = clock.now
+    assert await notifier.send(telegram, [(1, "a"), (2, "b"), (3, "c")]) == 3  # type: ignore[arg-type]
+    sent_at = {chat: at for at, chat, _ in telegram.sent}
+    assert sent_at[2] >= started + 30  # waited as told
+    assert sent_at[3] >= sent_at[2]  # and nobody jumped the queue meanwhile
+
+
+async def test_someone_who_blocked_the_bot_is_skipped(clock: FakeTime) -> None:
+    blocked = TelegramForbiddenError(SendMessage(chat_id=2, text="?"), "bot was blocked")
+    telegram = Telegram(clock, errors={2: [blocked]})
+    notifier = Notifier(clock=clock)
+    assert await notifier.send(telegram, [(1, "a"), (2, "b"), (3, "c")]) == 2  # type: ignore[arg-type]
+    assert [chat for _, chat, _ in telegram.sent] == [1, 3]
