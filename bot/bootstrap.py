@@ -15,7 +15,6 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import setup_dialogs
 from aiogram_dialog.api.protocols import MessageManagerProtocol
-from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -23,13 +22,11 @@ from bot import commands, errors, guards, secretariat
 from bot.config import ConfigError, Settings
 from bot.i18n import LocaleMiddleware, build_i18n
 from bot.notify import Notifier
+from dialogs import answering_dialog, language, onboarding
 from dialogs import help as help_dialog
-from dialogs import language, onboarding, survey
 from dialogs.presses import SurveyMessageManager
 from storage.db import SqlStoreFactory, create_engine
 from storage.migrate import MigrationTargetError, downgrade_async, upgrade_async
-from storage.models import OfficeRow
-from survey.model import Actor
 from survey.offices import shipped_offices
 from survey.questionnaire import Questionnaire, load_questionnaire
 from survey.service import SurveyService
@@ -97,7 +94,7 @@ async def open_service(
             admin_ids=settings.admin_ids,
         )
         if prepare:
-            await _seed_offices(stores, service)
+            await _seed_offices(service)
         yield service
     except (OperationalError, DBAPIError) as exc:
         raise ConfigError(
@@ -107,11 +104,9 @@ async def open_service(
         await engine.dispose()
 
 
-async def _seed_offices(stores: SqlStoreFactory, service: SurveyService) -> None:
-    async with stores.session() as session:
-        count = await session.scalar(select(func.count()).select_from(OfficeRow))
-    if not count:
-        added, _ = await service.import_offices(shipped_offices(), Actor.cli())
+async def _seed_offices(service: SurveyService) -> None:
+    added = await service.seed_offices(shipped_offices())
+    if added:
         log.info("Loaded the shipped list of %d Offices", added)
 
 
@@ -150,7 +145,7 @@ def create_dispatcher(
         secretariat.secretariat_router(),
         commands.commands_router(),
         onboarding.build_dialog(),
-        survey.build_dialog(),
+        answering_dialog.build_dialog(),
         language.build_dialog(),
         help_dialog.build_dialog(),
         commands.fallback_router(),

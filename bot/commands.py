@@ -52,9 +52,8 @@ async def start(message: Message, command: CommandObject, dialog_manager: Dialog
             await message.answer(not_a_code())
         await open_journey(dialog_manager)
         return
-    if not await redeem_and_welcome(message, dialog_manager, code):
-        # A verified person stays in their own survey; the others get the code prompt.
-        await open_journey(dialog_manager)
+    # Refused: a verified person stays in their own survey; the others get the code prompt.
+    await redeem_and_welcome(dialog_manager, code)
 
 
 async def _is_verified(service: SurveyService, user_id: int) -> bool:
@@ -97,8 +96,7 @@ async def loose_text(message: Message, dialog_manager: DialogManager) -> None:
     text = normalize_code(message.text or "")
     if looks_like_code(text) and await c.service.membership(c.user_id) is None:
         # Someone pasted their code without /start first: take it.
-        if not await redeem_and_welcome(message, dialog_manager, text):
-            await dialog_manager.start(Onboarding.code, mode=StartMode.RESET_STACK)
+        await redeem_and_welcome(dialog_manager, text)
         return
     await message.answer(_("Send /continue to go on with the survey, or /help."))
 

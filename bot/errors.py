@@ -17,11 +17,10 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from dialogs.answering import answer_older_level_press, level_press
-from dialogs.context import ctx
-from dialogs.messages import refusal_text, stale_button, unavailable, unexpected_error
-from dialogs.navigation import open_journey
+from dialogs.messages import stale_button, unavailable, unexpected_error
+from dialogs.navigation import open_journey, show_refusal
 from dialogs.presses import answer_press
-from survey.errors import Reason, Refused
+from survey.errors import Refused
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,10 @@ async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager) -> None
     with contextlib.suppress(TelegramBadRequest):
         await message.edit_reply_markup(reply_markup=None)
     if named is not None:  # the button says which level for which Recommendation: keep it
-        await answer_older_level_press(press, dialog_manager, named, show_mode=ShowMode.SEND)
+        try:
+            await answer_older_level_press(press, dialog_manager, named, show_mode=ShowMode.SEND)
+        except Refused as refusal:  # already in the error handler: show it here
+            await show_refusal(press, dialog_manager, refusal)
         return
     await answer_press(press, stale_button())
     await open_journey(dialog_manager, show_mode=ShowMode.SEND)
@@ -51,13 +53,12 @@ async def refused(event: ErrorEvent, dialog_manager: DialogManager) -> Any:
     """A refusal no handler caught: still a clear answer, never silence."""
     exception = event.exception
     assert isinstance(exception, Refused)
-    text = refusal_text(exception, ctx(dialog_manager))
     update = event.update
-    if update.callback_query is not None:
-        await answer_press(update.callback_query, text)
-    elif update.message is not None and exception.reason is not Reason.REPRESENTATIVE_REMOVED:
-        await update.message.answer(text)  # (the code prompt below says that one itself)
-    await open_journey(dialog_manager, show_mode=ShowMode.SEND)
+    event_object = update.callback_query or update.message
+    if event_object is None:
+        log.warning("Refusal on update %s with nobody to tell: %s", update.update_id, exception)
+        return
+    await show_refusal(event_object, dialog_manager, exception)
 
 
 async def database_down(event: ErrorEvent) -> None:

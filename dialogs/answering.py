@@ -7,10 +7,8 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from dialogs.context import FRESH_PROGRESS, ctx
 from dialogs.messages import stale_button
-from dialogs.navigation import show_refusal
 from dialogs.presses import answer_press
 from dialogs.states import Survey
-from survey.errors import Refused
 from survey.service import Progress
 
 NUMBER = "number"  # dialog data (and start data): the Recommendation on screen
@@ -36,17 +34,14 @@ def level_press(data: str) -> tuple[int, str] | None:
 async def record_level(
     callback: CallbackQuery, manager: DialogManager, named: tuple[int, str]
 ) -> Progress | None:
-    """Store the level a press names; None if refused (the person has been told why)."""
+    """Store the level a press names; None for a button that names no Recommendation of ours
+    (answered as an older message's). A refusal rises to the error handler."""
     c = ctx(manager)
     number, level = named
     if not c.service.questionnaire.has_recommendation(number):
         await answer_press(callback, stale_button())
         return None
-    try:
-        return await c.service.record_answer(c.user_id, number, level)
-    except Refused as refusal:
-        await show_refusal(callback, manager, refusal)
-        return None
+    return await c.service.record_answer(c.user_id, number, level)
 
 
 async def answer_older_level_press(

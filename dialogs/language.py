@@ -16,6 +16,9 @@ from dialogs.states import Language
 from dialogs.widgets import T
 from survey.questionnaire import LANGUAGES
 
+# Widget ids: they travel in callback data, so they are short and never reused.
+LANGUAGES_SELECT = "lg"
+
 # Each language is named in itself, so that anyone can find their own.
 NATIVE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
 
@@ -50,7 +53,7 @@ def build_dialog() -> Dialog:
             Column(
                 Select(
                     Format("{item[1]}"),
-                    id="lg",
+                    id=LANGUAGES_SELECT,
                     item_id_getter=itemgetter(0),
                     items="languages",
                     on_click=on_language,

@@ -48,18 +48,25 @@ async def open_journey(manager: DialogManager, *, show_mode: ShowMode | None = N
 async def show_refusal(
     event: Message | CallbackQuery, manager: DialogManager, refusal: Refused
 ) -> None:
-    """Say why, then put the person where the refusal says they now belong."""
+    """The one place a refusal is shown: handlers let `Refused` rise, and the error handler
+    (bot/errors.py) calls this. Say why, then put the person where the refusal says they now
+    belong; for anything else they stay where they were (nothing was changed)."""
+    reason = refusal.reason
     text = refusal_text(refusal, ctx(manager))
     if isinstance(event, CallbackQuery):
         await answer_press(event, text)
-    else:
+    elif reason is not Reason.REPRESENTATIVE_REMOVED:  # the code prompt says that one itself
         await event.answer(text)
-    if refusal.reason is Reason.ALREADY_SUBMITTED:
+    if reason is Reason.ALREADY_SUBMITTED:
         await manager.start(Survey.receipt, mode=StartMode.RESET_STACK)
-    elif refusal.reason is Reason.NOT_VERIFIED:
+    elif reason is Reason.NOT_VERIFIED:
         await manager.start(Onboarding.code, mode=StartMode.RESET_STACK)
-    elif refusal.reason is Reason.REPRESENTATIVE_REMOVED:
+    elif reason is Reason.REPRESENTATIVE_REMOVED:
         await manager.start(Onboarding.code, {REMOVED: True}, mode=StartMode.RESET_STACK)
+    elif reason in (Reason.INCOMPLETE, Reason.DEADLINE_PASSED):
+        await manager.start(Survey.review, mode=StartMode.RESET_STACK)
+    elif not manager.has_context():  # nothing on screen yet (e.g. `/start <wrong code>`)
+        await open_journey(manager)
 
 
 def start_data(manager: DialogManager) -> dict[str, Any]:

@@ -11,30 +11,29 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Start
 
 from dialogs.context import ctx
-from dialogs.messages import not_a_code, refusal_text
+from dialogs.messages import not_a_code
 from dialogs.navigation import REMOVED, open_journey, start_data
 from dialogs.screen import screen
 from dialogs.states import Language, Onboarding
 from dialogs.widgets import T
 from survey.codes import looks_like_code, normalize_code
-from survey.errors import Refused
+
+# Widget ids: they travel in callback data, so they are short and never reused.
+LANGUAGE = "lang"
+BEGIN = "begin"
 
 CODE_INPUT = "code"
 
 
-async def redeem_and_welcome(message: Message, manager: DialogManager, code: str) -> bool:
-    """Try a code; on success open the welcome window. Returns whether it worked."""
+async def redeem_and_welcome(manager: DialogManager, code: str) -> None:
+    """Try a code; on success open the welcome window (or, for someone already in, where
+    they are). A refusal rises to the error handler, which says why."""
     c = ctx(manager)
-    try:
-        membership = await c.service.redeem(c.user_id, code, full_name=c.full_name, language=c.lang)
-    except Refused as refusal:
-        await message.answer(refusal_text(refusal, c))
-        return False
+    membership = await c.service.redeem(c.user_id, code, full_name=c.full_name, language=c.lang)
     if not membership.newly_verified:
         await open_journey(manager)
-        return True
+        return
     await manager.start(Onboarding.welcome, mode=StartMode.RESET_STACK)
-    return True
 
 
 async def on_code(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
@@ -43,7 +42,7 @@ async def on_code(message: Message, _widget: MessageInput, manager: DialogManage
         # "hello", "?" or "EP" is not a wrong code: no try is spent on it.
         await message.answer(not_a_code())
         return
-    await redeem_and_welcome(message, manager, code)
+    await redeem_and_welcome(manager, code)
 
 
 async def code_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -86,7 +85,7 @@ def build_dialog() -> Dialog:
                 "Please send the invitation code you received from the Secretariat."
             ),
             MessageInput(on_code, content_types=[ContentType.TEXT]),
-            Start(T("🌐 Language"), id="lang", state=Language.pick),
+            Start(T("🌐 Language"), id=LANGUAGE, state=Language.pick),
             getter=code_getter,
             state=Onboarding.code,
         ),
@@ -102,7 +101,7 @@ def build_dialog() -> Dialog:
             ),
             T("The survey closes on {deadline}.", when="has_deadline"),
             T("Questions: {contact}"),
-            Button(T("▶ Start"), id="begin", on_click=on_begin),
+            Button(T("▶ Start"), id=BEGIN, on_click=on_begin),
             getter=welcome_getter,
             state=Onboarding.welcome,
         ),

@@ -15,17 +15,27 @@ from aiogram_dialog.widgets.text import Format
 from dialogs.answering import NUMBER
 from dialogs.context import Ctx, Notifier, ctx
 from dialogs.markup import Markup, render
-from dialogs.messages import refusal_text
-from dialogs.navigation import open_journey, show_refusal
-from dialogs.presses import answer_press
+from dialogs.navigation import open_journey
 from dialogs.screen import screen
 from dialogs.states import Survey
 from dialogs.widgets import Html, T
-from survey.errors import Reason, Refused
 from survey.model import Receipt, ResponseRecord
 from survey.service import Review
 
 log = logging.getLogger(__name__)
+
+# Widget ids: they travel in callback data, so they are short and never reused.
+OPEN_ITEM = "ri"
+PREVIOUS_PAGE = "pp"
+NEXT_PAGE = "np"
+SUBMIT = "sub"
+CONTINUE = "cont"
+RECEIPT = "rc"
+SAVE_AND_EXIT = "exit"
+CONFIRM = "yes"
+BACK_TO_REVIEW = "no"
+VIEW_ANSWERS = "va"
+RESUME = "resume"
 
 PAGE = "page"
 PAGE_SIZE = 10
@@ -128,15 +138,7 @@ async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
 
 async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
     c = ctx(manager)
-    try:
-        submitted = await c.service.submit(c.user_id)
-    except Refused as refusal:
-        if refusal.reason in (Reason.INCOMPLETE, Reason.DEADLINE_PASSED):
-            await answer_press(callback, refusal_text(refusal, c))
-            await manager.switch_to(Survey.review)
-            return
-        await show_refusal(callback, manager, refusal)
-        return
+    submitted = await c.service.submit(c.user_id)
     await manager.switch_to(Survey.receipt)
     await notify_colleagues(manager, submitted)
 
@@ -212,7 +214,7 @@ def windows() -> list[Window]:
             Group(
                 Select(
                     Format("{item[1]}"),
-                    id="ri",
+                    id=OPEN_ITEM,
                     item_id_getter=itemgetter(0),
                     items="page_items",
                     type_factory=int,
@@ -221,17 +223,22 @@ def windows() -> list[Window]:
                 width=5,
             ),
             Row(
-                Button(T("◀ Previous page"), id="pp", on_click=on_prev_page, when="has_prev_page"),
-                Button(T("Next page ▶"), id="np", on_click=on_next_page, when="has_next_page"),
+                Button(
+                    T("◀ Previous page"),
+                    id=PREVIOUS_PAGE,
+                    on_click=on_prev_page,
+                    when="has_prev_page",
+                ),
+                Button(T("Next page ▶"), id=NEXT_PAGE, on_click=on_next_page, when="has_next_page"),
             ),
             SwitchTo(
-                T("✅ Submit final answers"), id="sub", state=Survey.confirm, when="can_submit"
+                T("✅ Submit final answers"), id=SUBMIT, state=Survey.confirm, when="can_submit"
             ),
             Button(
-                T("▶ Continue answering"), id="cont", on_click=on_continue, when="has_unanswered"
+                T("▶ Continue answering"), id=CONTINUE, on_click=on_continue, when="has_unanswered"
             ),
-            SwitchTo(T("🧾 Receipt"), id="rc", state=Survey.receipt, when="submitted"),
-            SwitchTo(T("💾 Save and exit"), id="exit", state=Survey.paused, when="editable"),
+            SwitchTo(T("🧾 Receipt"), id=RECEIPT, state=Survey.receipt, when="submitted"),
+            SwitchTo(T("💾 Save and exit"), id=SAVE_AND_EXIT, state=Survey.paused, when="editable"),
             getter=review_getter,
             state=Survey.review,
         ),
@@ -241,8 +248,8 @@ def windows() -> list[Window]:
                 "All {total} Recommendations are answered. After the submission, nobody in your "
                 "Office can change the answers."
             ),
-            Button(T("✅ Yes, submit now"), id="yes", on_click=on_submit),
-            SwitchTo(T("◀ Back to the review"), id="no", state=Survey.review),
+            Button(T("✅ Yes, submit now"), id=CONFIRM, on_click=on_submit),
+            SwitchTo(T("◀ Back to the review"), id=BACK_TO_REVIEW, state=Survey.review),
             getter=confirm_getter,
             state=Survey.confirm,
         ),
@@ -258,7 +265,7 @@ def windows() -> list[Window]:
                 "The answers of {office} are not submitted. Send /continue to go on.",
                 when="not_submitted",
             ),
-            SwitchTo(T("📋 View the answers"), id="va", state=Survey.review),
+            SwitchTo(T("📋 View the answers"), id=VIEW_ANSWERS, state=Survey.review),
             getter=receipt_getter,
             state=Survey.receipt,
         ),
@@ -267,7 +274,7 @@ def windows() -> list[Window]:
                 "💾 Your answers are saved ({answered} of {total}). Send /continue whenever you "
                 "want to pick up where you left off."
             ),
-            Button(T("▶ Continue now"), id="resume", on_click=on_continue),
+            Button(T("▶ Continue now"), id=RESUME, on_click=on_continue),
             getter=paused_getter,
             state=Survey.paused,
         ),

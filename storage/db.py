@@ -12,7 +12,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
-    AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
@@ -84,6 +83,3 @@ class SqlStoreFactory:
     async def __call__(self) -> AsyncIterator[SqlSurveyStore]:
         async with self._sessions() as session:
             yield SqlSurveyStore(session)
-
-    def session(self) -> AsyncSession:
-        return self._sessions()

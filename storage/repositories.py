@@ -125,6 +125,9 @@ class SqlSurveyStore:
         row = await self.session.get(OfficeRow, office_id)
         return _office(row) if row else None
 
+    async def count_offices(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(OfficeRow)) or 0)
+
     async def upsert_offices(self, offices: Sequence[OfficeInfo]) -> tuple[int, int]:
         existing = {row.code: row for row in (await self.session.scalars(select(OfficeRow))).all()}
         added = updated = 0

@@ -157,14 +157,25 @@ class SurveyService:
     async def import_offices(self, offices: Sequence[OfficeInfo], actor: Actor) -> tuple[int, int]:
         rules.check_secretariat(actor, self._admin_ids)
         async with self._stores() as store:
-            added, updated = await store.upsert_offices(offices)
-            await store.audit(
-                actor,
-                "offices.import",
-                now=self.now(),
-                details={"added": added, "updated": updated},
-            )
-            await store.commit()
+            return await self._import_offices(store, offices, actor)
+
+    async def seed_offices(self, offices: Sequence[OfficeInfo]) -> int:
+        """Load `offices` into a database that has none yet; how many were added (0 if the
+        database had Offices: what the Secretariat imported is never touched)."""
+        async with self._stores() as store:
+            if await store.count_offices():
+                return 0
+            added, _ = await self._import_offices(store, offices, Actor.cli())
+        return added
+
+    async def _import_offices(
+        self, store: SurveyStore, offices: Sequence[OfficeInfo], actor: Actor
+    ) -> tuple[int, int]:
+        added, updated = await store.upsert_offices(offices)
+        await store.audit(
+            actor, "offices.import", now=self.now(), details={"added": added, "updated": updated}
+        )
+        await store.commit()
         return added, updated
 
     async def office(self, code: str) -> Office:

@@ -1,4 +1,5 @@
-"""Helpers the tests share: the clock, the Secretariat's id, test databases, a ready service.
+"""Helpers the tests share: the clock, the Secretariat's id, test databases, a ready service,
+the small steps many service tests take, and a look at the stored rows past the service.
 
 Fixtures live in the conftest files and use these; test modules import from here, never from
 a conftest.
@@ -9,21 +10,24 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Executable, Row, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 
 from storage.db import SqlStoreFactory
-from storage.models import SQLModel
+from storage.models import AuditEventRow, SQLModel
 from survey.model import Actor
 from survey.offices import shipped_offices
 from survey.questionnaire import Questionnaire
-from survey.service import SurveyService
+from survey.service import Membership, SurveyService
 
 ADMIN_ID = 9_000_001
 _database_numbers = itertools.count(1)
@@ -115,3 +119,43 @@ async def survey_service(
     )
     await service.import_offices(shipped_offices(), Actor.cli())
     return service
+
+
+async def verify(
+    service: SurveyService, user_id: int, office: str = "EP", name: str = ""
+) -> Membership:
+    issued = await service.create_invitation(office, Actor.cli())
+    return await service.redeem(user_id, issued.code, full_name=name or f"Delegate {user_id}")
+
+
+async def answer_all(
+    service: SurveyService, user_id: int, level: str = "high", *, skip: tuple[int, ...] = ()
+) -> None:
+    for number in service.questionnaire.numbers:
+        if number not in skip:
+            await service.record_answer(user_id, number, level)
+
+
+# What is stored, read on a connection of its own, past the service and the store: for the
+# tests that check what the database holds (one row, no plain code, an audit entry).
+
+
+async def stored_rows(engine: AsyncEngine, query: Executable) -> Sequence[Row[Any]]:
+    async with engine.connect() as connection:
+        return (await connection.execute(query)).all()
+
+
+async def stored_values(engine: AsyncEngine, query: Executable) -> list[Any]:
+    """The first column of every row."""
+    return [row[0] for row in await stored_rows(engine, query)]
+
+
+async def count_stored(engine: AsyncEngine, table: type[SQLModel]) -> int:
+    [count] = await stored_values(engine, select(func.count()).select_from(table))
+    return int(count)
+
+
+async def audit_events(engine: AsyncEngine, action: str) -> Sequence[Row[Any]]:
+    return await stored_rows(
+        engine, select(AuditEventRow).where(col(AuditEventRow.action) == action)
+    )

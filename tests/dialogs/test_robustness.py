@@ -158,12 +158,22 @@ async def test_language_switch_re_renders_and_is_remembered(
     assert title(questionnaire, 1, "fr") in person.text()
 
 
-async def test_a_level_button_from_before_a_restart_keeps_the_level_it_names(
+@pytest.mark.parametrize(
+    ("label", "stored", "shown"),
+    [
+        ("Medium", "medium", 3),  # a level button keeps the level it names, then R3
+        ("📋 Review", None, 2),  # any other button: "older message", back to R2
+    ],
+)
+async def test_buttons_from_before_a_restart(
     app: App,
     settings: Settings,
     service: SurveyService,
     i18n: I18n,
     questionnaire: Questionnaire,
+    label: str,
+    stored: str | None,
+    shown: int,
 ) -> None:
     person = await verified(app, service)
     await person.click("High")
@@ -171,29 +181,10 @@ async def test_a_level_button_from_before_a_restart_keeps_the_level_it_names(
 
     restarted = start_app(settings, service, i18n)  # dialog state lost
     person.connect(restarted)
-    press = await person.click("Medium", message=old_message)
+    press = await person.click(label, message=old_message)
     assert restarted.answers_to(press) == 1
-    assert (await service.answer(1, 2)).level == "medium"  # what that message showed
-    assert title(questionnaire, 3) in person.text()
-
-
-async def test_other_buttons_from_before_a_restart_reopen_the_right_window(
-    app: App,
-    settings: Settings,
-    service: SurveyService,
-    i18n: I18n,
-    questionnaire: Questionnaire,
-) -> None:
-    person = await verified(app, service)
-    await person.click("High")
-    old_message = person.last()
-
-    restarted = start_app(settings, service, i18n)
-    person.connect(restarted)
-    await person.click("📋 Review", message=old_message)
-    assert restarted.bot.alerts(), "the press must be answered"
-    assert title(questionnaire, 2) in person.text()
-    assert (await service.progress(1)).answered == 1
+    assert (await service.answer(1, 2)).level == stored
+    assert title(questionnaire, shown) in person.text()
 
 
 async def test_a_level_button_pressed_from_the_review_window_keeps_its_level(

@@ -8,8 +8,7 @@ import pytest
 
 from storage.db import SqlStoreFactory, create_engine
 from survey.service import SurveyService
-
-from .helpers import verify
+from tests.support import verify
 
 SECRET_COMMENT = "Our budget depends on the minister's decision"
 SECRET_NAME = "Zygmunt Quayle-Ashworth"

@@ -6,17 +6,16 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import SqlStoreFactory, create_engine
-from storage.models import AnswerRow, AuditEventRow, ResponseRow
+from storage.models import AnswerRow, ResponseRow
 from survey.errors import Reason, Refused
 from survey.model import Actor, ResponseStatus
 from survey.rules import MAX_COMMENT_LENGTH
 from survey.service import SurveyService
-from tests.support import Clock
-
-from .helpers import answer_all, verify
+from tests.support import Clock, answer_all, audit_events, count_stored, stored_values, verify
 
 
 async def test_an_answer_is_committed_before_the_call_returns(
@@ -47,14 +46,13 @@ async def test_progress_points_at_the_first_unanswered(service: SurveyService) -
 
 
 async def test_changing_an_answer_keeps_one_row(
-    service: SurveyService, stores: SqlStoreFactory
+    service: SurveyService, engine: AsyncEngine
 ) -> None:
     await verify(service, 1)
     await service.record_answer(1, 7, "high")
     await service.record_answer(1, 7, "low")
     assert (await service.answer(1, 7)).level == "low"
-    async with stores.session() as session:
-        assert await session.scalar(select(func.count()).select_from(AnswerRow)) == 1
+    assert await count_stored(engine, AnswerRow) == 1
 
 
 async def test_comments_are_optional_and_limited(service: SurveyService) -> None:
@@ -203,7 +201,7 @@ async def test_submission_locks_and_gives_a_receipt(service: SurveyService, cloc
 
 
 async def test_concurrent_submits_give_exactly_one_submission(
-    service: SurveyService, stores: SqlStoreFactory
+    service: SurveyService, engine: AsyncEngine
 ) -> None:
     people = range(1, 6)
     for person in people:
@@ -221,13 +219,7 @@ async def test_concurrent_submits_give_exactly_one_submission(
     assert {o.details["submitted_by"] for o in losers if isinstance(o, Refused)} == {
         winners[0].submitted_by_name
     }
-    async with stores.session() as session:
-        submits = await session.scalar(
-            select(func.count())
-            .select_from(AuditEventRow)
-            .where(AuditEventRow.action == "response.submit")
-        )
-        assert submits == 1
+    assert len(await audit_events(engine, "response.submit")) == 1
 
 
 async def test_a_late_answer_racing_a_submit_is_never_lost_silently(
@@ -255,7 +247,7 @@ async def test_a_late_answer_racing_a_submit_is_never_lost_silently(
 
 
 async def test_reopen_by_the_secretariat_is_audited(
-    service: SurveyService, stores: SqlStoreFactory, admin: Actor
+    service: SurveyService, engine: AsyncEngine, admin: Actor
 ) -> None:
     await verify(service, 1)
     await answer_all(service, 1)
@@ -271,15 +263,10 @@ async def test_reopen_by_the_secretariat_is_audited(
     await service.record_answer(1, 1, "low")
     assert (await service.submit(1)).status is ResponseStatus.SUBMITTED
 
-    async with stores.session() as session:
-        event = (
-            await session.scalars(
-                select(AuditEventRow).where(AuditEventRow.action == "response.reopen")
-            )
-        ).one()
-        assert event.actor == admin.label
-        assert event.details["reason"] == "Office asked by e-mail"
-        assert event.details["was_submitted_by"] == "Delegate 1"
+    [event] = await audit_events(engine, "response.reopen")
+    assert event.actor == admin.label
+    assert event.details["reason"] == "Office asked by e-mail"
+    assert event.details["was_submitted_by"] == "Delegate 1"
 
     await service.reopen("EP", admin)
     with pytest.raises(Refused) as refused:
@@ -308,19 +295,16 @@ async def test_a_restart_loses_nothing(
         await engine.dispose()
 
 
-async def test_response_rows_one_per_office(
-    service: SurveyService, stores: SqlStoreFactory
-) -> None:
+async def test_response_rows_one_per_office(service: SurveyService, engine: AsyncEngine) -> None:
     for person in range(1, 5):
         await verify(service, person)
     await asyncio.gather(*(service.record_answer(p, p, "high") for p in range(1, 5)))
-    async with stores.session() as session:
-        assert await session.scalar(select(func.count()).select_from(ResponseRow)) == 1
+    assert await count_stored(engine, ResponseRow) == 1
     assert (await service.progress(1)).answered == 4
 
 
 async def test_a_comment_of_invisible_characters_is_stored_as_none(
-    service: SurveyService, stores: SqlStoreFactory
+    service: SurveyService, engine: AsyncEngine
 ) -> None:
     await verify(service, 1)
     await service.record_answer(1, 6, "high")
@@ -328,8 +312,7 @@ async def test_a_comment_of_invisible_characters_is_stored_as_none(
     await service.record_comment(1, 6, "\u200b\u00a0\u2060\ufeff \u00ad\u200d")
 
     assert (await service.answer(1, 6)).comment is None
-    async with stores.session() as session:
-        assert (await session.scalars(select(AnswerRow.comment))).one() is None
+    assert await stored_values(engine, select(AnswerRow.comment)) == [None]
     assert not (await service.review(1)).items[5].has_comment
 
     await service.record_comment(1, 6, "\u200b Needs\u00a0budget \u2014 2027 \u2060")

@@ -15,14 +15,24 @@ from aiogram_dialog.widgets.text import Format
 from dialogs.answering import LEVELS, NUMBER, level_item, parse_level_item, record_level
 from dialogs.context import FRESH_PROGRESS, ctx
 from dialogs.messages import stale_button
-from dialogs.navigation import show_refusal, start_data
+from dialogs.navigation import start_data
 from dialogs.presses import answer_press
 from dialogs.screen import screen
 from dialogs.states import Survey
 from dialogs.widgets import Html, T
-from survey.errors import Refused
 from survey.rules import MAX_COMMENT_LENGTH
 from survey.service import Progress
+
+# Widget ids: they travel in callback data, so they are short and never reused.
+ADD_COMMENT = "cm"
+EDIT_COMMENT = "ce"
+PREVIOUS = "prev"
+SKIP = "skip"
+NEXT = "next"
+REVIEW = "rv"
+SAVE_AND_EXIT = "exit"
+REMOVE_COMMENT = "rm"
+CANCEL = "cancel"
 
 COMMENT_PREVIEW = 300
 BAR_CELLS = 10
@@ -51,6 +61,7 @@ async def pressed_number(callback: CallbackQuery, manager: DialogManager, item: 
     older message's) if the button is not one of ours."""
     numbers = ctx(manager).service.questionnaire.numbers
     if item.isdigit() and int(item) in numbers:
+        manager.dialog_data[NUMBER] = int(item)  # the window is about this one from now on
         return int(item)
     await answer_press(callback, stale_button())
     return None
@@ -156,11 +167,8 @@ async def on_skip(callback: CallbackQuery, _w: Any, manager: DialogManager, item
 async def on_open_comment(
     callback: CallbackQuery, _w: Any, manager: DialogManager, item: str
 ) -> None:
-    number = await pressed_number(callback, manager, item)
-    if number is None:
-        return
-    manager.dialog_data[NUMBER] = number
-    await manager.switch_to(Survey.comment)
+    if await pressed_number(callback, manager, item) is not None:
+        await manager.switch_to(Survey.comment)
 
 
 async def comment_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -178,11 +186,7 @@ async def comment_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
 
 async def on_comment(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
     c = ctx(manager)
-    try:
-        await c.service.record_comment(c.user_id, current_number(manager), message.text or "")
-    except Refused as refusal:
-        await show_refusal(message, manager, refusal)
-        return
+    await c.service.record_comment(c.user_id, current_number(manager), message.text or "")
     await manager.switch_to(Survey.question)
 
 
@@ -193,12 +197,7 @@ async def on_remove_comment(
     if number is None:
         return
     c = ctx(manager)
-    manager.dialog_data[NUMBER] = number
-    try:
-        await c.service.record_comment(c.user_id, number, "")
-    except Refused as refusal:
-        await show_refusal(callback, manager, refusal)
-        return
+    await c.service.record_comment(c.user_id, number, "")
     await manager.switch_to(Survey.question)
 
 
@@ -228,16 +227,18 @@ def windows() -> list[Window]:
                 width=2,
                 when="editable",
             ),
-            _for_this_one(T("💬 Add a comment"), "cm", "add_comment", on_open_comment),
-            _for_this_one(T("💬 Edit the comment"), "ce", "edit_comment", on_open_comment),
+            _for_this_one(T("💬 Add a comment"), ADD_COMMENT, "add_comment", on_open_comment),
+            _for_this_one(T("💬 Edit the comment"), EDIT_COMMENT, "edit_comment", on_open_comment),
             Row(
-                _for_this_one(T("◀ Back"), "prev", "prev", on_previous),
-                _for_this_one(T("Skip for now ▶"), "skip", "skip", on_skip),
-                _for_this_one(T("Next ▶"), "next", "next", on_next),
+                _for_this_one(T("◀ Back"), PREVIOUS, "prev", on_previous),
+                _for_this_one(T("Skip for now ▶"), SKIP, "skip", on_skip),
+                _for_this_one(T("Next ▶"), NEXT, "next", on_next),
             ),
             Row(
-                SwitchTo(T("📋 Review"), id="rv", state=Survey.review),
-                SwitchTo(T("💾 Save and exit"), id="exit", state=Survey.paused, when="editable"),
+                SwitchTo(T("📋 Review"), id=REVIEW, state=Survey.review),
+                SwitchTo(
+                    T("💾 Save and exit"), id=SAVE_AND_EXIT, state=Survey.paused, when="editable"
+                ),
             ),
             getter=question_getter,
             state=Survey.question,
@@ -249,8 +250,8 @@ def windows() -> list[Window]:
             ),
             T("Current comment: <i>{comment}</i>", when="has_comment"),
             MessageInput(on_comment, content_types=[ContentType.TEXT]),
-            _for_this_one(T("🗑 Remove the comment"), "rm", "remove", on_remove_comment),
-            SwitchTo(T("◀ Cancel"), id="cancel", state=Survey.question),
+            _for_this_one(T("🗑 Remove the comment"), REMOVE_COMMENT, "remove", on_remove_comment),
+            SwitchTo(T("◀ Cancel"), id=CANCEL, state=Survey.question),
             getter=comment_getter,
             state=Survey.comment,
         ),

@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import SqlStoreFactory
 from storage.models import InvitationRow, RepresentativeRow
@@ -13,13 +14,11 @@ from survey.errors import Reason, Refused
 from survey.model import Actor
 from survey.rules import MAX_FAILED_REDEMPTIONS
 from survey.service import SurveyService
-from tests.support import Clock
-
-from .helpers import verify
+from tests.support import Clock, stored_rows, stored_values, verify
 
 
 async def test_invite_then_redeem_verifies_and_stores_only_the_hash(
-    service: SurveyService, stores: SqlStoreFactory, cli: Actor
+    service: SurveyService, engine: AsyncEngine, cli: Actor
 ) -> None:
     issued = await service.create_invitation("ep", cli)
     assert issued.office.code == "EP"
@@ -30,15 +29,14 @@ async def test_invite_then_redeem_verifies_and_stores_only_the_hash(
     assert membership.office.code == "EP"
     assert membership.newly_verified
     assert membership.representative.full_name == "Ana Pérez"
-    async with stores.session() as session:
-        row = (await session.scalars(select(InvitationRow))).one()
-        assert row.code_hash == hashlib.sha256(issued.code.encode()).hexdigest()
-        assert row.uses == 1
-        # No column of any invitation holds the code itself.
-        dumped = (await session.execute(text("SELECT * FROM invitation"))).all()
-        assert all(issued.code not in str(value) for value in dumped[0])
-        rep = (await session.scalars(select(RepresentativeRow))).one()
-        assert (rep.telegram_user_id, rep.language) == (42, "es")
+    [row] = await stored_rows(engine, select(InvitationRow))
+    assert row.code_hash == hashlib.sha256(issued.code.encode()).hexdigest()
+    assert row.uses == 1
+    # No column of any invitation holds the code itself.
+    [dumped] = await stored_rows(engine, text("SELECT * FROM invitation"))
+    assert all(issued.code not in str(value) for value in dumped)
+    [rep] = await stored_rows(engine, select(RepresentativeRow))
+    assert (rep.telegram_user_id, rep.language) == (42, "es")
 
 
 async def test_codes_are_random_and_unique(service: SurveyService, cli: Actor) -> None:
@@ -101,15 +99,14 @@ async def test_code_used_up(service: SurveyService, cli: Actor) -> None:
 
 
 async def test_same_person_again_does_not_spend_a_use(
-    service: SurveyService, cli: Actor, stores: SqlStoreFactory
+    service: SurveyService, cli: Actor, engine: AsyncEngine
 ) -> None:
     issued = await service.create_invitation("EP", cli, max_uses=1)
     assert (await service.redeem(1, issued.code)).newly_verified
     again = await service.redeem(1, issued.code)
     assert not again.newly_verified
     assert again.office.code == "EP"
-    async with stores.session() as session:
-        assert (await session.scalars(select(InvitationRow.uses))).one() == 1
+    assert await stored_values(engine, select(InvitationRow.uses)) == [1]
 
 
 async def test_a_representative_cannot_switch_office_with_another_code(

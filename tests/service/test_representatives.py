@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import SqlStoreFactory
-from storage.models import AnswerRow, AuditEventRow, ResponseRow
+from storage.models import AnswerRow, ResponseRow
 from survey.errors import Reason, Refused
 from survey.model import Actor, ResponseStatus
 from survey.service import SurveyService
-from tests.support import Clock
-
-from .helpers import answer_all, verify
+from tests.support import Clock, answer_all, audit_events, count_stored, stored_values, verify
 
 
 async def test_the_list_shows_active_and_removed_people_and_their_answers(
@@ -44,7 +42,7 @@ async def test_the_list_shows_active_and_removed_people_and_their_answers(
 
 
 async def test_removal_is_audited_and_the_next_action_is_refused(
-    service: SurveyService, stores: SqlStoreFactory, cli: Actor, clock: Clock
+    service: SurveyService, engine: AsyncEngine, cli: Actor, clock: Clock
 ) -> None:
     await verify(service, 1, "EP", "Anna")
     await verify(service, 2, "EP", "Bruno")
@@ -54,12 +52,7 @@ async def test_removal_is_audited_and_the_next_action_is_refused(
     removed = await service.remove_representative("EP", 1, cli, reason="code leaked")
     assert (removed.telegram_user_id, removed.revoked_at) == (1, clock.now)
 
-    async with stores.session() as session:
-        event = (
-            await session.scalars(
-                select(AuditEventRow).where(AuditEventRow.action == "representative.remove")
-            )
-        ).one()
+    [event] = await audit_events(engine, "representative.remove")
     assert event.actor == cli.label
     assert event.office_id == (await service.office("EP")).id
     assert event.details["reason"] == "code leaked"
@@ -96,7 +89,7 @@ async def test_removal_is_audited_and_the_next_action_is_refused(
 
 
 async def test_a_removed_person_cannot_submit_and_the_office_still_can(
-    service: SurveyService, stores: SqlStoreFactory, cli: Actor
+    service: SurveyService, engine: AsyncEngine, cli: Actor
 ) -> None:
     await verify(service, 1, "EP", "Anna")
     await verify(service, 2, "EP", "Bruno")
@@ -106,8 +99,7 @@ async def test_a_removed_person_cannot_submit_and_the_office_still_can(
     with pytest.raises(Refused) as refused:
         await service.submit(1)
     assert refused.value.reason is Reason.REPRESENTATIVE_REMOVED
-    async with stores.session() as session:
-        assert (await session.scalars(select(ResponseRow.status))).one() == "draft"
+    assert await stored_values(engine, select(ResponseRow.status)) == ["draft"]
 
     submitted = await service.submit(2)
     assert submitted.status is ResponseStatus.SUBMITTED
@@ -131,7 +123,7 @@ async def test_a_removed_person_is_no_longer_a_colleague(
 
 
 async def test_only_a_code_created_after_the_removal_lets_the_person_back(
-    service: SurveyService, stores: SqlStoreFactory, cli: Actor, clock: Clock
+    service: SurveyService, engine: AsyncEngine, cli: Actor, clock: Clock
 ) -> None:
     used = await service.create_invitation("EP", cli, max_uses=None)
     unused = await service.create_invitation("EP", cli)
@@ -162,8 +154,7 @@ async def test_only_a_code_created_after_the_removal_lets_the_person_back(
     assert (await service.progress(1)).answered == 2
     _, people = await service.representatives("EP", cli)
     assert [p.representative.active for p in people] == [True, True]
-    async with stores.session() as session:
-        assert len((await session.scalars(select(AnswerRow))).all()) == 2
+    assert await count_stored(engine, AnswerRow) == 2
 
 
 async def test_removing_twice_or_from_the_wrong_office_is_refused(
@@ -191,7 +182,7 @@ async def test_removing_twice_or_from_the_wrong_office_is_refused(
 
 
 async def test_removing_everyone_of_an_office(
-    service: SurveyService, stores: SqlStoreFactory, cli: Actor
+    service: SurveyService, engine: AsyncEngine, cli: Actor
 ) -> None:
     for person in (1, 2, 3):
         await verify(service, person, "EP")
@@ -205,12 +196,7 @@ async def test_removing_everyone_of_an_office(
     _, people = await service.representatives("EP", cli)
     assert not any(p.representative.active for p in people)
     assert (await service.progress(4)).answered == 0
-    async with stores.session() as session:
-        events = (
-            await session.scalars(
-                select(AuditEventRow).where(AuditEventRow.action == "representative.remove")
-            )
-        ).all()
+    events = await audit_events(engine, "representative.remove")
     assert sorted(e.details["telegram_user_id"] for e in events) == [1, 2, 3]
 
 

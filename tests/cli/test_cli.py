@@ -19,9 +19,7 @@ from storage.db import SqlStoreFactory, create_engine
 from survey.model import Actor
 from survey.questionnaire import load_questionnaire
 from survey.service import SurveyService
-from tests.support import make_postgres_database
-
-from .helpers import answer_all
+from tests.support import answer_all, make_postgres_database
 
 CODE = re.compile(r"^Code:\s+(\S+)$", re.MULTILINE)
 
@@ -208,8 +206,10 @@ def test_questionnaire_check(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "duplicate" in err
 
 
-def _python_m_bot(*argv: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+def _python_m_bot_refuses(*argv: str, env: dict[str, str], cwd: Path, one_line: bool = True) -> str:
+    """`python -m bot` from a shell ends with status 2 and no traceback; what it said on stderr
+    (one line unless `one_line` is False: `run` logs before it fails)."""
+    result = subprocess.run(
         [sys.executable, "-m", "bot", *argv],
         env={**os.environ, **env},
         cwd=cwd,
@@ -218,6 +218,11 @@ def _python_m_bot(*argv: str, env: dict[str, str], cwd: Path) -> subprocess.Comp
         timeout=120,
         check=False,
     )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    if one_line:
+        assert result.stderr.strip().count("\n") == 0, result.stderr
+    return result.stderr
 
 
 @pytest.mark.parametrize(
@@ -234,30 +239,21 @@ def _python_m_bot(*argv: str, env: dict[str, str], cwd: Path) -> subprocess.Comp
 def test_startup_errors_are_one_line_without_traceback(
     tmp_path: Path, env: dict[str, str], expected: str
 ) -> None:
-    result = _python_m_bot("offices", "list", env=env, cwd=tmp_path)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert expected in result.stderr
-    assert "s3cret" not in result.stderr
-    assert result.stderr.strip().count("\n") == 0, result.stderr
+    stderr = _python_m_bot_refuses("offices", "list", env=env, cwd=tmp_path)
+    assert expected in stderr
+    assert "s3cret" not in stderr
 
 
 def test_run_logs_the_working_summary_warning(tmp_path: Path) -> None:
-    result = _python_m_bot("run", env={"BOT_TOKEN": ""}, cwd=tmp_path)
-    assert result.returncode == 2
-    assert "working summary" in result.stderr
-    assert "BOT_TOKEN is not set" in result.stderr
+    stderr = _python_m_bot_refuses("run", env={"BOT_TOKEN": ""}, cwd=tmp_path, one_line=False)
+    assert "working summary" in stderr
+    assert "BOT_TOKEN is not set" in stderr
 
 
 def test_run_with_an_unreachable_bot_api_says_so(tmp_path: Path) -> None:
-    result = _python_m_bot(
-        "run",
-        env={"BOT_TOKEN": "123:abc", "TELEGRAM_API_URL": "http://127.0.0.1:9"},
-        cwd=tmp_path,
-    )
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "error: cannot reach the Bot API at http://127.0.0.1:9" in result.stderr
+    env = {"BOT_TOKEN": "123:abc", "TELEGRAM_API_URL": "http://127.0.0.1:9"}
+    stderr = _python_m_bot_refuses("run", env=env, cwd=tmp_path, one_line=False)
+    assert "error: cannot reach the Bot API at http://127.0.0.1:9" in stderr
 
 
 def _seed_representatives(url: str) -> None:
@@ -380,21 +376,12 @@ def test_db_with_an_unknown_revision_is_one_line(
 
 def test_db_commands_from_a_shell_have_no_traceback(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shell.db'}"}
-    result = _python_m_bot("db", "upgrade", "nope", env=env, cwd=tmp_path)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: cannot migrate the database to revision 'nope'")
-    assert result.stderr.strip().count("\n") == 0, result.stderr
+    stderr = _python_m_bot_refuses("db", "upgrade", "nope", env=env, cwd=tmp_path)
+    assert stderr.startswith("error: cannot migrate the database to revision 'nope'")
 
 
 def test_run_with_a_malformed_token_names_it_without_echoing_it(tmp_path: Path) -> None:
-    result = _python_m_bot(
-        "run",
-        env={"BOT_TOKEN": "s3cret token", "TELEGRAM_API_URL": "http://127.0.0.1:9"},
-        cwd=tmp_path,
-    )
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "BOT_TOKEN:" in result.stderr
-    assert "s3cret" not in result.stderr
-    assert result.stderr.strip().count("\n") == 0, result.stderr
+    env = {"BOT_TOKEN": "s3cret token", "TELEGRAM_API_URL": "http://127.0.0.1:9"}
+    stderr = _python_m_bot_refuses("run", env=env, cwd=tmp_path)
+    assert "BOT_TOKEN:" in stderr
+    assert "s3cret" not in stderr

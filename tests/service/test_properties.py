@@ -22,9 +22,7 @@ from survey.model import Actor
 from survey.questionnaire import Questionnaire
 from survey.rules import MAX_COMMENT_LENGTH
 from survey.service import SurveyService
-from tests.support import Clock, empty_tables, survey_service
-
-from .helpers import verify
+from tests.support import Clock, empty_tables, survey_service, verify
 
 PEOPLE = {1: "EP", 2: "EP", 3: "JP"}
 NUMBERS = st.sampled_from([1, 2, 3, 39, 40, 0, 41])  # 0 and 41 do not exist

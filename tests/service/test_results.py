@@ -7,8 +7,7 @@ import pytest
 from survey.errors import Reason, Refused
 from survey.model import Actor, ResponseStatus
 from survey.service import SurveyService
-
-from .helpers import answer_all, verify
+from tests.support import answer_all, verify
 
 
 async def _three_offices(service: SurveyService) -> None:
