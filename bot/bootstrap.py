@@ -128,6 +128,7 @@ def create_dispatcher(
     # Dialog state is only where a person is on screen; everything that matters is in the
     # database. `python -m bot run` passes a file-backed storage (bot/dialog_state.py) so that
     # an update delivered again after a crash finds its window; tests pass their own.
+    notifier = notifier or Notifier()
     dispatcher = Dispatcher(
         storage=storage or MemoryStorage(),
         # One update at a time per chat: two quick taps, or a tap and a command, must not
@@ -135,7 +136,7 @@ def create_dispatcher(
         events_isolation=SimpleEventIsolation(),
         service=service,
         settings=settings,
-        notifier=notifier or Notifier(),
+        notifier=notifier,
     )
     # Order matters: commands and guards before the dialogs (a dialog window would otherwise
     # take "/continue" as typed text), the fallback after them.
@@ -151,6 +152,11 @@ def create_dispatcher(
         commands.fallback_router(),
     )
     setup_dialogs(dispatcher, message_manager=message_manager or SurveyMessageManager())
+
+    async def finish_notifications() -> None:  # at shutdown: what is still going out
+        await notifier.drain()
+
+    dispatcher.shutdown.register(finish_notifications)
     # After setup_dialogs: the middleware attaches to the observers that exist now, including
     # the one aiogram-dialog adds for its background updates.
     LocaleMiddleware(i18n or build_i18n(), service.language).setup(dispatcher)

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 PER_SECOND = 25  # below Telegram's ~30 a second for a bot, leaving room for replies
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to the same chat
 ATTEMPTS = 3
+MAX_WAIT = 30.0  # a longer flood wait: that message is given up (logged), not waited for
 
 
 class Notifier:
@@ -28,14 +29,37 @@ class Notifier:
         self,
         per_second: float = PER_SECOND,
         per_chat_interval: float = PER_CHAT_INTERVAL,
+        max_wait: float = MAX_WAIT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._interval = 1.0 / per_second
+        self._max_wait = max_wait
+        self._background: set[asyncio.Task[int]] = set()
         self._per_chat = per_chat_interval
         self._clock = clock
         self._next_send = 0.0
         self._last_to: dict[int, float] = {}
         self._lock = asyncio.Lock()
+
+    def post(self, bot: Bot, messages: Sequence[tuple[int, str]]) -> None:
+        """Send in the background: the person who pressed is not kept waiting while others
+        are notified at Telegram's pace. `drain` waits for what is still going out."""
+        task = asyncio.create_task(self._send_logged(bot, messages), name="notify")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Wait for the notifications still going out (at shutdown, in tests); each gives up
+        on its own after `max_wait`, so this ends."""
+        if self._background:
+            await asyncio.wait(set(self._background))
+
+    async def _send_logged(self, bot: Bot, messages: Sequence[tuple[int, str]]) -> int:
+        try:
+            return await self.send(bot, messages)
+        except Exception:  # a background task: nobody else would see it
+            log.exception("Notifying %d people failed", len(messages))
+            return 0
 
     async def send(self, bot: Bot, messages: Sequence[tuple[int, str]]) -> int:
         """Send each (chat id, HTML text); returns how many arrived. A person who blocked the
@@ -54,8 +78,9 @@ class Notifier:
             except TelegramRetryAfter as exc:
                 log.warning("Telegram asks to wait %s s before notifying again", exc.retry_after)
                 self._pause(float(exc.retry_after))
-                if attempt == ATTEMPTS:
-                    log.warning("Gave up notifying %s after %d attempts", chat_id, attempt)
+                if attempt == ATTEMPTS or exc.retry_after > self._max_wait:
+                    log.warning("Gave up notifying %s (attempt %d)", chat_id, attempt)
+                    return False
             except TelegramAPIError as exc:  # blocked the bot, deleted account...
                 log.warning("Could not notify %s: %s", chat_id, exc)
                 return False

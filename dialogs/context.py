@@ -21,9 +21,10 @@ FRESH_PROGRESS = "survey_fresh_progress"
 
 
 class Notifier(Protocol):
-    """Sends messages to people other than the one who pressed (bot.notify.Notifier)."""
+    """Sends messages to people other than the one who pressed (bot.notify.Notifier), in the
+    background, at Telegram's pace."""
 
-    async def send(self, bot: Bot, messages: Sequence[tuple[int, str]]) -> int: ...
+    def post(self, bot: Bot, messages: Sequence[tuple[int, str]]) -> None: ...
 
 
 class LocaleMemory(Protocol):

@@ -160,7 +160,7 @@ async def notify_colleagues(manager: DialogManager, submitted: ResponseRecord) -
             )
         messages.append((person.telegram_user_id, str(text)))
     notifier: Notifier = manager.middleware_data["notifier"]
-    await notifier.send(manager.middleware_data["bot"], messages)
+    notifier.post(manager.middleware_data["bot"], messages)
 
 
 def receipt_fields(receipt: Receipt | None, c: Ctx) -> dict[str, Any]:

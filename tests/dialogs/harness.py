@@ -212,6 +212,11 @@ class Person:
 
     async def send(self, text: str) -> None:
         await self.client.send(text)
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Let what the bot sends in the background (notifications to others) go out."""
+        await self.app.dispatcher["notifier"].drain()
 
     def last(self) -> Message:
         """The last window the bot showed in this person's chat."""
@@ -229,9 +234,11 @@ class Person:
         return [button.text for row in markup.inline_keyboard for button in row]
 
     async def click(self, label: str, message: Message | None = None) -> str:
-        return await self.client.click(
+        callback_id = await self.client.click(
             message or self.last(), InlineButtonTextLocator(f"^{re.escape(label)}$")
         )
+        await self.settle()
+        return callback_id
 
     async def press_raw(self, message: Message, callback_data: str) -> str:
         """A button press with callback data of the caller's choosing (a forged one)."""
@@ -250,4 +257,5 @@ class Person:
                 ),
             ),
         )
+        await self.settle()
         return callback_id

@@ -149,6 +149,7 @@ class Session:
             self.expected[office][int(shows.group(1))] = level
         before = len(self.app.bot.calls)
         callback_id = await person.client.click(message, _Exactly(button.text))
+        await person.settle()
         assert self.app.answers_to(callback_id) == 1, (button.text, self.app.bot.calls[before:])
 
     async def submitted(self, office: str) -> bool:

@@ -79,3 +79,14 @@ async def test_someone_who_blocked_the_bot_is_skipped(clock: FakeTime) -> None:
     notifier = Notifier(clock=clock)
     assert await notifier.send(telegram, [(1, "a"), (2, "b"), (3, "c")]) == 2  # type: ignore[arg-type]
     assert [chat for _, chat, _ in telegram.sent] == [1, 3]
+
+
+async def test_a_flood_wait_beyond_the_limit_gives_that_message_up(clock: FakeTime) -> None:
+    flood = TelegramRetryAfter(SendMessage(chat_id=2, text="?"), "Too Many Requests", 600)
+    telegram = Telegram(clock, errors={2: [flood]})
+    notifier = Notifier(max_wait=30, clock=clock)
+    started = clock.now
+    notifier.post(telegram, [(2, "b")])  # type: ignore[arg-type]
+    await notifier.drain()
+    assert telegram.sent == []
+    assert clock.now - started < 30  # not waited for
