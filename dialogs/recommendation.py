@@ -202,8 +202,11 @@ async def on_remove_comment(
 
 
 def _for_this_one(text: T, widget_id: str, items: str, on_click: Any) -> Select[str]:
-    """A button that carries the number of the Recommendation its window shows."""
-    return Select(text, id=widget_id, item_id_getter=str, items=items, on_click=on_click)
+    """A button that carries the number of the Recommendation its window shows; absent (no
+    empty keyboard row either) while `items` is empty."""
+    return Select(
+        text, id=widget_id, item_id_getter=str, items=items, on_click=on_click, when=items
+    )
 
 
 def windows() -> list[Window]:

@@ -335,3 +335,15 @@ async def test_a_removed_representative_is_refused_at_the_next_action_and_told_w
     assert (await service.membership(1)) is not None
     answers = await service.progress(1)
     assert answers.answers[1].level == "high"  # their earlier answer is still there
+
+
+async def test_no_window_has_an_empty_keyboard_row(app: App, service: SurveyService) -> None:
+    person = await verified(app, service)
+    await person.click("💬 Add a comment")  # the comment window, without a comment yet
+    await person.click("◀ Cancel")
+    await person.click("High")
+    await person.send("/review")
+    for message in app.messages.sent_messages:
+        markup = message.reply_markup
+        if markup is not None:
+            assert all(row for row in markup.inline_keyboard), message.text
