@@ -26,6 +26,7 @@ from survey.model import (
     Representative,
     RepresentativeSummary,
     ResponseRecord,
+    ResponseStatus,
 )
 from survey.offices import OfficeInfo, normalize_office_code
 from survey.ports import StoreFactory, SurveyStore
@@ -500,10 +501,15 @@ class SurveyService:
         async with self._stores() as store:
             representative = await self._active(store, telegram_user_id)
             office = await self._office_by_id(store, representative.office_id)
-            response = await store.ensure_response(office.id, self.questionnaire.id, self.now())
-            answers = {a.recommendation: a for a in await store.answers(response.id)}
+            # A read: an Office that has not answered yet gets an unsaved draft, not a new row.
+            stored = await store.response(office.id, self.questionnaire.id)
+            response = stored or ResponseRecord(
+                0, office.id, self.questionnaire.id, ResponseStatus.DRAFT
+            )
+            answers = (
+                {a.recommendation: a for a in await store.answers(stored.id)} if stored else {}
+            )
             people = await store.office_representatives(office.id)
-            await store.commit()
         items = tuple(
             ReviewItem(
                 number,

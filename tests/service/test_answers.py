@@ -327,3 +327,16 @@ async def test_a_comment_with_nul_characters_is_stored_without_them(
     assert (await service.answer(1, 7)).comment == "Budget first"
     await service.record_comment(1, 7, "\x00\x00")
     assert (await service.answer(1, 7)).comment is None
+
+
+async def test_opening_the_review_writes_nothing(
+    service: SurveyService, engine: AsyncEngine
+) -> None:
+    await verify(service, 1)
+    review = await service.review(1)  # before the Office's first answer
+    assert not review.response.submitted
+    assert review.unanswered == list(service.questionnaire.numbers)
+    assert await count_stored(engine, ResponseRow) == 0  # a read stays a read
+    await service.record_answer(1, 1, "high")
+    assert (await service.review(1)).items[0].level == "high"
+    assert await count_stored(engine, ResponseRow) == 1
