@@ -120,13 +120,13 @@ async def on_level(
     callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str
 ) -> None:
     parsed = parse_level_item(item)
-    progress = await record_level(callback, manager, parsed) if parsed else None
-    if parsed is None:
+    if parsed is None:  # forged or truncated: no Recommendation named
         await answer_press(callback, stale_button())
-    if progress is None or parsed is None:
         return
-    number = parsed[0]
-    following = progress.next_unanswered(number)
+    progress = await record_level(callback, manager, parsed)
+    if progress is None:
+        return
+    following = progress.next_unanswered(parsed[0])
     if following is None:
         await manager.switch_to(Survey.review)
     else:
