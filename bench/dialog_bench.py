@@ -17,7 +17,7 @@
    ``dp.feed_update``: a bare aiogram ``Dispatcher`` whose handlers only ``return``, and bare
    aiogram-dialog (one Window with one Button, the same message manager, no database).
    The three paths are interleaved in blocks, so they share the machine's state and load.
-4. Breakdown of the bot's time: ``SurveyService`` calls (the database and the service's
+4. Breakdown of the bot's time: use-case calls (the database and the survey's
    rules), window rendering (without the service calls made by getters), the stand-in for
    Telegram (message manager and bot), and the rest (aiogram, aiogram-dialog, handlers).
 
@@ -161,11 +161,12 @@ def probed(category: str, call: Callable[..., Awaitable[Any]]) -> Callable[..., 
 
 
 def probe_service(service: SurveyService) -> SurveyService:
-    """Time every public coroutine method of this service object (before the dispatcher is
-    built: the locale middleware keeps a reference to ``service.language``)."""
-    for name, _member in inspect.getmembers(SurveyService, inspect.iscoroutinefunction):
-        if not name.startswith("_"):
-            setattr(service, name, probed(DB, getattr(service, name)))
+    """Time every public coroutine method of the service's use cases (before the dispatcher
+    is built: the locale middleware keeps a reference to ``service.enrolment.language``)."""
+    for use_case in (service.enrolment, service.answering, service.secretariat):
+        for name, _member in inspect.getmembers(type(use_case), inspect.iscoroutinefunction):
+            if not name.startswith("_"):
+                setattr(use_case, name, probed(DB, getattr(use_case, name)))
     return service
 
 
@@ -421,8 +422,8 @@ class SurveyBot:
         """A new representative of a fresh Office, verified, with the first window open."""
         user_id = next(self._user_ids)
         code = next(self._offices)
-        issued = await self.service.create_invitation(code, Actor.cli())
-        await self.service.redeem(user_id, issued.code, full_name=f"Delegate {user_id}")
+        issued = await self.service.secretariat.create_invitation(code, Actor.cli())
+        await self.service.enrolment.redeem(user_id, issued.code, full_name=f"Delegate {user_id}")
         seat.user = User(
             id=user_id,
             is_bot=False,
@@ -480,7 +481,7 @@ class SurveyBot:
         assert self.messages.shown == shown + 1, "/continue must show exactly one window"
 
     async def check(self, seat: Seat) -> None:
-        progress = await self.service.progress(seat.user.id)
+        progress = await self.service.answering.progress(seat.user.id)
         assert progress.answered == seat.answered, (seat.user.id, progress, seat.answered)
 
     async def check_all(self) -> None:
@@ -668,7 +669,7 @@ async def run(options: argparse.Namespace) -> Result:
             version = await _version(engine)
             service = SurveyService(SqlStoreFactory(engine), questionnaire)
             offices, codes = office_codes(offices_needed(options, total))
-            await service.import_offices(offices, Actor.cli())
+            await service.secretariat.import_offices(offices, Actor.cli())
             with ProbedWindows(), COUNTS.watching(engine):
                 result = await measure(options, probe_service(service), questionnaire, codes)
                 result.transaction = await bare_transactions(engine, options.warmup)

@@ -150,9 +150,9 @@ async def bench_writes(
 ) -> WriteResult:
     service = SurveyService(SqlStoreFactory(engine), questionnaire)
     cli = Actor.cli()
-    await service.import_offices(shipped_offices(), cli)
-    issued = await service.create_invitation(WRITER_OFFICE, cli)
-    member = await service.redeem(WRITER_ID, issued.code, full_name="Bench Delegate")
+    await service.secretariat.import_offices(shipped_offices(), cli)
+    issued = await service.secretariat.create_invitation(WRITER_OFFICE, cli)
+    member = await service.enrolment.redeem(WRITER_ID, issued.code, full_name="Bench Delegate")
 
     numbers = questionnaire.numbers
     levels = [level.code for level in questionnaire.scale]
@@ -162,7 +162,7 @@ async def bench_writes(
         return numbers[i % len(numbers)], levels[(i // len(numbers)) % len(levels)]
 
     # The bare baseline writes the same rows of the same response the service writes.
-    await service.record_answer(WRITER_ID, numbers[0], levels[0])
+    await service.answering.record_answer(WRITER_ID, numbers[0], levels[0])
     async with engine.connect() as connection:
         response_id = await connection.scalar(
             select(col(ResponseRow.id)).where(
@@ -186,7 +186,7 @@ async def bench_writes(
             )
 
     async def run_service(i: int) -> None:
-        await service.record_answer(WRITER_ID, *answer(i))
+        await service.answering.record_answer(WRITER_ID, *answer(i))
 
     async def run_bare(i: int) -> None:
         await bare(*answer(i))
@@ -209,7 +209,7 @@ async def bench_writes(
                 for i in block:
                     await timed(samples, lambda run=run, i=i: run(i), counter)  # type: ignore[misc]
 
-    progress = await service.progress(WRITER_ID)
+    progress = await service.answering.progress(WRITER_ID)
     assert progress.answered == len(numbers), progress
     return result
 
@@ -360,7 +360,7 @@ async def bench_digest(
     parameters = {"questionnaire": questionnaire.id}
 
     async def digest() -> Counts:
-        result: Digest = await service.digest(cli)
+        result: Digest = await service.secretariat.digest(cli)
         assert result.funnel.submitted == offices, result.funnel
         return {
             (item.number, level): count
@@ -394,7 +394,7 @@ async def bench_digest(
         return dict(Counter((a.recommendation, a.level) for a in rows if a.level is not None))
 
     candidates: list[tuple[str, Callable[[], Awaitable[Counts]], int]] = [
-        ("service.digest()", digest, runs),
+        ("service.secretariat.digest()", digest, runs),
         ("bare GROUP BY query", bare, runs),
         ("naive: all rows -> Counter", naive_rows, naive_runs),
         ("naive: ORM rows -> Counter", naive_orm, naive_runs),
@@ -477,7 +477,10 @@ def report(results: list[BackendResult], options: argparse.Namespace) -> str:
     ]
     for result in results:
         service, bare = result.writes.service, result.writes.bare
-        for name, samples in (("service.record_answer", service), ("bare upsert + commit", bare)):
+        for name, samples in (
+            ("service.answering.record_answer", service),
+            ("bare upsert + commit", bare),
+        ):
             lines.append(
                 f"{result.backend:<10}{name:<26}{ms(samples.median):>8}"
                 f"{ms(samples.percentile(95)):>8}{ms(samples.percentile(99)):>8}"

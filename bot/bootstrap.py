@@ -105,7 +105,7 @@ async def open_service(
 
 
 async def _seed_offices(service: SurveyService) -> None:
-    added = await service.seed_offices(shipped_offices())
+    added = await service.secretariat.seed_offices(shipped_offices())
     if added:
         log.info("Loaded the shipped list of %d Offices", added)
 
@@ -134,7 +134,10 @@ def create_dispatcher(
         # One update at a time per chat: two quick taps, or a tap and a command, must not
         # race on the same dialog stack when updates are handled concurrently.
         events_isolation=SimpleEventIsolation(),
-        service=service,
+        # What handlers and getters take by name (dialogs/deps.py lists them).
+        enrolment=service.enrolment,
+        answering=service.answering,
+        secretariat=service.secretariat,
         settings=settings,
         notifier=notifier,
     )
@@ -159,5 +162,5 @@ def create_dispatcher(
     dispatcher.shutdown.register(finish_notifications)
     # After setup_dialogs: the middleware attaches to the observers that exist now, including
     # the one aiogram-dialog adds for its background updates.
-    LocaleMiddleware(i18n or build_i18n(), service.language).setup(dispatcher)
+    LocaleMiddleware(i18n or build_i18n(), service.enrolment.language).setup(dispatcher)
     return dispatcher

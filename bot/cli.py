@@ -206,10 +206,12 @@ async def cmd_db(args: argparse.Namespace, settings: Settings, out: TextIO) -> i
 async def cmd_offices(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     async with open_service(settings) as service:
         if args.offices_command == "import":
-            added, updated = await service.import_offices(read_offices_csv(args.file), Actor.cli())
+            added, updated = await service.secretariat.import_offices(
+                read_offices_csv(args.file), Actor.cli()
+            )
             print(f"{added} Offices added, {updated} updated.", file=out)
             return EXIT_OK
-        statuses = await service.office_statuses(Actor.cli())
+        statuses = await service.secretariat.office_statuses(Actor.cli())
     print(
         f"{'code':4}  {'kind':13}  {'invited':7}  {'people':6}  {'answered':8}  status  name",
         file=out,
@@ -226,7 +228,7 @@ async def cmd_offices(args: argparse.Namespace, settings: Settings, out: TextIO)
 
 async def cmd_invite(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     async with open_service(settings) as service:
-        issued = await service.create_invitation(
+        issued = await service.secretariat.create_invitation(
             args.office,
             Actor.cli(),
             max_uses=None if args.unlimited else args.uses,
@@ -247,7 +249,7 @@ async def cmd_invite(args: argparse.Namespace, settings: Settings, out: TextIO) 
 
 async def cmd_invites(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     async with open_service(settings) as service:
-        revocation = await service.revoke(args.target, Actor.cli())
+        revocation = await service.secretariat.revoke(args.target, Actor.cli())
     print(f"{revocation.count} invitation code(s) revoked.", file=out)
     # Revoking a code does not undo its use: say who can still answer, and how to stop them.
     code, active = revocation.office.code, revocation.active_representatives
@@ -271,11 +273,11 @@ async def cmd_invites(args: argparse.Namespace, settings: Settings, out: TextIO)
 async def cmd_representatives(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     async with open_service(settings) as service:
         if args.representatives_command == "list":
-            office, people = await service.representatives(args.office, Actor.cli())
+            office, people = await service.secretariat.representatives(args.office, Actor.cli())
             _print_representatives(office, people, out)
         elif args.all:
-            office = await service.office(args.office)
-            removed = await service.remove_all_representatives(
+            office = await service.secretariat.office(args.office)
+            removed = await service.secretariat.remove_all_representatives(
                 office.code, Actor.cli(), reason=args.reason
             )
             if removed:
@@ -286,8 +288,8 @@ async def cmd_representatives(args: argparse.Namespace, settings: Settings, out:
             else:
                 print(f"{office.code} has no active representatives: nobody removed.", file=out)
         else:
-            office = await service.office(args.office)
-            person = await service.remove_representative(
+            office = await service.secretariat.office(args.office)
+            person = await service.secretariat.remove_representative(
                 office.code, args.telegram_user_id, Actor.cli(), reason=args.reason
             )
             print(
@@ -333,8 +335,8 @@ def _print_representatives(
 
 async def cmd_reopen(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     async with open_service(settings) as service:
-        response = await service.reopen(args.office, Actor.cli(), reason=args.reason)
-        office = await service.office(args.office)
+        response = await service.secretariat.reopen(args.office, Actor.cli(), reason=args.reason)
+        office = await service.secretariat.office(args.office)
     print(f"{office.code} is open again ({response.status.value}).", file=out)
     return EXIT_OK
 
@@ -348,14 +350,14 @@ async def cmd_results(args: argparse.Namespace, settings: Settings, out: TextIO)
         questionnaire = service.questionnaire
         if args.format == "csv":
             payload: str | bytes = answers_csv(
-                await service.export_rows(actor), questionnaire, args.lang
+                await service.secretariat.export_rows(actor), questionnaire, args.lang
             )
         else:
-            digest = await service.digest(actor, include_drafts=args.drafts)
+            digest = await service.secretariat.digest(actor, include_drafts=args.drafts)
             if args.format == "text":
                 payload = digest_text(digest, questionnaire, args.lang)
             else:
-                rows = await service.export_rows(actor)
+                rows = await service.secretariat.export_rows(actor)
                 payload = results_xlsx(digest, rows, questionnaire, args.lang)
     if args.output is None:
         assert isinstance(payload, str)

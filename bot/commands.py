@@ -6,19 +6,18 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import CallbackQuery, InaccessibleMessage, Message
+from aiogram.types import CallbackQuery, InaccessibleMessage, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from dialogs.context import ctx
 from dialogs.messages import button_hint, not_a_code, refusal_text, stale_button
 from dialogs.navigation import open_journey
 from dialogs.onboarding import redeem_and_welcome
 from dialogs.presses import answer_press
 from dialogs.states import Help, Language, Onboarding, Survey
 from survey.codes import looks_like_code, normalize_code
+from survey.enrolment import Enrolment
 from survey.errors import Reason, Refused
-from survey.service import SurveyService
 
 REPRESENTATIVE_COMMANDS = ("start", "continue", "review", "language", "help")
 
@@ -39,13 +38,18 @@ def command_list() -> str:
     return _("I do not know this command. You can use:") + "\n" + "\n".join(lines)
 
 
-async def start(message: Message, command: CommandObject, dialog_manager: DialogManager) -> None:
+async def start(
+    message: Message,
+    command: CommandObject,
+    dialog_manager: DialogManager,
+    enrolment: Enrolment,
+    event_from_user: User,
+) -> None:
     code = normalize_code(command.args or "")
     if not code:
         await open_journey(dialog_manager)
         return
-    c = ctx(dialog_manager)
-    verified = await _is_verified(c.service, c.user_id)
+    verified = await _is_verified(enrolment, event_from_user.id)
     if not looks_like_code(code):
         # Not a code at all (a mangled link, a word): no try is spent on it.
         if not verified:
@@ -56,9 +60,9 @@ async def start(message: Message, command: CommandObject, dialog_manager: Dialog
     await redeem_and_welcome(dialog_manager, code)
 
 
-async def _is_verified(service: SurveyService, user_id: int) -> bool:
+async def _is_verified(enrolment: Enrolment, user_id: int) -> bool:
     try:
-        return await service.membership(user_id) is not None
+        return await enrolment.whereabouts(user_id) is not None
     except Refused:  # removed by the Secretariat: not verified any more
         return False
 
@@ -67,10 +71,11 @@ async def resume(message: Message, dialog_manager: DialogManager) -> None:
     await open_journey(dialog_manager)
 
 
-async def review(message: Message, dialog_manager: DialogManager) -> None:
-    c = ctx(dialog_manager)
-    if await c.service.membership(c.user_id) is None:
-        await message.answer(refusal_text(Refused(Reason.NOT_VERIFIED), c))
+async def review(
+    message: Message, dialog_manager: DialogManager, enrolment: Enrolment, event_from_user: User
+) -> None:
+    if await enrolment.whereabouts(event_from_user.id) is None:
+        await message.answer(refusal_text(Refused(Reason.NOT_VERIFIED)))
         await dialog_manager.start(Onboarding.code, mode=StartMode.RESET_STACK)
         return
     await dialog_manager.start(Survey.review, mode=StartMode.RESET_STACK)
@@ -91,10 +96,11 @@ async def unknown_command(message: Message) -> None:
 # After the dialogs: messages no window took --------------------------------------------------
 
 
-async def loose_text(message: Message, dialog_manager: DialogManager) -> None:
-    c = ctx(dialog_manager)
+async def loose_text(
+    message: Message, dialog_manager: DialogManager, enrolment: Enrolment, event_from_user: User
+) -> None:
     text = normalize_code(message.text or "")
-    if looks_like_code(text) and await c.service.membership(c.user_id) is None:
+    if looks_like_code(text) and await enrolment.whereabouts(event_from_user.id) is None:
         # Someone pasted their code without /start first: take it.
         await redeem_and_welcome(dialog_manager, text)
         return

@@ -51,12 +51,14 @@ async def run_sandbox(options: SandboxOptions, settings: Settings) -> int:
     # Seed: the demo Office's invitation, unless this person is already in from an earlier run.
     async with open_service(sandbox_settings) as service:
         try:
-            returning = await service.membership(SANDBOX_USER_ID) is not None
+            returning = await service.enrolment.whereabouts(SANDBOX_USER_ID) is not None
         except Refused:  # removed with `representatives remove`: a new code lets them back
             returning = False
         code = None
         if not returning:
-            issued = await service.create_invitation(options.office, Actor.cli(), max_uses=None)
+            issued = await service.secretariat.create_invitation(
+                options.office, Actor.cli(), max_uses=None
+            )
             code = issued.code
 
     # Each run has a new stand-in whose chats start empty, so the windows an earlier run

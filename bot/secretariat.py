@@ -1,7 +1,7 @@
 """The Secretariat's side of the chat: one router, guarded by one filter.
 
 Every Secretariat command and every Secretariat button goes through `secretariat_router`,
-whose filter asks the survey (`is_secretariat`, from ADMIN_IDS) on every use. For anyone
+whose filter asks the survey (`Secretariat.is_member`, from ADMIN_IDS) on every use. For anyone
 else the router does not exist: their command falls through to the ordinary "unknown
 command" reply, which gives no hint that it means something to someone.
 """
@@ -17,7 +17,7 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from dialogs.markup import Markup, render
-from survey.service import SurveyService
+from survey.secretariat import Secretariat
 
 SECRETARIAT_COMMANDS = ("results", "export", "offices", "invite", "remind", "deadline", "reopen")
 
@@ -26,10 +26,10 @@ class IsSecretariat(BaseFilter):
     """The one check for everything the Secretariat may do in the chat."""
 
     async def __call__(
-        self, event: Message | CallbackQuery, service: SurveyService, **data: Any
+        self, event: Message | CallbackQuery, secretariat: Secretariat, **data: Any
     ) -> bool:
         user: User | None = data.get("event_from_user")
-        return user is not None and service.is_secretariat(user.id)
+        return user is not None and secretariat.is_member(user.id)
 
 
 async def from_the_command_line(message: Message) -> None:

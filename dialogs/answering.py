@@ -5,11 +5,12 @@ from __future__ import annotations
 from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from dialogs.context import FRESH_PROGRESS, ctx
+from dialogs.deps import FRESH_PROGRESS
 from dialogs.messages import stale_button
 from dialogs.presses import answer_press
 from dialogs.states import Survey
-from survey.service import Progress
+from survey.answering import Answering
+from survey.views import Progress
 
 NUMBER = "number"  # dialog data (and start data): the Recommendation on screen
 LEVELS = "lv"  # the level buttons' widget id, read back from older presses
@@ -36,12 +37,12 @@ async def record_level(
 ) -> Progress | None:
     """Store the level a press names; None for a button that names no Recommendation of ours
     (answered as an older message's). A refusal rises to the error handler."""
-    c = ctx(manager)
+    answering: Answering = manager.middleware_data["answering"]
     number, level = named
-    if not c.service.questionnaire.has_recommendation(number):
+    if not answering.questionnaire.has_recommendation(number):
         await answer_press(callback, stale_button())
         return None
-    return await c.service.record_answer(c.user_id, number, level)
+    return await answering.record_answer(callback.from_user.id, number, level)
 
 
 async def answer_older_level_press(

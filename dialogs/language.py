@@ -6,14 +6,16 @@ from operator import itemgetter
 from typing import Any
 
 from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import I18n
 from aiogram_dialog import Dialog, DialogManager
 from aiogram_dialog.widgets.kbd import Column, Select
 from aiogram_dialog.widgets.text import Format
 
-from dialogs.context import LocaleMemory, ctx
+from dialogs.deps import LocaleMemory
 from dialogs.screen import screen
 from dialogs.states import Language
 from dialogs.widgets import T
+from survey.enrolment import Enrolment
 from survey.questionnaire import LANGUAGES
 
 # Widget ids: they travel in callback data, so they are short and never reused.
@@ -23,8 +25,8 @@ LANGUAGES_SELECT = "lg"
 NATIVE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
 
 
-async def language_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    current = ctx(dialog_manager).lang
+async def language_getter(i18n: I18n, **_: Any) -> dict[str, Any]:
+    current = i18n.current_locale
     return {
         "languages": [
             (code, ("✅ " if code == current else "") + NATIVE_NAMES[code]) for code in LANGUAGES
@@ -33,16 +35,17 @@ async def language_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
 
 
 async def on_language(
-    _callback: CallbackQuery, _widget: Any, manager: DialogManager, language: str
+    callback: CallbackQuery, _widget: Any, manager: DialogManager, language: str
 ) -> None:
     if language not in LANGUAGES:
         return
-    c = ctx(manager)
-    await c.service.set_language(c.user_id, language)
+    enrolment: Enrolment = manager.middleware_data["enrolment"]
+    await enrolment.set_language(callback.from_user.id, language)
     middleware: LocaleMemory = manager.middleware_data["i18n_middleware"]
-    middleware.remember(c.user_id, language)
+    middleware.remember(callback.from_user.id, language)
     # The rest of this update (the window below, re-rendered on close) speaks the new language.
-    c.i18n.current_locale = language
+    i18n: I18n = manager.middleware_data["i18n"]
+    i18n.current_locale = language
     await manager.done()
 
 

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from aiogram.utils.i18n import gettext as _
+from datetime import UTC, datetime
 
-from dialogs.context import Ctx
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n.context import get_i18n
+from babel.dates import format_date, format_time
+
 from dialogs.markup import Markup, render
 from survey.errors import Reason, Refused
 
 
-def refusal_text(refusal: Refused, c: Ctx) -> str:
+def language() -> str:
+    """The language of this update (or of the `use_locale` block around the call)."""
+    return get_i18n().current_locale
+
+
+def when(moment: datetime | None) -> str:
+    """A date and time in the current language, always in UTC so nobody has to guess."""
+    if moment is None:
+        return ""
+    moment = moment.astimezone(UTC)
+    lang = language()
+    day = format_date(moment, "long", locale=lang)
+    return f"{day}, {format_time(moment, 'HH:mm', tzinfo=UTC, locale=lang)} UTC"
+
+
+def refusal_text(refusal: Refused) -> str:
     details = refusal.details
     reason = refusal.reason
     if reason is Reason.UNKNOWN_CODE:
@@ -29,11 +47,11 @@ def refusal_text(refusal: Refused, c: Ctx) -> str:
     if reason is Reason.TOO_MANY_ATTEMPTS:
         return render(
             _("Too many wrong codes. Please wait until {time} and try again."),
-            time=c.when(details.get("retry_at")),
+            time=when(details.get("retry_at")),
         )
     if reason is Reason.OTHER_OFFICE:
         office = details.get("office")
-        name = office.name(c.lang) if office is not None else ""
+        name = office.name(language()) if office is not None else ""
         return render(
             _(
                 "You already answer for {office}. To represent another Office, please contact "
@@ -46,7 +64,7 @@ def refusal_text(refusal: Refused, c: Ctx) -> str:
     if reason is Reason.DEADLINE_PASSED:
         return render(
             _("The survey closed on {deadline}. Answers can no longer be changed."),
-            deadline=c.when(details.get("deadline")),
+            deadline=when(details.get("deadline")),
         )
     if reason is Reason.ALREADY_SUBMITTED:
         return render(
@@ -55,7 +73,7 @@ def refusal_text(refusal: Refused, c: Ctx) -> str:
                 "longer be changed."
             ),
             name=details.get("submitted_by") or "?",
-            time=c.when(details.get("submitted_at")),
+            time=when(details.get("submitted_at")),
         )
     if reason is Reason.COMMENT_TOO_LONG:
         return render(
@@ -76,7 +94,7 @@ def refusal_text(refusal: Refused, c: Ctx) -> str:
                 "The Secretariat has withdrawn your access to the survey for {office}. If you "
                 "think this is a mistake, please contact the Secretariat."
             ),
-            office=office.name(c.lang) if office is not None else "",
+            office=office.name(language()) if office is not None else "",
         )
     if reason is Reason.NOT_SECRETARIAT:
         return _("This command is reserved for the Secretariat.")

@@ -8,10 +8,11 @@ from typing import Any
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from dialogs.context import FRESH_PROGRESS, ctx
+from dialogs.deps import FRESH_PROGRESS
 from dialogs.messages import refusal_text
 from dialogs.presses import answer_press
 from dialogs.states import Onboarding, Survey
+from survey.enrolment import Enrolment
 from survey.errors import Reason, Refused
 
 # Start data of the code prompt: the Secretariat removed this person (the prompt says so).
@@ -20,9 +21,10 @@ REMOVED = "removed"
 
 async def open_journey(manager: DialogManager, *, show_mode: ShowMode | None = None) -> None:
     """Code prompt, first unanswered Recommendation, review, or receipt: whichever is due."""
-    c = ctx(manager)
+    enrolment: Enrolment = manager.middleware_data["enrolment"]
+    user = manager.middleware_data["event_from_user"]
     try:
-        found = await c.service.whereabouts(c.user_id)
+        found = await enrolment.whereabouts(user.id)
     except Refused as refusal:
         if refusal.reason is not Reason.REPRESENTATIVE_REMOVED:
             raise
@@ -33,11 +35,11 @@ async def open_journey(manager: DialogManager, *, show_mode: ShowMode | None = N
     if found is None:
         await manager.start(Onboarding.code, mode=StartMode.RESET_STACK, show_mode=show_mode)
         return
-    _, progress = found
+    progress = found.progress
     data: dict[str, Any] = {}
     if progress.submitted:
         state = Survey.receipt
-    elif progress.complete or not c.service.is_open():
+    elif progress.complete or progress.read_only:
         state = Survey.review
     else:
         state, data = Survey.question, {"number": progress.first_unanswered}
@@ -52,7 +54,7 @@ async def show_refusal(
     (bot/errors.py) calls this. Say why, then put the person where the refusal says they now
     belong; for anything else they stay where they were (nothing was changed)."""
     reason = refusal.reason
-    text = refusal_text(refusal, ctx(manager))
+    text = refusal_text(refusal)
     if isinstance(event, CallbackQuery):
         await answer_press(event, text)
     elif reason is not Reason.REPRESENTATIVE_REMOVED:  # the code prompt says that one itself

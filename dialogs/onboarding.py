@@ -5,18 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.enums import ContentType
-from aiogram.types import Message
+from aiogram.types import Message, User
+from aiogram.utils.i18n import I18n
 from aiogram_dialog import Dialog, DialogManager, StartMode
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Start
 
-from dialogs.context import ctx
-from dialogs.messages import not_a_code
+from dialogs.messages import not_a_code, when
 from dialogs.navigation import REMOVED, open_journey, start_data
 from dialogs.screen import screen
 from dialogs.states import Language, Onboarding
 from dialogs.widgets import T
+from survey.answering import Answering
 from survey.codes import looks_like_code, normalize_code
+from survey.enrolment import Enrolment
 
 # Widget ids: they travel in callback data, so they are short and never reused.
 LANGUAGE = "lang"
@@ -28,8 +30,12 @@ CODE_INPUT = "code"
 async def redeem_and_welcome(manager: DialogManager, code: str) -> None:
     """Try a code; on success open the welcome window (or, for someone already in, where
     they are). A refusal rises to the error handler, which says why."""
-    c = ctx(manager)
-    membership = await c.service.redeem(c.user_id, code, full_name=c.full_name, language=c.lang)
+    enrolment: Enrolment = manager.middleware_data["enrolment"]
+    user: User = manager.middleware_data["event_from_user"]
+    i18n: I18n = manager.middleware_data["i18n"]
+    membership = await enrolment.redeem(
+        user.id, code, full_name=user.full_name, language=i18n.current_locale
+    )
     if not membership.newly_verified:
         await open_journey(manager)
         return
@@ -45,23 +51,29 @@ async def on_code(message: Message, _widget: MessageInput, manager: DialogManage
     await redeem_and_welcome(manager, code)
 
 
-async def code_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+async def code_getter(dialog_manager: DialogManager, settings: Any, **_: Any) -> dict[str, Any]:
     return {
         "removed": bool(start_data(dialog_manager).get(REMOVED)),
-        "contact": dialog_manager.middleware_data["settings"].contact_email,
+        "contact": settings.contact_email,
     }
 
 
-async def welcome_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    c = ctx(dialog_manager)
-    membership = await c.service.membership(c.user_id)
-    deadline = c.service.deadline
+async def welcome_getter(
+    enrolment: Enrolment,
+    answering: Answering,
+    event_from_user: User,
+    i18n: I18n,
+    settings: Any,
+    **_: Any,
+) -> dict[str, Any]:
+    found = await enrolment.whereabouts(event_from_user.id)
+    deadline = answering.deadline
     return {
-        "office": membership.office.name(c.lang) if membership else "",
-        "total": len(c.service.questionnaire),
-        "deadline": c.when(deadline),
+        "office": found.office.name(i18n.current_locale) if found else "",
+        "total": len(answering.questionnaire),
+        "deadline": when(deadline),
         "has_deadline": deadline is not None,
-        "contact": dialog_manager.middleware_data["settings"].contact_email,
+        "contact": settings.contact_email,
     }
 
 

@@ -6,22 +6,24 @@ from operator import itemgetter
 from typing import Any
 
 from aiogram.enums import ContentType
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, User
+from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Group, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.answering import LEVELS, NUMBER, level_item, parse_level_item, record_level
-from dialogs.context import FRESH_PROGRESS, ctx
+from dialogs.deps import FRESH_PROGRESS
 from dialogs.messages import stale_button
 from dialogs.navigation import start_data
 from dialogs.presses import answer_press
 from dialogs.screen import screen
 from dialogs.states import Survey
 from dialogs.widgets import Html, T
+from survey.answering import Answering
 from survey.rules import MAX_COMMENT_LENGTH
-from survey.service import Progress
+from survey.views import Progress
 
 # Widget ids: they travel in callback data, so they are short and never reused.
 ADD_COMMENT = "cm"
@@ -42,8 +44,13 @@ def current_number(manager: DialogManager) -> int:
     number = manager.dialog_data.get(NUMBER)
     if not isinstance(number, int):
         number = start_data(manager).get(NUMBER)
-    numbers = ctx(manager).service.questionnaire.numbers
+    numbers = _answering(manager).questionnaire.numbers
     return number if isinstance(number, int) and number in numbers else numbers[0]
+
+
+def _answering(manager: DialogManager) -> Answering:
+    answering: Answering = manager.middleware_data["answering"]
+    return answering
 
 
 def progress_bar(done: int, total: int) -> str:
@@ -59,7 +66,7 @@ def progress_bar(done: int, total: int) -> str:
 async def pressed_number(callback: CallbackQuery, manager: DialogManager, item: str) -> int | None:
     """The Recommendation a pressed button belongs to; None (and the press answered as an
     older message's) if the button is not one of ours."""
-    numbers = ctx(manager).service.questionnaire.numbers
+    numbers = _answering(manager).questionnaire.numbers
     if item.isdigit() and int(item) in numbers:
         manager.dialog_data[NUMBER] = int(item)  # the window is about this one from now on
         return int(item)
@@ -67,34 +74,38 @@ async def pressed_number(callback: CallbackQuery, manager: DialogManager, item: 
     return None
 
 
-async def question_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    c = ctx(dialog_manager)
-    questionnaire = c.service.questionnaire
+async def question_getter(
+    dialog_manager: DialogManager,
+    answering: Answering,
+    event_from_user: User,
+    i18n: I18n,
+    **_: Any,
+) -> dict[str, Any]:
+    questionnaire = answering.questionnaire
+    lang = i18n.current_locale
     number = current_number(dialog_manager)
     dialog_manager.dialog_data[NUMBER] = number
     recommendation = questionnaire.recommendation(number)
-    fresh = dialog_manager.middleware_data.pop(FRESH_PROGRESS, None)
-    if isinstance(fresh, Progress):
-        shown = c.service.question_from(fresh, number)
-    else:
-        shown = await c.service.question(c.user_id, number)
-    view, progress = shown.answer, shown.progress
-    level = questionnaire.level(view.level) if view.level else None
-    comment = view.comment or ""
+    progress = dialog_manager.middleware_data.pop(FRESH_PROGRESS, None)
+    if not isinstance(progress, Progress):
+        progress = await answering.progress(event_from_user.id)
+    answer = progress.answer(number)
+    level = questionnaire.level(answer.level) if answer and answer.level else None
+    comment = (answer.comment if answer else None) or ""
     if len(comment) > COMMENT_PREVIEW:
         comment = comment[:COMMENT_PREVIEW] + "…"
     numbers = questionnaire.numbers
-    editable = not view.read_only
+    editable = not progress.read_only
     here = [number]
     return {
         "number": number,
         "total": progress.total,
         "answered": progress.answered,
         "bar": progress_bar(progress.answered, progress.total),
-        "title": recommendation.title(c.lang),
-        "statement": recommendation.statement(c.lang),
-        "source": questionnaire.source(c.lang),
-        "level_label": level.label(c.lang) if level else "",
+        "title": recommendation.title(lang),
+        "statement": recommendation.statement(lang),
+        "source": questionnaire.source(lang),
+        "level_label": level.label(lang) if level else "",
         "has_level": level is not None,
         "no_level": level is None,
         "comment": comment,
@@ -109,7 +120,7 @@ async def question_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
         "levels": [
             (
                 level_item(number, item.code),
-                ("✅ " if level and item.code == level.code else "") + item.label(c.lang),
+                ("✅ " if level and item.code == level.code else "") + item.label(lang),
             )
             for item in questionnaire.scale
         ],
@@ -138,7 +149,7 @@ async def _step(callback: CallbackQuery, manager: DialogManager, item: str, step
     number = await pressed_number(callback, manager, item)
     if number is None:
         return
-    numbers = ctx(manager).service.questionnaire.numbers
+    numbers = _answering(manager).questionnaire.numbers
     position = min(max(numbers.index(number) + step, 0), len(numbers) - 1)
     manager.dialog_data[NUMBER] = numbers[position]
 
@@ -155,8 +166,7 @@ async def on_skip(callback: CallbackQuery, _w: Any, manager: DialogManager, item
     number = await pressed_number(callback, manager, item)
     if number is None:
         return
-    c = ctx(manager)
-    progress = await c.service.progress(c.user_id)
+    progress = await _answering(manager).progress(callback.from_user.id)
     following = progress.next_unanswered(number)
     if following is None or following == number:
         await manager.switch_to(Survey.review)
@@ -171,22 +181,24 @@ async def on_open_comment(
         await manager.switch_to(Survey.comment)
 
 
-async def comment_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    c = ctx(dialog_manager)
+async def comment_getter(
+    dialog_manager: DialogManager, answering: Answering, event_from_user: User, **_: Any
+) -> dict[str, Any]:
     number = current_number(dialog_manager)
-    view = await c.service.answer(c.user_id, number)
+    answer = (await answering.progress(event_from_user.id)).answer(number)
+    comment = (answer.comment if answer else None) or ""
     return {
         "number": number,
         "limit": MAX_COMMENT_LENGTH,
-        "comment": view.comment or "",
-        "has_comment": bool(view.comment),
-        "remove": [number] if view.comment else [],
+        "comment": comment,
+        "has_comment": bool(comment),
+        "remove": [number] if comment else [],
     }
 
 
 async def on_comment(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
-    c = ctx(manager)
-    await c.service.record_comment(c.user_id, current_number(manager), message.text or "")
+    user: User = manager.middleware_data["event_from_user"]
+    await _answering(manager).record_comment(user.id, current_number(manager), message.text or "")
     await manager.switch_to(Survey.question)
 
 
@@ -196,8 +208,7 @@ async def on_remove_comment(
     number = await pressed_number(callback, manager, item)
     if number is None:
         return
-    c = ctx(manager)
-    await c.service.record_comment(c.user_id, number, "")
+    await _answering(manager).record_comment(callback.from_user.id, number, "")
     await manager.switch_to(Survey.question)
 
 

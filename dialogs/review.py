@@ -6,26 +6,41 @@ import logging
 from operator import itemgetter
 from typing import Any
 
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, User
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager, Window
-from aiogram_dialog.widgets.kbd import Button, Group, Row, Select, SwitchTo
+from aiogram_dialog.api.internal import RawKeyboard
+from aiogram_dialog.widgets.common import ManagedScroll
+from aiogram_dialog.widgets.kbd import (
+    Button,
+    Group,
+    NextPage,
+    PrevPage,
+    Row,
+    Select,
+    StubScroll,
+    SwitchTo,
+)
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.answering import NUMBER
-from dialogs.context import Ctx, Notifier, ctx
+from dialogs.deps import Notifier
 from dialogs.markup import Markup, render
+from dialogs.messages import when
 from dialogs.navigation import open_journey
 from dialogs.screen import screen
 from dialogs.states import Survey
 from dialogs.widgets import Html, T
-from survey.model import Receipt, ResponseRecord
-from survey.service import Review
+from survey.answering import Answering
+from survey.model import Receipt
+from survey.questionnaire import Questionnaire
+from survey.views import Review, Submission
 
 log = logging.getLogger(__name__)
 
 # Widget ids: they travel in callback data, so they are short and never reused.
 OPEN_ITEM = "ri"
+PAGES = "pg"  # the review's pages (a scroll without a keyboard of its own)
 PREVIOUS_PAGE = "pp"
 NEXT_PAGE = "np"
 SUBMIT = "sub"
@@ -37,7 +52,6 @@ BACK_TO_REVIEW = "no"
 VIEW_ANSWERS = "va"
 RESUME = "resume"
 
-PAGE = "page"
 PAGE_SIZE = 10
 TITLE_WIDTH = 38
 
@@ -46,19 +60,20 @@ def _short(text: str) -> str:
     return text if len(text) <= TITLE_WIDTH else text[: TITLE_WIDTH - 1].rstrip() + "…"
 
 
-def review_lines(review: Review, c: Ctx, numbers: list[int]) -> Markup:
-    questionnaire = c.service.questionnaire
-    i18n = c.i18n
+def review_lines(
+    review: Review, questionnaire: Questionnaire, i18n: I18n, numbers: list[int]
+) -> Markup:
+    lang = i18n.current_locale
     lines = []
     for item in review.items:
         if item.number not in numbers:
             continue
-        title = _short(questionnaire.recommendation(item.number).title(c.lang))
+        title = _short(questionnaire.recommendation(item.number).title(lang))
         if item.level is None:
             mark, answer = "⬜", i18n.gettext("not answered")
         else:
             level = questionnaire.level(item.level)
-            mark, answer = "✅", level.label(c.lang) if level else item.level
+            mark, answer = "✅", level.label(lang) if level else item.level
         line = render(
             "{mark} " + i18n.gettext("{label}: {value}"),
             mark=mark,
@@ -73,30 +88,33 @@ def review_lines(review: Review, c: Ctx, numbers: list[int]) -> Markup:
     return Markup("\n".join(lines))
 
 
-async def review_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    c = ctx(dialog_manager)
-    review = await c.service.review(c.user_id)
+async def review_getter(
+    dialog_manager: DialogManager,
+    answering: Answering,
+    event_from_user: User,
+    i18n: I18n,
+    **_: Any,
+) -> dict[str, Any]:
+    review = await answering.review(event_from_user.id)
     numbers = [item.number for item in review.items]
     pages = max(1, -(-len(numbers) // PAGE_SIZE))
-    page = min(max(int(dialog_manager.dialog_data.get(PAGE, 0)), 0), pages - 1)
-    dialog_manager.dialog_data[PAGE] = page
+    scroll: ManagedScroll | None = dialog_manager.find(PAGES)
+    page = min(await scroll.get_page(), pages - 1) if scroll is not None else 0
     on_page = numbers[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     answered_numbers = {item.number for item in review.items if item.level}
-    editable = not review.response.submitted and c.service.is_open()
+    editable = not review.read_only
     unanswered = len(review.unanswered)
     return {
-        "office": review.office.name(c.lang),
+        "office": review.office.name(i18n.current_locale),
         "answered": len(numbers) - unanswered,
         "total": len(numbers),
         "page": page + 1,
         "pages": pages,
-        "lines": review_lines(review, c, on_page),
+        "lines": review_lines(review, answering.questionnaire, i18n, on_page),
         "page_items": [
             (number, f"{'✅' if number in answered_numbers else '⬜'} {number}")
             for number in on_page
         ],
-        "has_prev_page": page > 0,
-        "has_next_page": page < pages - 1,
         "editable": editable,
         "can_submit": editable and review.can_submit,
         "has_unanswered": editable and unanswered > 0,
@@ -109,73 +127,81 @@ async def review_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
 async def on_open_item(
     _callback: CallbackQuery, _widget: Any, manager: DialogManager, number: int
 ) -> None:
-    if number in ctx(manager).service.questionnaire.numbers:
+    answering: Answering = manager.middleware_data["answering"]
+    if number in answering.questionnaire.numbers:
         manager.dialog_data[NUMBER] = number
         await manager.switch_to(Survey.question)
 
 
-async def on_page(delta: int, manager: DialogManager) -> None:
-    manager.dialog_data[PAGE] = int(manager.dialog_data.get(PAGE, 0)) + delta
+class Pages(StubScroll):
+    """The review's page number, kept by aiogram-dialog; no keyboard of its own (not even
+    the empty row StubScroll leaves)."""
+
+    async def _render_keyboard(self, data: dict[str, Any], manager: DialogManager) -> RawKeyboard:
+        return []
 
 
-async def on_prev_page(_event: Any, _button: Button, manager: DialogManager) -> None:
-    await on_page(-1, manager)
+def _not_first(data: dict[str, Any], _widget: Any, _manager: DialogManager) -> bool:
+    return bool(data["current_page"] > 0)
 
 
-async def on_next_page(_event: Any, _button: Button, manager: DialogManager) -> None:
-    await on_page(+1, manager)
+def _not_last(data: dict[str, Any], _widget: Any, _manager: DialogManager) -> bool:
+    return bool(data["current_page"] < data["pages"] - 1)
 
 
 async def on_continue(_event: Any, _button: Button, manager: DialogManager) -> None:
     await open_journey(manager)
 
 
-async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    c = ctx(dialog_manager)
-    review = await c.service.review(c.user_id)
-    return {"office": review.office.name(c.lang), "total": len(review.items)}
+async def confirm_getter(
+    answering: Answering, event_from_user: User, i18n: I18n, **_: Any
+) -> dict[str, Any]:
+    review = await answering.review(event_from_user.id)
+    return {"office": review.office.name(i18n.current_locale), "total": len(review.items)}
 
 
 async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    c = ctx(manager)
-    submitted = await c.service.submit(c.user_id)
+    answering: Answering = manager.middleware_data["answering"]
+    submission = await answering.submit(callback.from_user.id)
     await manager.switch_to(Survey.receipt)
-    await notify_colleagues(manager, submitted)
+    notify_colleagues(manager, submission)
 
 
-async def notify_colleagues(manager: DialogManager, submitted: ResponseRecord) -> None:
+def notify_colleagues(manager: DialogManager, submission: Submission) -> None:
     """Tell the Office's other representatives, each in their own language."""
-    c = ctx(manager)
-    i18n: I18n = c.i18n
+    i18n: I18n = manager.middleware_data["i18n"]
+    submitted = submission.response
     messages = []
-    for person in await c.service.colleagues(c.user_id):
-        with i18n.use_locale(person.language or "en"):  # c.when and gettext follow it
+    for person in submission.colleagues:
+        with i18n.use_locale(person.language or "en"):  # `when` and gettext follow it
             text = render(
                 i18n.gettext(
                     "🧾 Your Office's answers were submitted by {name} on {time}. "
                     "Send /review to see them and the receipt."
                 ),
                 name=submitted.submitted_by_name or "",
-                time=c.when(submitted.submitted_at),
+                time=when(submitted.submitted_at),
             )
         messages.append((person.telegram_user_id, str(text)))
     notifier: Notifier = manager.middleware_data["notifier"]
     notifier.post(manager.middleware_data["bot"], messages)
 
 
-def receipt_fields(receipt: Receipt | None, c: Ctx) -> dict[str, Any]:
+def receipt_fields(
+    receipt: Receipt | None, questionnaire: Questionnaire, i18n: I18n
+) -> dict[str, Any]:
     if receipt is None:
         return {"has_receipt": False}
-    questionnaire = c.service.questionnaire
+    lang = i18n.current_locale
     counts = " · ".join(
-        c.i18n.gettext("{label}: {value}").format(
-            label=level.label(c.lang), value=receipt.level_counts.get(level.code, 0)
+        i18n.gettext("{label}: {value}").format(
+            label=level.label(lang), value=receipt.level_counts.get(level.code, 0)
         )
         for level in questionnaire.scale
     )
     return {
         "has_receipt": True,
-        "time": c.when(receipt.submitted_at),
+        "time": when(receipt.submitted_at),
         "name": receipt.submitted_by,
         "reference": receipt.reference,
         "counts": counts,
@@ -183,20 +209,20 @@ def receipt_fields(receipt: Receipt | None, c: Ctx) -> dict[str, Any]:
     }
 
 
-async def receipt_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    c = ctx(dialog_manager)
-    review = await c.service.review(c.user_id)
+async def receipt_getter(
+    answering: Answering, event_from_user: User, i18n: I18n, settings: Any, **_: Any
+) -> dict[str, Any]:
+    review = await answering.review(event_from_user.id)
     return {
-        "office": review.office.name(c.lang),
-        "contact": dialog_manager.middleware_data["settings"].contact_email,
+        "office": review.office.name(i18n.current_locale),
+        "contact": settings.contact_email,
         "not_submitted": not review.response.submitted,
-        **receipt_fields(review.response.receipt, c),
+        **receipt_fields(review.response.receipt, answering.questionnaire, i18n),
     }
 
 
-async def paused_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    c = ctx(dialog_manager)
-    progress = await c.service.progress(c.user_id)
+async def paused_getter(answering: Answering, event_from_user: User, **_: Any) -> dict[str, Any]:
+    progress = await answering.progress(event_from_user.id)
     return {"answered": progress.answered, "total": progress.total}
 
 
@@ -222,14 +248,13 @@ def windows() -> list[Window]:
                 ),
                 width=5,
             ),
+            Pages(id=PAGES, pages="pages"),
             Row(
-                Button(
-                    T("◀ Previous page"),
-                    id=PREVIOUS_PAGE,
-                    on_click=on_prev_page,
-                    when="has_prev_page",
+                # A page button names the page it opens: a double tap does not skip one.
+                PrevPage(
+                    scroll=PAGES, id=PREVIOUS_PAGE, text=T("◀ Previous page"), when=_not_first
                 ),
-                Button(T("Next page ▶"), id=NEXT_PAGE, on_click=on_next_page, when="has_next_page"),
+                NextPage(scroll=PAGES, id=NEXT_PAGE, text=T("Next page ▶"), when=_not_last),
             ),
             SwitchTo(
                 T("✅ Submit final answers"), id=SUBMIT, state=Survey.confirm, when="can_submit"

@@ -12,9 +12,9 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Keyboard
 
 from dialogs.answering import answer_older_level_press, level_press
-from dialogs.context import ctx
 from dialogs.messages import button_hint, refusal_text, stale_button
 from dialogs.presses import answer_press
+from survey.answering import Answering
 from survey.errors import Reason, Refused
 
 
@@ -32,10 +32,10 @@ class StaleButtons(Keyboard):
         if named is not None:
             await answer_older_level_press(callback, manager, named)
             return True
-        c = ctx(manager)
+        answering: Answering = manager.middleware_data["answering"]
         text = stale_button()
         try:
-            review = await c.service.review(c.user_id)
+            review = await answering.review(callback.from_user.id)
         except Refused:  # not (or no longer) a representative: nothing submitted to mention
             review = None
         if review is not None and review.response.submitted:
@@ -44,7 +44,7 @@ class StaleButtons(Keyboard):
                 submitted_by=review.response.submitted_by_name,
                 submitted_at=review.response.submitted_at,
             )
-            text = refusal_text(refusal, c)
+            text = refusal_text(refusal)
         await answer_press(callback, text)
         return True  # the current window is shown again
 

@@ -27,7 +27,8 @@ from storage.models import AuditEventRow, SQLModel
 from survey.model import Actor
 from survey.offices import shipped_offices
 from survey.questionnaire import Questionnaire
-from survey.service import Membership, SurveyService
+from survey.service import SurveyService
+from survey.views import Membership
 
 ADMIN_ID = 9_000_001
 _database_numbers = itertools.count(1)
@@ -117,15 +118,34 @@ async def survey_service(
         admin_ids={ADMIN_ID},
         clock=clock,
     )
-    await service.import_offices(shipped_offices(), Actor.cli())
+    await service.secretariat.import_offices(shipped_offices(), Actor.cli())
     return service
 
 
 async def verify(
     service: SurveyService, user_id: int, office: str = "EP", name: str = ""
 ) -> Membership:
-    issued = await service.create_invitation(office, Actor.cli())
-    return await service.redeem(user_id, issued.code, full_name=name or f"Delegate {user_id}")
+    issued = await service.secretariat.create_invitation(office, Actor.cli())
+    return await service.enrolment.redeem(
+        user_id, issued.code, full_name=name or f"Delegate {user_id}"
+    )
+
+
+@dataclass(frozen=True)
+class ShownAnswer:
+    """One Recommendation's answer as its window shows it."""
+
+    level: str | None
+    comment: str | None
+    read_only: bool
+
+
+async def answer_of(service: SurveyService, user_id: int, number: int) -> ShownAnswer:
+    progress = await service.answering.progress(user_id)
+    stored = progress.answer(number)
+    return ShownAnswer(
+        stored.level if stored else None, stored.comment if stored else None, progress.read_only
+    )
 
 
 async def answer_all(
@@ -133,7 +153,7 @@ async def answer_all(
 ) -> None:
     for number in service.questionnaire.numbers:
         if number not in skip:
-            await service.record_answer(user_id, number, level)
+            await service.answering.record_answer(user_id, number, level)
 
 
 # What is stored, read on a connection of its own, past the service and the store: for the

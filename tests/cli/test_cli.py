@@ -69,7 +69,7 @@ def test_invite_then_redeem_verifies(
     assert "European Patent Office" in output
 
     async def redeem(service: SurveyService) -> str:
-        return (await service.redeem(77, code, full_name="Eva")).office.code
+        return (await service.enrolment.redeem(77, code, full_name="Eva")).office.code
 
     assert with_service(cli_db, redeem) == "EP"
 
@@ -105,7 +105,7 @@ def test_revoke_by_code_and_by_office(cli_db: str, capsys: pytest.CaptureFixture
 
     async def redeem(service: SurveyService) -> str:
         try:
-            await service.redeem(5, first.group(1))
+            await service.enrolment.redeem(5, first.group(1))
         except Exception as exc:
             return str(exc)
         return "verified"
@@ -140,11 +140,11 @@ def test_bad_offices_file(cli_db: str, tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_results_in_three_formats(cli_db: str, tmp_path: Path) -> None:
     async def seed(service: SurveyService) -> None:
-        issued = await service.create_invitation("EP", Actor.cli())
-        await service.redeem(1, issued.code, full_name="Eva")
+        issued = await service.secretariat.create_invitation("EP", Actor.cli())
+        await service.enrolment.redeem(1, issued.code, full_name="Eva")
         await answer_all(service, 1, "high")
-        await service.record_comment(1, 4, "Priority for us")
-        await service.submit(1)
+        await service.answering.record_comment(1, 4, "Priority for us")
+        await service.answering.submit(1)
 
     assert run("offices", "list")[0] == 0  # migrates and loads the Offices
     with_service(cli_db, seed)
@@ -259,10 +259,10 @@ def test_run_with_an_unreachable_bot_api_says_so(tmp_path: Path) -> None:
 def _seed_representatives(url: str) -> None:
     async def seed(service: SurveyService) -> None:
         for user_id, office, name in ((11, "EP", "Anna"), (12, "EP", "Bruno"), (13, "JP", "")):
-            issued = await service.create_invitation(office, Actor.cli())
-            await service.redeem(user_id, issued.code, full_name=name)
-        await service.record_answer(11, 1, "high")
-        await service.record_answer(11, 2, "low")
+            issued = await service.secretariat.create_invitation(office, Actor.cli())
+            await service.enrolment.redeem(user_id, issued.code, full_name=name)
+        await service.answering.record_answer(11, 1, "high")
+        await service.answering.record_answer(11, 2, "low")
 
     assert run("offices", "list")[0] == 0  # migrates and loads the Offices
     with_service(url, seed)
@@ -318,7 +318,7 @@ def test_representatives_list_and_remove(cli_db: str, capsys: pytest.CaptureFixt
 
     async def removed_answer(service: SurveyService) -> str:
         try:
-            await service.record_answer(12, 3, "high")
+            await service.answering.record_answer(12, 3, "high")
         except Exception as exc:
             return str(exc)
         return "answered"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from bot.bootstrap import create_dispatcher
 from bot.config import Settings
 from dialogs.presses import AnswerOnce
 from standin.limits import parse_html
+from survey.model import Actor
+from survey.questionnaire import Questionnaire
 from survey.service import SurveyService
 
 TEXT_LIMIT = 4096
@@ -259,3 +262,19 @@ class Person:
         )
         await self.settle()
         return callback_id
+
+
+async def verified(
+    app: App, service: SurveyService, user_id: int = 1, *, office: str = "EP", lang: str = "en"
+) -> Person:
+    """A person verified for `office` through the chat, on their first Recommendation."""
+    person = Person(app, user_id, lang)
+    code = (await service.secretariat.create_invitation(office, Actor.cli())).code
+    await person.send(f"/start {code}")
+    await person.send("/continue")
+    return person
+
+
+def shown_title(questionnaire: Questionnaire, number: int, lang: str = "en") -> str:
+    """A Recommendation's title as a window's HTML shows it."""
+    return html.escape(questionnaire.recommendation(number).title(lang))

@@ -3,7 +3,6 @@ failed before its fix."""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import yaml
@@ -19,27 +18,13 @@ from survey.offices import OfficeInfo
 from survey.questionnaire import Questionnaire, load_questionnaire
 from survey.rules import MAX_FAILED_REDEMPTIONS
 from survey.service import SurveyService
-from tests.support import Clock
+from tests.support import Clock, answer_of
 
-from .harness import App, Person, check_html, start_app
-
-
-async def verified(
-    app: App, service: SurveyService, user_id: int = 1, office: str = "EP"
-) -> Person:
-    person = Person(app, user_id, "en")
-    code = (await service.create_invitation(office, Actor.cli())).code
-    await person.send(f"/start {code}")
-    await person.send("/continue")
-    return person
-
-
-def title(questionnaire: Questionnaire, number: int) -> str:
-    return html.escape(questionnaire.recommendation(number).title("en"))
+from .harness import App, Person, check_html, shown_title, start_app, verified
 
 
 async def levels(service: SurveyService, user_id: int = 1) -> dict[int, str | None]:
-    progress = await service.progress(user_id)
+    progress = await service.answering.progress(user_id)
     return {number: answer.level for number, answer in progress.answers.items() if answer.level}
 
 
@@ -53,13 +38,13 @@ async def test_a_double_tap_answers_only_the_recommendation_shown(
     for _ in range(4):
         await person.click("High")
     shown_r5 = person.last()
-    assert title(questionnaire, 5) in (shown_r5.text or "")
+    assert shown_title(questionnaire, 5) in (shown_r5.text or "")
 
     first = await person.click("Low", message=shown_r5)
     second = await person.click("Low", message=shown_r5)  # the same message, tapped again
 
     assert await levels(service) == {1: "high", 2: "high", 3: "high", 4: "high", 5: "low"}
-    assert title(questionnaire, 6) in person.text()  # not R7
+    assert shown_title(questionnaire, 6) in person.text()  # not R7
     assert app.answers_to(first) == 1
     assert app.answers_to(second) == 1
 
@@ -82,7 +67,7 @@ async def test_a_tap_on_a_window_telegram_refused_to_update_answers_what_it_show
     await person.click("Medium", message=shown_r1)
     await person.click("Low", message=shown_r1)
     assert await levels(service) == {1: "low"}
-    assert title(questionnaire, 2) in person.text()
+    assert shown_title(questionnaire, 2) in person.text()
 
 
 async def test_comment_and_navigation_buttons_of_an_older_window_act_on_its_own_recommendation(
@@ -94,15 +79,33 @@ async def test_comment_and_navigation_buttons_of_an_older_window_act_on_its_own_
     await person.click("💬 Add a comment", message=shown_r1)
     assert "Recommendation 1" in person.text()
     await person.send("About R1")
-    assert (await service.answer(1, 1)).comment == "About R1"
-    assert (await service.answer(1, 2)).comment is None
+    assert (await answer_of(service, 1, 1)).comment == "About R1"
+    assert (await answer_of(service, 1, 2)).comment is None
 
     shown_r1 = person.last()
     await person.click("Next ▶", message=shown_r1)
     await person.click("Skip for now ▶")  # R2 skipped: off to R3
-    assert title(questionnaire, 3) in person.text()
+    assert shown_title(questionnaire, 3) in person.text()
     await person.click("Next ▶", message=shown_r1)  # the R1 window's Next still means R2
-    assert title(questionnaire, 2) in person.text()
+    assert shown_title(questionnaire, 2) in person.text()
+
+
+async def test_a_double_tap_on_next_page_turns_one_page(app: App, service: SurveyService) -> None:
+    person = await verified(app, service)
+    await person.send("/review")
+    shown_page_1 = person.last()
+    assert "page 1 of 4" in person.text()
+    await person.click("Next page ▶", message=shown_page_1)
+    await person.click("Next page ▶", message=shown_page_1)  # the second tap of a double tap
+    assert "page 2 of 4" in person.text()
+    assert "R11" in person.text()
+    assert "R21" not in person.text()
+    await person.click("Next page ▶")
+    await person.click("Next page ▶")
+    assert "page 4 of 4" in person.text()
+    assert "Next page ▶" not in person.buttons()
+    await person.click("◀ Previous page")
+    assert "page 3 of 4" in person.text()
 
 
 # 2. Hostile text stays text ---------------------------------------------------------------
@@ -136,14 +139,17 @@ async def test_names_offices_settings_and_comments_are_shown_as_typed_never_as_m
     questionnaire: Questionnaire,
 ) -> None:
     hostile = hostile_questionnaire(tmp_path, questionnaire)
-    service.questionnaire = hostile
-    await service.import_offices(
+    setup = service.setup
+    service = SurveyService(
+        setup.stores, hostile, deadline=setup.deadline, admin_ids=setup.admin_ids, clock=setup.clock
+    )
+    await service.secretariat.import_offices(
         [OfficeInfo("XT", "regional", {"en": HOSTILE_OFFICE, "fr": HOSTILE_OFFICE})],
         Actor.cli(),
     )
     settings = settings.model_copy(update={"contact_email": HOSTILE_CONTACT})
     app = start_app(settings, service, i18n)  # the harness parses every text as Telegram does
-    code = (await service.create_invitation("XT", Actor.cli(), max_uses=2)).code
+    code = (await service.secretariat.create_invitation("XT", Actor.cli(), max_uses=2)).code
     tom = Person(app, 1, "en", name=HOSTILE_NAME)
     ann = Person(app, 2, "en", name=HOSTILE_COLLEAGUE)
     visible: list[str] = []
@@ -179,7 +185,7 @@ async def test_names_offices_settings_and_comments_are_shown_as_typed_never_as_m
     await tom.send("/help")
     visible.append(seen())
     stranger = Person(app, 3, "en")
-    other = (await service.create_invitation("JP", Actor.cli())).code
+    other = (await service.secretariat.create_invitation("JP", Actor.cli())).code
     await stranger.send(f"/start {other}")
     await stranger.send(f"/start {code}")  # "You already answer for Japan"
     await tom.send(f"/start {other}")  # "You already answer for <Test> Office & Co"
@@ -215,9 +221,9 @@ async def test_chatter_at_the_code_prompt_is_not_a_failed_try(
     )
     assert hint.startswith("Ceci ne ressemble pas")
     assert app.bot.sent().count(hint) == 10
-    code = (await service.create_invitation("FR", Actor.cli())).code
+    code = (await service.secretariat.create_invitation("FR", Actor.cli())).code
     await person.send(code)
-    assert await service.membership(3) is not None
+    assert await service.enrolment.whereabouts(3) is not None
 
 
 async def test_wrong_looking_codes_still_count_and_are_limited(
@@ -236,15 +242,15 @@ async def test_a_verified_person_stays_in_their_survey_after_a_stray_start(
     person = await verified(app, service)
     await person.click("High")
     await person.send("/start junk")
-    assert title(questionnaire, 2) in person.text()
-    other = (await service.create_invitation("JP", Actor.cli())).code
+    assert shown_title(questionnaire, 2) in person.text()
+    other = (await service.secretariat.create_invitation("JP", Actor.cli())).code
     await person.send(f"/start {other}")
     assert "You already answer for" in app.bot.sent()[-1]
-    assert title(questionnaire, 2) in person.text()
+    assert shown_title(questionnaire, 2) in person.text()
     assert "invitation code" not in person.text()
     await person.send(other)  # pasted alone
-    assert title(questionnaire, 2) in person.text()
-    assert (await service.membership(1)) is not None
+    assert shown_title(questionnaire, 2) in person.text()
+    assert (await service.enrolment.whereabouts(1)) is not None
 
 
 # 9. Smaller -------------------------------------------------------------------------------
@@ -269,7 +275,7 @@ async def test_a_press_without_an_accessible_message_is_answered(
             app.bot, Update(update_id=person.client._new_update_id(), callback_query=press)
         )
         assert app.answers_to(press.id) == 1
-    assert (await service.progress(1)).answered == 0
+    assert (await service.answering.progress(1)).answered == 0
 
 
 async def test_every_refused_or_stale_press_is_answered_exactly_once(
@@ -299,12 +305,12 @@ async def test_a_removed_representative_is_refused_at_the_next_action_and_told_w
     app: App, service: SurveyService, clock: Clock, i18n: I18n
 ) -> None:
     person = Person(app, 1, "es")
-    code = (await service.create_invitation("EP", Actor.cli())).code
+    code = (await service.secretariat.create_invitation("EP", Actor.cli())).code
     await person.send(f"/start {code}")
     await person.send("/continue")
     await person.click("Alta")
     window = person.last()
-    await service.remove_representative("EP", 1, Actor.cli(), reason="leaked code")
+    await service.secretariat.remove_representative("EP", 1, Actor.cli(), reason="leaked code")
 
     press = await person.click("Baja", message=window)
     assert app.answers_to(press) == 1
@@ -330,10 +336,10 @@ async def test_a_removed_representative_is_refused_at_the_next_action_and_told_w
     await person.send(code)  # the old code does not let them back in
     assert "código de invitación" in person.text()
     clock.advance(minutes=1)
-    fresh = (await service.create_invitation("EP", Actor.cli())).code
+    fresh = (await service.secretariat.create_invitation("EP", Actor.cli())).code
     await person.send(f"/start {fresh}")
-    assert (await service.membership(1)) is not None
-    answers = await service.progress(1)
+    assert (await service.enrolment.whereabouts(1)) is not None
+    answers = await service.answering.progress(1)
     assert answers.answers[1].level == "high"  # their earlier answer is still there
 
 

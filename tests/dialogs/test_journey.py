@@ -13,6 +13,7 @@ from survey.model import Actor
 from survey.offices import shipped_offices
 from survey.questionnaire import Questionnaire
 from survey.service import SurveyService
+from tests.support import answer_of
 
 from .harness import App, Person, start_app
 
@@ -50,7 +51,7 @@ async def test_the_whole_journey(
     level = {item.code: item.label(lang) for item in questionnaire.scale}
 
     # Verify with the deep link's code.
-    issued = await service.create_invitation("EP", Actor.cli())
+    issued = await service.secretariat.create_invitation("EP", Actor.cli())
     eva = Person(app, 101, CLIENT_LANGUAGE[lang], "Eva Lind")
     await eva.send(f"/start {issued.code}")
     assert office_name("EP", lang) in eva.text()
@@ -88,7 +89,7 @@ async def test_the_whole_journey(
     assert title(3) in eva.text()
     assert f"✅ {level['no_opinion']}" in eva.buttons()
     await eva.click(level["high"])
-    assert (await service.answer(101, 3)).level == "high"
+    assert (await answer_of(service, 101, 3)).level == "high"
     assert t("✅ Submit final answers") in eva.buttons()
     await eva.click(t("Next page ▶"))
     assert "R11" in eva.text()
@@ -98,7 +99,7 @@ async def test_the_whole_journey(
     await eva.click(t("✅ Submit final answers"))
     assert t("✅ Yes, submit now") in eva.buttons()
     await eva.click(t("✅ Yes, submit now"))
-    review = await service.review(101)
+    review = await service.answering.review(101)
     assert review.response.submitted
     receipt = review.response.receipt
     assert receipt is not None
@@ -113,7 +114,7 @@ async def test_the_whole_journey(
     assert old_questions
     await eva.click(level["low"], message=old_questions[0])
     assert "Eva Lind" in restarted.bot.alerts()[-1]
-    assert [(i.number, i.level) for i in (await service.review(101)).items] == before
+    assert [(i.number, i.level) for i in (await service.answering.review(101)).items] == before
 
     # /continue and /review show the submitted answers, read-only.
     await eva.send("/continue")
@@ -130,7 +131,7 @@ async def test_two_representatives_share_one_draft_and_submit_once(
     app: App, service: SurveyService, i18n: I18n, questionnaire: Questionnaire
 ) -> None:
     high = questionnaire.scale[0].label("en")
-    code = (await service.create_invitation("JP", Actor.cli())).code
+    code = (await service.secretariat.create_invitation("JP", Actor.cli())).code
     aiko = Person(app, 201, "en", "Aiko Sato")
     ben = Person(app, 202, "fr", "Ben Martin")
     for person in (aiko, ben):
@@ -158,7 +159,7 @@ async def test_two_representatives_share_one_draft_and_submit_once(
     await aiko.click("✅ Yes, submit now")
     await ben.click(i18n.gettext("✅ Yes, submit now", locale="fr"))
 
-    review = await service.review(201)
+    review = await service.answering.review(201)
     assert review.response.submitted_by_name == "Aiko Sato"
     assert "Aiko Sato" in app.bot.alerts()[-1]  # Ben was told who submitted
     # Ben was also notified, in French.

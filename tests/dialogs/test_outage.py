@@ -16,7 +16,7 @@ from storage.db import create_engine
 from survey.model import Actor
 from survey.questionnaire import Questionnaire
 from survey.service import SurveyService
-from tests.support import Clock, empty_tables, survey_service
+from tests.support import Clock, answer_of, empty_tables, survey_service
 
 from .harness import Person, start_app
 
@@ -89,7 +89,7 @@ async def test_while_the_database_is_down_everyone_is_told_and_service_resumes_a
     service, proxy = proxied_service
     app = start_app(settings, service, i18n)
     claire = Person(app, 1, "en", name="Claire Dubois")  # her client is English...
-    code = (await service.create_invitation("FR", Actor.cli())).code
+    code = (await service.secretariat.create_invitation("FR", Actor.cli())).code
     await claire.send(f"/start {code}")
     await claire.send("/language")
     await claire.click("Français")  # ...but she chose French (remembered by this process)
@@ -112,7 +112,7 @@ async def test_while_the_database_is_down_everyone_is_told_and_service_resumes_a
 
     await proxy.start()  # the database is back: no restart of the bot
     await claire.click("Élevée", message=window)
-    assert (await service.answer(1, 1)).level == "high"
+    assert (await answer_of(service, 1, 1)).level == "high"
     assert "Recommandation 2 sur 40" in claire.text()
     await pablo.send("/start")
     assert "código de invitación" in pablo.text()

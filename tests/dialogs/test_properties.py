@@ -108,7 +108,7 @@ class Session:
     async def enrol(self) -> None:
         for user_id, (office, lang) in PEOPLE.items():
             person = Person(self.app, user_id, lang)
-            code = (await self.service.create_invitation(office, Actor.cli())).code
+            code = (await self.service.secretariat.create_invitation(office, Actor.cli())).code
             await person.send(f"/start {code}")
             self.people[user_id] = person
             await self.tap_label(user_id, person.last(), "▶ Start")
@@ -274,7 +274,7 @@ class Session:
     async def check(self, faults: bool) -> None:
         for office, expected in self.expected.items():
             user_id = next(u for u, (o, _) in PEOPLE.items() if o == office)
-            progress = await self.service.progress(user_id)
+            progress = await self.service.answering.progress(user_id)
             stored = {n: a.level for n, a in progress.answers.items() if a.level}
             assert stored == expected, office
             comments = {a.comment for a in progress.answers.values() if a.comment}

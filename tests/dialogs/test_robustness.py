@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 import pytest
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -13,21 +11,9 @@ from survey.model import Actor
 from survey.questionnaire import Questionnaire
 from survey.rules import MAX_COMMENT_LENGTH, MAX_FAILED_REDEMPTIONS
 from survey.service import SurveyService
-from tests.support import ADMIN_ID, Clock
+from tests.support import ADMIN_ID, Clock, answer_of
 
-from .harness import App, Person, start_app
-
-
-async def verified(app: App, service: SurveyService, user_id: int = 1, lang: str = "en") -> Person:
-    person = Person(app, user_id, lang)
-    code = (await service.create_invitation("EP", Actor.cli())).code
-    await person.send(f"/start {code}")
-    await person.send("/continue")
-    return person
-
-
-def title(questionnaire: Questionnaire, number: int, lang: str = "en") -> str:
-    return html.escape(questionnaire.recommendation(number).title(lang))
+from .harness import App, Person, shown_title, start_app, verified
 
 
 async def test_group_chats_get_a_one_line_refusal(app: App, i18n: I18n) -> None:
@@ -50,8 +36,8 @@ async def test_text_where_a_button_is_expected_gets_a_hint(
     person = await verified(app, service)
     await person.send("High please")
     assert any("buttons" in text for text in app.bot.sent())
-    assert title(questionnaire, 1) in person.text()  # the window is shown again
-    assert (await service.progress(1)).answered == 0
+    assert shown_title(questionnaire, 1) in person.text()  # the window is shown again
+    assert (await service.answering.progress(1)).answered == 0
 
 
 async def test_unknown_commands_get_the_command_list(app: App, service: SurveyService) -> None:
@@ -74,11 +60,11 @@ async def test_an_oversized_comment_is_refused_and_nothing_is_lost(
     refusal = app.bot.sent()[-1]
     assert str(MAX_COMMENT_LENGTH + 1) in refusal
     assert str(MAX_COMMENT_LENGTH) in refusal
-    assert (await service.answer(1, 1)).comment == "Our first comment"
+    assert (await answer_of(service, 1, 1)).comment == "Our first comment"
     # Still in the comment window: a shorter text is accepted.
     await person.send("Shorter")
-    assert (await service.answer(1, 1)).comment == "Shorter"
-    assert title(questionnaire, 1) in person.text()
+    assert (await answer_of(service, 1, 1)).comment == "Shorter"
+    assert shown_title(questionnaire, 1) in person.text()
 
 
 async def test_wrong_codes_are_explained_then_limited(app: App, service: SurveyService) -> None:
@@ -92,18 +78,18 @@ async def test_wrong_codes_are_explained_then_limited(app: App, service: SurveyS
     assert len(set(replies[:MAX_FAILED_REDEMPTIONS])) == 1  # "not valid", said plainly
     assert replies[-1] != replies[0]  # then the wait message, with a time
     assert "UTC" in replies[-1]
-    assert await service.membership(3) is None
+    assert await service.enrolment.whereabouts(3) is None
 
 
 async def test_expired_and_revoked_codes_say_so(
     app: App, service: SurveyService, clock: Clock, i18n: I18n
 ) -> None:
-    expired = await service.create_invitation(
+    expired = await service.secretariat.create_invitation(
         "EP", Actor.cli(), expires_at=clock.now.replace(hour=10)
     )
     clock.advance(hours=2)
-    revoked = await service.create_invitation("EP", Actor.cli())
-    await service.revoke_invitations(revoked.code, Actor.cli())
+    revoked = await service.secretariat.create_invitation("EP", Actor.cli())
+    await service.secretariat.revoke(revoked.code, Actor.cli())
     person = Person(app, 4, "en")
     await person.send(f"/start {expired.code}")
     await person.send(f"/start {revoked.code}")
@@ -114,11 +100,11 @@ async def test_expired_and_revoked_codes_say_so(
 
 
 async def test_a_code_pasted_without_start_is_accepted(app: App, service: SurveyService) -> None:
-    code = (await service.create_invitation("JP", Actor.cli())).code
+    code = (await service.secretariat.create_invitation("JP", Actor.cli())).code
     person = Person(app, 5, "en")
     await person.send(code)
     assert "Japan" in person.text()
-    assert (await service.membership(5)) is not None
+    assert (await service.enrolment.whereabouts(5)) is not None
 
 
 async def test_already_verified_people_skip_onboarding(
@@ -127,7 +113,7 @@ async def test_already_verified_people_skip_onboarding(
     person = await verified(app, service)
     await person.click("High")
     await person.send("/start")
-    assert title(questionnaire, 2) in person.text()
+    assert shown_title(questionnaire, 2) in person.text()
 
 
 async def test_unverified_people_are_asked_for_their_code(app: App) -> None:
@@ -146,16 +132,16 @@ async def test_language_switch_re_renders_and_is_remembered(
     questionnaire: Questionnaire,
 ) -> None:
     person = await verified(app, service, lang="en")
-    assert title(questionnaire, 1) in person.text()
+    assert shown_title(questionnaire, 1) in person.text()
     await person.send("/language")
     await person.click("Français")
-    assert title(questionnaire, 1, "fr") in person.text()
-    assert await service.language(1) == "fr"
+    assert shown_title(questionnaire, 1, "fr") in person.text()
+    assert await service.enrolment.language(1) == "fr"
 
     restarted = start_app(settings, service, i18n)
     person.connect(restarted)  # the client still says "en"; the stored choice wins
     await person.send("/continue")
-    assert title(questionnaire, 1, "fr") in person.text()
+    assert shown_title(questionnaire, 1, "fr") in person.text()
 
 
 @pytest.mark.parametrize(
@@ -183,8 +169,8 @@ async def test_buttons_from_before_a_restart(
     person.connect(restarted)
     press = await person.click(label, message=old_message)
     assert restarted.answers_to(press) == 1
-    assert (await service.answer(1, 2)).level == stored
-    assert title(questionnaire, shown) in person.text()
+    assert (await answer_of(service, 1, 2)).level == stored
+    assert shown_title(questionnaire, shown) in person.text()
 
 
 async def test_a_level_button_pressed_from_the_review_window_keeps_its_level(
@@ -195,8 +181,8 @@ async def test_a_level_button_pressed_from_the_review_window_keeps_its_level(
     await person.click("📋 Review")
     press = await person.click("Low", message=shown_r1)
     assert app.answers_to(press) == 1
-    assert (await service.answer(1, 1)).level == "low"
-    assert title(questionnaire, 2) in person.text()
+    assert (await answer_of(service, 1, 1)).level == "low"
+    assert shown_title(questionnaire, 2) in person.text()
 
 
 @pytest.mark.parametrize("forged", ["lv:urgent", "ri:abc", "ri:99", "zz:1", "lv:" + "x" * 40])
@@ -212,7 +198,7 @@ async def test_forged_callback_data_changes_nothing_and_is_answered(
     intent = real.split("\x1d", 1)[0]
     await person.press_raw(message, f"{intent}\x1d{forged}")
     assert app.bot.alerts(), "a forged press is answered, never ignored"
-    assert (await service.progress(1)).answered == 0
+    assert (await service.answering.progress(1)).answered == 0
 
 
 async def test_after_the_deadline_answers_stop_with_a_clear_message(
@@ -220,11 +206,11 @@ async def test_after_the_deadline_answers_stop_with_a_clear_message(
 ) -> None:
     person = await verified(app, service)
     await person.click("High")
-    assert service.deadline is not None
-    clock.now = service.deadline
+    assert service.answering.deadline is not None
+    clock.now = service.answering.deadline
     await person.click("High")
     assert "closed" in app.bot.alerts()[-1]
-    assert (await service.progress(1)).answered == 1
+    assert (await service.answering.progress(1)).answered == 1
     await person.send("/continue")
     assert "Save and exit" not in " ".join(person.buttons())
     assert "Submit final answers" not in " ".join(person.buttons())

@@ -148,7 +148,7 @@ async def service(database_file: Path) -> AsyncIterator[SurveyService]:
     await upgrade_async(url)
     engine = create_engine(url)
     service = SurveyService(SqlStoreFactory(engine), load_questionnaire())
-    await service.import_offices(shipped_offices(), Actor.cli())
+    await service.secretariat.import_offices(shipped_offices(), Actor.cli())
     yield service
     await engine.dispose()
 
@@ -256,7 +256,7 @@ LEVELS = ("High", "Medium", "Low", "No opinion")
 
 async def verify(delegate: Delegate, service: SurveyService, office: str = "EP") -> None:
     """The delegate opens an invitation link of `office` and starts the survey."""
-    code = (await service.create_invitation(office, Actor.cli())).code
+    code = (await service.secretariat.create_invitation(office, Actor.cli())).code
     await delegate.send(f"/start {code}")
     await delegate.expect("You are verified")
     await delegate.click("▶ Start")

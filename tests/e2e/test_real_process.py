@@ -45,7 +45,7 @@ async def test_full_survey_with_kill_9_and_restart(
     answered = await telegram.wait_answered(in_flight, STEP_TIMEOUT)
     assert not answered.text  # a plain answer: neither "older message" nor an error
     await eva.expect("Recommendation 14 of 40")
-    review = await service.review(501)
+    review = await service.answering.review(501)
     stored = {item.number: item.level for item in review.items if item.level}
     assert stored == {n: LEVELS[n % 4].lower().replace(" ", "_") for n in [*acknowledged, 13]}
 
@@ -62,7 +62,7 @@ async def test_full_survey_with_kill_9_and_restart(
     await eva.click("✅ Yes, submit now")
     receipt = await eva.expect("Reference")
 
-    review = await service.review(501)
+    review = await service.answering.review(501)
     assert review.response.submitted
     assert review.response.receipt is not None
     assert review.response.receipt.reference in receipt.text
@@ -97,7 +97,7 @@ async def test_429_and_5xx_lose_and_duplicate_nothing(
     await ana.send("/continue")
     await ana.expect("Recommendation 9 of 40", newer_than=before.message_id)
 
-    progress = await service.progress(502)
+    progress = await service.answering.progress(502)
     assert progress.answered == 8
     assert progress.first_unanswered == 9
     # Every injected failure happened and was retried past.
@@ -118,14 +118,14 @@ async def test_webhook_mode_checks_the_secret(
     assert telegram.webhook.url == url
 
     sam = Delegate(telegram, 503, "fr")
-    code = (await service.create_invitation("FR", Actor.cli())).code
+    code = (await service.secretariat.create_invitation("FR", Actor.cli())).code
     await sam.send(f"/start {code}")
     await sam.expect("France")
     await sam.click("▶ Commencer")
     await sam.expect("Recommandation 1 sur 40")
     await sam.click("Élevée")
     await sam.expect("Recommandation 2 sur 40")
-    assert (await service.progress(503)).answered == 1
+    assert (await service.answering.progress(503)).answered == 1
 
     # Someone who is not Telegram posts an update: refused, nothing changes.
     forged = {
@@ -144,7 +144,7 @@ async def test_webhook_mode_checks_the_secret(
             async with session.post(url, json=forged, headers=headers) as response:
                 assert response.status == 401
     assert not any(c for c in telegram.calls_of("sendMessage") if "Choisissez" in str(c))
-    assert (await service.progress(503)).answered == 1
+    assert (await service.answering.progress(503)).answered == 1
 
 
 async def test_the_process_stops_cleanly_on_sigterm(

@@ -17,6 +17,7 @@ import pytest
 
 from standin.telegram import TelegramStandIn
 from survey.service import SurveyService
+from tests.support import answer_of
 
 from .conftest import (
     LEVELS,
@@ -101,7 +102,7 @@ async def test_a_tap_cut_short_by_kill_9_is_handled_after_the_restart(
     tap = await eva.click(LEVELS[4 % 4], wait=False)
     tap_update = update_id_of(telegram, eva.user_id, query=tap)
     await telegram.wait_for(lambda t: t.holding == 1, STEP_TIMEOUT)
-    assert (await service.progress(eva.user_id)).answered == 4  # stored, not yet shown
+    assert (await service.answering.progress(eva.user_id)).answered == 4  # stored, not yet shown
     bot_process.kill9()
     await telegram.wait_for(lambda t: t.holding == 0, STEP_TIMEOUT)  # the edit never happens
     clock.skew += 4 * PRESS_LIFETIME  # the restart takes a while: the press has expired
@@ -119,7 +120,7 @@ async def test_a_tap_cut_short_by_kill_9_is_handled_after_the_restart(
         window.message_id
     ]
     # Her answer is stored, once; nothing else changed.
-    review = await service.review(eva.user_id)
+    review = await service.answering.review(eva.user_id)
     assert {item.number: item.level for item in review.items if item.level} == {
         number: level_code(number) for number in (1, 2, 3, 4)
     }
@@ -141,7 +142,7 @@ async def test_a_comment_cut_short_by_kill_9_is_stored_after_the_restart(
     sent = await ana.send(COMMENT)
     comment_update = update_id_of(telegram, ana.user_id, message_id=sent.message_id)
     await telegram.wait_for(lambda t: t.holding == 1, STEP_TIMEOUT)
-    assert (await service.answer(ana.user_id, 2)).comment == COMMENT
+    assert (await answer_of(service, ana.user_id, 2)).comment == COMMENT
     bot_process.kill9()
     await telegram.wait_for(lambda t: t.holding == 0, STEP_TIMEOUT)
 
@@ -156,9 +157,9 @@ async def test_a_comment_cut_short_by_kill_9_is_stored_after_the_restart(
     assert [m.message_id for m in replies] == [shown.message_id]
     assert telegram.alerts(ana.user_id) == []
     # The comment is stored, once, on Recommendation 2; nothing else changed.
-    review = await service.review(ana.user_id)
+    review = await service.answering.review(ana.user_id)
     assert {item.number: item.level for item in review.items if item.level} == {1: level_code(1)}
-    assert (await service.answer(ana.user_id, 2)).comment == COMMENT
+    assert (await answer_of(service, ana.user_id, 2)).comment == COMMENT
     assert [item.number for item in review.items if item.has_comment] == [2]
     await handled_once_then_stopped(telegram, bot_process, comment_update)
 
@@ -182,5 +183,5 @@ async def test_sigterm_lets_the_tap_being_handled_finish_then_exits_0(
     await telegram.wait_answered(tap, STEP_TIMEOUT)
     assert "Recommendation 2 of 40" in window.text
     await telegram.wait_for(lambda t: not t.pending_updates, STEP_TIMEOUT)
-    assert (await service.progress(leo.user_id)).answered == 1
+    assert (await service.answering.progress(leo.user_id)).answered == 1
     assert "Traceback" not in bot_process.log()

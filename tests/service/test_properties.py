@@ -65,10 +65,10 @@ async def apply(service: SurveyService, model: Model, op: tuple[Any, ...]) -> No
         office = PEOPLE[user]
         if user in model.removed:
             call = {
-                "answer": lambda: service.record_answer(user, 1, "high"),
-                "comment": lambda: service.record_comment(user, 1, "x"),
-                "fill": lambda: service.record_answer(user, 1, "high"),
-                "submit": lambda: service.submit(user),
+                "answer": lambda: service.answering.record_answer(user, 1, "high"),
+                "comment": lambda: service.answering.record_comment(user, 1, "x"),
+                "fill": lambda: service.answering.record_answer(user, 1, "high"),
+                "submit": lambda: service.answering.submit(user),
             }[kind]
             await expect_refusal(call(), Reason.REPRESENTATIVE_REMOVED)
             return
@@ -77,36 +77,39 @@ async def apply(service: SurveyService, model: Model, op: tuple[Any, ...]) -> No
         office = PEOPLE[user]
         if number not in numbers:
             await expect_refusal(
-                service.record_answer(user, number, level),
+                service.answering.record_answer(user, number, level),
                 Reason.UNKNOWN_RECOMMENDATION,
                 Reason.UNKNOWN_LEVEL,
             )
         elif level == "urgent":
-            await expect_refusal(service.record_answer(user, number, level), Reason.UNKNOWN_LEVEL)
+            await expect_refusal(
+                service.answering.record_answer(user, number, level), Reason.UNKNOWN_LEVEL
+            )
         elif model.submitted[office]:
             await expect_refusal(
-                service.record_answer(user, number, level), Reason.ALREADY_SUBMITTED
+                service.answering.record_answer(user, number, level), Reason.ALREADY_SUBMITTED
             )
         else:
-            await service.record_answer(user, number, level)
+            await service.answering.record_answer(user, number, level)
             model.levels[office][number] = level
     elif kind == "comment":
         _, user, number, comment = op
         office = PEOPLE[user]
         if number not in numbers:
             await expect_refusal(
-                service.record_comment(user, number, comment), Reason.UNKNOWN_RECOMMENDATION
+                service.answering.record_comment(user, number, comment),
+                Reason.UNKNOWN_RECOMMENDATION,
             )
         elif model.submitted[office]:
             await expect_refusal(
-                service.record_comment(user, number, comment), Reason.ALREADY_SUBMITTED
+                service.answering.record_comment(user, number, comment), Reason.ALREADY_SUBMITTED
             )
         elif len(comment) > MAX_COMMENT_LENGTH:
             await expect_refusal(
-                service.record_comment(user, number, comment), Reason.COMMENT_TOO_LONG
+                service.answering.record_comment(user, number, comment), Reason.COMMENT_TOO_LONG
             )
         else:
-            await service.record_comment(user, number, comment)
+            await service.answering.record_comment(user, number, comment)
             shown = comment.strip(" \u200b")
             if shown:
                 model.comments[office][number] = shown
@@ -117,7 +120,7 @@ async def apply(service: SurveyService, model: Model, op: tuple[Any, ...]) -> No
         if not model.submitted[office]:
             for number in numbers:
                 if number not in model.levels[office]:
-                    await service.record_answer(op[1], number, "medium")
+                    await service.answering.record_answer(op[1], number, "medium")
                     model.levels[office][number] = "medium"
     elif kind == "submit":
         await submit(service, model, [op[1]])
@@ -126,14 +129,16 @@ async def apply(service: SurveyService, model: Model, op: tuple[Any, ...]) -> No
     elif kind == "reopen":
         office = op[1]
         if model.submitted[office]:
-            await service.reopen(office, Actor.cli(), reason="asked by the Office")
+            await service.secretariat.reopen(office, Actor.cli(), reason="asked by the Office")
             model.submitted[office] = False
         else:
-            await expect_refusal(service.reopen(office, Actor.cli()), Reason.NOT_SUBMITTED)
+            await expect_refusal(
+                service.secretariat.reopen(office, Actor.cli()), Reason.NOT_SUBMITTED
+            )
     elif kind == "remove":
         user = op[1]
         if user not in model.removed:
-            await service.remove_representative(PEOPLE[user], user, Actor.cli())
+            await service.secretariat.remove_representative(PEOPLE[user], user, Actor.cli())
             model.removed.add(user)
 
 
@@ -141,7 +146,7 @@ async def submit(service: SurveyService, model: Model, users: list[int]) -> None
     """One or several representatives press Submit at the same moment."""
     active = [user for user in users if user not in model.removed]
     results = await asyncio.gather(
-        *(service.submit(user) for user in active), return_exceptions=True
+        *(service.answering.submit(user) for user in active), return_exceptions=True
     )
     for user, result in zip(active, results, strict=True):
         office = PEOPLE[user]
@@ -187,7 +192,7 @@ async def check(service: SurveyService, model: Model, engine: Any) -> None:
         assert {r.recommendation: r.comment for r in stored if r.comment} == model.comments[office]
         assert submissions == model.submissions[office]
         if reader not in model.removed:
-            assert (await service.progress(reader)).submitted == model.submitted[office]
+            assert (await service.answering.progress(reader)).submitted == model.submitted[office]
 
 
 async def run(url: str, questionnaire: Questionnaire, ops: list[tuple[Any, ...]]) -> None:

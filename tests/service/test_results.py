@@ -14,26 +14,26 @@ async def _three_offices(service: SurveyService) -> None:
     # EP and JP submit; FR only starts; US is invited but nobody verifies.
     await verify(service, 1, "EP")
     await answer_all(service, 1, "high")
-    await service.record_answer(1, 2, "low")
-    await service.record_answer(1, 3, "no_opinion")
-    await service.submit(1)
+    await service.answering.record_answer(1, 2, "low")
+    await service.answering.record_answer(1, 3, "no_opinion")
+    await service.answering.submit(1)
 
     await verify(service, 2, "JP")
     await answer_all(service, 2, "medium")
-    await service.record_answer(2, 2, "high")
-    await service.record_answer(2, 3, "no_opinion")
-    await service.submit(2)
+    await service.answering.record_answer(2, 2, "high")
+    await service.answering.record_answer(2, 3, "no_opinion")
+    await service.answering.submit(2)
 
     await verify(service, 3, "FR")
-    await service.record_answer(3, 1, "low")
-    await service.create_invitation("US", Actor.cli())
+    await service.answering.record_answer(3, 1, "low")
+    await service.secretariat.create_invitation("US", Actor.cli())
 
 
 async def test_digest_counts_scores_and_ranks_submitted_answers(
     service: SurveyService, admin: Actor
 ) -> None:
     await _three_offices(service)
-    digest = await service.digest(admin)
+    digest = await service.secretariat.digest(admin)
 
     by_number = {item.number: item for item in digest.items}
     assert dict(by_number[1].counts) == {"high": 1, "medium": 1, "low": 0, "no_opinion": 0}
@@ -54,19 +54,22 @@ async def test_digest_counts_scores_and_ranks_submitted_answers(
 
 async def test_digest_with_drafts(service: SurveyService, admin: Actor) -> None:
     await _three_offices(service)
-    digest = await service.digest(admin, include_drafts=True)
+    digest = await service.secretariat.digest(admin, include_drafts=True)
     assert dict(digest.items[0].counts) == {"high": 1, "medium": 1, "low": 1, "no_opinion": 0}
     assert digest.items[0].score == 2.0
 
 
 async def test_empty_digest(service: SurveyService, admin: Actor) -> None:
-    digest = await service.digest(admin)
+    digest = await service.secretariat.digest(admin)
     assert all(item.answered == 0 and item.rank is None for item in digest.items)
     assert digest.ranking == []
 
 
 async def test_results_are_for_the_secretariat_only(service: SurveyService) -> None:
-    for call in (service.digest(Actor.telegram(5)), service.export_rows(Actor.telegram(5))):
+    for call in (
+        service.secretariat.digest(Actor.telegram(5)),
+        service.secretariat.export_rows(Actor.telegram(5)),
+    ):
         with pytest.raises(Refused) as refused:
             await call
         assert refused.value.reason is Reason.NOT_SECRETARIAT
@@ -74,14 +77,14 @@ async def test_results_are_for_the_secretariat_only(service: SurveyService) -> N
 
 async def test_office_overview_and_export(service: SurveyService, admin: Actor) -> None:
     await _three_offices(service)
-    statuses = {s.office.code: s for s in await service.office_statuses(admin)}
+    statuses = {s.office.code: s for s in await service.secretariat.office_statuses(admin)}
     assert statuses["EP"].status is ResponseStatus.SUBMITTED
     assert (statuses["FR"].status, statuses["FR"].answered) == (ResponseStatus.DRAFT, 1)
     assert (statuses["US"].invited, statuses["US"].representatives) == (True, 0)
     assert statuses["DE"].invited is False
     assert statuses["DE"].status is None
 
-    rows = await service.export_rows(admin)
+    rows = await service.secretariat.export_rows(admin)
     assert len(rows) == 81  # 40 + 40 submitted, then FR's one draft answer
     assert [r.office_code for r in rows[:1]] == ["EP"]
     assert rows[-1].office_code == "FR"

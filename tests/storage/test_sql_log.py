@@ -8,7 +8,7 @@ import pytest
 
 from storage.db import SqlStoreFactory, create_engine
 from survey.service import SurveyService
-from tests.support import verify
+from tests.support import answer_of, verify
 
 SECRET_COMMENT = "Our budget depends on the minister's decision"
 SECRET_NAME = "Zygmunt Quayle-Ashworth"
@@ -29,13 +29,13 @@ async def test_the_sql_log_hides_parameters_and_rows(
         logged = SurveyService(
             SqlStoreFactory(engine),
             service.questionnaire,
-            deadline=service.deadline,
+            deadline=service.answering.deadline,
             clock=service.now,
         )
         await verify(logged, 1, name=SECRET_NAME)
-        await logged.record_answer(1, 4, "high")
-        await logged.record_comment(1, 4, SECRET_COMMENT)
-        assert (await logged.answer(1, 4)).comment == SECRET_COMMENT
+        await logged.answering.record_answer(1, 4, "high")
+        await logged.answering.record_comment(1, 4, SECRET_COMMENT)
+        assert (await answer_of(logged, 1, 4)).comment == SECRET_COMMENT
     finally:
         await engine.dispose()
         # echo adds its own stdout handler for good; later tests should not inherit it.

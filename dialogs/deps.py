@@ -1,0 +1,36 @@
+"""What the dialogs take from the dispatcher's data (bot/bootstrap.py puts it there).
+
+Getters receive these as keyword arguments (aiogram-dialog calls
+``getter(**manager.middleware_data)``); handlers, whose signatures aiogram-dialog fixes, read
+them from ``manager.middleware_data`` under the same names:
+
+- ``enrolment``: survey.enrolment.Enrolment
+- ``answering``: survey.answering.Answering
+- ``settings``: bot.config.Settings (``contact_email``)
+- ``notifier``: `Notifier` below; ``i18n_middleware``: `LocaleMemory` below
+- ``i18n``, ``event_from_user``, ``bot``: aiogram's own
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from aiogram import Bot
+
+# Progress just read or written in this update, handed to the window's getter in the same
+# update (never kept across updates): saves reading back what was just committed.
+FRESH_PROGRESS = "survey_fresh_progress"
+
+
+class Notifier(Protocol):
+    """Sends messages to people other than the one who pressed (bot.notify.Notifier), in the
+    background, at Telegram's pace."""
+
+    def post(self, bot: Bot, messages: Sequence[tuple[int, str]]) -> None: ...
+
+
+class LocaleMemory(Protocol):
+    """The i18n middleware's cache of chosen languages (bot.i18n.LocaleMiddleware)."""
+
+    def remember(self, user_id: int, language: str) -> None: ...

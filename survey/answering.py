@@ -1,0 +1,167 @@
+"""Answering, by a verified representative for their Office: a level or a comment per
+Recommendation, the progress, the review, and the one submission that locks the answers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+from survey import rules
+from survey.errors import Reason, Refused
+from survey.model import (
+    Actor,
+    AnswerRecord,
+    Receipt,
+    Representative,
+    ResponseRecord,
+    ResponseStatus,
+)
+from survey.setup import SurveySetup, active_representative, locked_response, office_by_id
+from survey.views import Progress, Review, ReviewItem, Submission, progress_of
+
+
+class Answering:
+    def __init__(self, setup: SurveySetup) -> None:
+        self._setup = setup
+        self._stores = setup.stores
+        self.questionnaire = setup.questionnaire
+
+    @property
+    def deadline(self) -> datetime | None:
+        return self._setup.deadline
+
+    def is_open(self) -> bool:
+        return self._setup.is_open()
+
+    async def record_answer(self, telegram_user_id: int, number: int, level: str) -> Progress:
+        if self.questionnaire.level(level) is None:
+            raise Refused(Reason.UNKNOWN_LEVEL, level=level)
+        return await self._write(telegram_user_id, number, {"level": level})
+
+    async def record_comment(self, telegram_user_id: int, number: int, comment: str) -> Progress:
+        return await self._write(
+            telegram_user_id, number, {"comment": rules.check_comment(comment)}
+        )
+
+    async def _write(
+        self, telegram_user_id: int, number: int, values: dict[str, str | None]
+    ) -> Progress:
+        if not self.questionnaire.has_recommendation(number):
+            raise Refused(Reason.UNKNOWN_RECOMMENDATION, number=number)
+        now = self._setup.now()
+        async with self._stores() as store:
+            representative = await active_representative(store, telegram_user_id)
+            rules.check_open(self._setup.deadline, now)
+            response = await locked_response(
+                store, representative.office_id, self.questionnaire.id, now
+            )
+            rules.check_draft(response)
+            await store.save_answer(
+                response.id, number, values=values, by=representative.id, now=now
+            )
+            progress = self._progress(response, await store.answers(response.id))
+            await store.commit()
+        return progress
+
+    async def progress(self, telegram_user_id: int) -> Progress:
+        """The Office's answers so far: what a Recommendation's window, the comment window and
+        the pause screen show."""
+        async with self._stores() as store:
+            representative = await active_representative(store, telegram_user_id)
+            response = await store.response(representative.office_id, self.questionnaire.id)
+            answers = await store.answers(response.id) if response is not None else []
+        return self._progress(response, answers)
+
+    async def review(self, telegram_user_id: int) -> Review:
+        """All answers with who changed them last: the review, the confirmation and the
+        receipt. A read: an Office that has not answered yet gets an unsaved draft."""
+        async with self._stores() as store:
+            representative = await active_representative(store, telegram_user_id)
+            office = await office_by_id(store, representative.office_id)
+            stored = await store.response(office.id, self.questionnaire.id)
+            response = stored or ResponseRecord(
+                0, office.id, self.questionnaire.id, ResponseStatus.DRAFT
+            )
+            answers = (
+                {a.recommendation: a for a in await store.answers(stored.id)} if stored else {}
+            )
+            people = await store.office_representatives(office.id)
+        items = tuple(
+            ReviewItem(
+                number,
+                answers[number].level if number in answers else None,
+                bool(answers[number].comment) if number in answers else False,
+                answers[number].changed_by_name if number in answers else None,
+                answers[number].changed_at if number in answers else None,
+            )
+            for number in self.questionnaire.numbers
+        )
+        return Review(
+            office,
+            response,
+            items,
+            several_representatives=len(people) > 1,
+            read_only=response.submitted or not self.is_open(),
+        )
+
+    async def submit(self, telegram_user_id: int) -> Submission:
+        """Lock the Office's answers for good; returns the stored response with its receipt,
+        and the colleagues to tell."""
+        now = self._setup.now()
+        async with self._stores() as store:
+            representative = await active_representative(store, telegram_user_id)
+            rules.check_open(self._setup.deadline, now)
+            office_id = representative.office_id
+            response = await locked_response(store, office_id, self.questionnaire.id, now)
+            rules.check_draft(response)
+            answers = await store.answers(response.id)
+            rules.check_complete(
+                self.questionnaire.numbers, {a.recommendation for a in answers if a.level}
+            )
+            receipt = self._receipt(answers, representative, now)
+            if not await store.mark_submitted(
+                response.id, by=representative.id, now=now, receipt=receipt
+            ):
+                # Someone else's submission committed between our read and our write.
+                latest = await store.response(office_id, self.questionnaire.id)
+                assert latest is not None
+                rules.check_draft(latest)
+                raise RuntimeError("the submission was neither recorded nor refused")
+            await store.audit(
+                Actor.telegram(telegram_user_id, representative.full_name),
+                "response.submit",
+                now=now,
+                office_id=office_id,
+                details={"reference": receipt.reference},
+            )
+            people = await store.office_representatives(office_id)
+            await store.commit()
+            submitted = await store.response(office_id, self.questionnaire.id)
+        assert submitted is not None
+        colleagues = tuple(p for p in people if p.telegram_user_id != telegram_user_id)
+        return Submission(submitted, colleagues)
+
+    def _receipt(
+        self, answers: Sequence[AnswerRecord], representative: Representative, now: datetime
+    ) -> Receipt:
+        ordered = sorted(answers, key=lambda a: a.recommendation)
+        fingerprint = hashlib.sha256(
+            "|".join(f"{a.recommendation}:{a.level}:{a.comment or ''}" for a in ordered).encode()
+        ).hexdigest()
+        counts = Counter(a.level for a in ordered if a.level)
+        return Receipt(
+            submitted_at=now,
+            submitted_by=representative.full_name or f"user {representative.telegram_user_id}",
+            reference=fingerprint[:12].upper(),
+            level_counts={
+                level.code: counts.get(level.code, 0) for level in self.questionnaire.scale
+            },
+            commented=sum(1 for a in ordered if a.comment),
+        )
+
+    def _progress(
+        self, response: ResponseRecord | None, answers: Sequence[AnswerRecord]
+    ) -> Progress:
+        return progress_of(self.questionnaire, response, answers, is_open=self.is_open())

@@ -1,0 +1,73 @@
+"""What every use case shares: where the data is, which questionnaire, the deadline, who the
+Secretariat is, and the clock; plus the lookups each unit of work starts with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from survey import rules
+from survey.errors import Reason, Refused
+from survey.model import Office, Representative, ResponseRecord
+from survey.offices import normalize_office_code
+from survey.ports import StoreFactory, SurveyStore
+from survey.questionnaire import Questionnaire
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SurveySetup:
+    stores: StoreFactory
+    questionnaire: Questionnaire
+    deadline: datetime | None = None
+    admin_ids: frozenset[int] = frozenset()
+    clock: Callable[[], datetime] = utcnow
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def is_open(self) -> bool:
+        return self.deadline is None or self.now() < self.deadline
+
+
+async def office_by_code(store: SurveyStore, code: str) -> Office:
+    try:
+        normalized = normalize_office_code(code)
+    except ValueError:
+        raise Refused(Reason.UNKNOWN_OFFICE, code=code) from None
+    office = await store.office_by_code(normalized)
+    if office is None:
+        raise Refused(Reason.UNKNOWN_OFFICE, code=normalized)
+    return office
+
+
+async def office_by_id(store: SurveyStore, office_id: int) -> Office:
+    office = await store.office_by_id(office_id)
+    if office is None:  # a foreign key makes this impossible; say so loudly if it happens
+        raise LookupError(f"office {office_id} is missing")
+    return office
+
+
+async def active_representative(store: SurveyStore, telegram_user_id: int) -> Representative:
+    """The person as a representative allowed to act, or refused with the reason why."""
+    representative = await store.representative(telegram_user_id)
+    office = None
+    if representative is not None and not representative.active:
+        office = await office_by_id(store, representative.office_id)
+    return rules.check_active(representative, office)
+
+
+async def locked_response(
+    store: SurveyStore, office_id: int, questionnaire_id: str, now: datetime
+) -> ResponseRecord:
+    """The Office's response, locked against a concurrent submission until commit."""
+    response = await store.response(office_id, questionnaire_id, lock=True)
+    if response is None:  # the Office's first answer: create the row, then lock it
+        await store.ensure_response(office_id, questionnaire_id, now)
+        response = await store.response(office_id, questionnaire_id, lock=True)
+    assert response is not None
+    return response

@@ -1,0 +1,114 @@
+"""What the representatives' screens show, read in one unit of work each: where a person
+stands (`Whereabouts`), their Office's answers so far (`Progress`), the review, and what a
+submission changed (`Submission`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from survey.model import AnswerRecord, Office, Representative, ResponseRecord
+from survey.questionnaire import Questionnaire
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """A verified representative and the Office they answer for."""
+
+    representative: Representative
+    office: Office
+    newly_verified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    answered: int
+    total: int
+    unanswered: tuple[int, ...]
+    submitted: bool
+    answers: Mapping[int, AnswerRecord] = field(default_factory=dict)
+    # Submitted, or the survey has closed: the answers are shown, not changed.
+    read_only: bool = False
+
+    @property
+    def first_unanswered(self) -> int | None:
+        return self.unanswered[0] if self.unanswered else None
+
+    @property
+    def complete(self) -> bool:
+        return not self.unanswered
+
+    def answer(self, number: int) -> AnswerRecord | None:
+        return self.answers.get(number)
+
+    def next_unanswered(self, after: int) -> int | None:
+        """The next one still to answer after `after`, wrapping round to the start."""
+        later = [number for number in self.unanswered if number > after]
+        candidates = later or list(self.unanswered)
+        return candidates[0] if candidates else None
+
+
+@dataclass(frozen=True, slots=True)
+class Whereabouts:
+    """Who this person answers for and how far their Office is."""
+
+    membership: Membership
+    progress: Progress
+
+    @property
+    def office(self) -> Office:
+        return self.membership.office
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    number: int
+    level: str | None
+    has_comment: bool
+    changed_by: str | None
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    office: Office
+    response: ResponseRecord
+    items: tuple[ReviewItem, ...]
+    several_representatives: bool
+    read_only: bool  # submitted, or the survey has closed
+
+    @property
+    def unanswered(self) -> list[int]:
+        return [item.number for item in self.items if item.level is None]
+
+    @property
+    def can_submit(self) -> bool:
+        return not self.read_only and not self.unanswered
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    response: ResponseRecord  # as stored, with its receipt
+    # The Office's other active representatives, to be told (read in the same unit of work).
+    colleagues: tuple[Representative, ...]
+
+
+def progress_of(
+    questionnaire: Questionnaire,
+    response: ResponseRecord | None,
+    answers: Sequence[AnswerRecord],
+    *,
+    is_open: bool,
+) -> Progress:
+    answered = {a.recommendation for a in answers if a.level}
+    numbers = questionnaire.numbers
+    submitted = bool(response and response.submitted)
+    return Progress(
+        answered=sum(1 for number in numbers if number in answered),
+        total=len(numbers),
+        unanswered=tuple(number for number in numbers if number not in answered),
+        submitted=submitted,
+        answers={a.recommendation: a for a in answers},
+        read_only=submitted or not is_open,
+    )
