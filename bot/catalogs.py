@@ -18,6 +18,7 @@ SOURCES = (
     "bot/secretariat.py",
     "bot/runner.py",
     "dialogs",
+    "reports",  # the fixed wording of the chart, the collated results document, the workbook
 )
 KEYWORDS = ("_", "gettext", "T", "__", "N_")
 

@@ -17,8 +17,8 @@ from typing import Any, TextIO
 from bot.bootstrap import load_configured_questionnaire, open_service, prepare_database, safe_url
 from bot.config import ConfigError, Settings, load_settings
 from reports.csv_export import answers_csv
+from reports.files import FORMATS, ResultsData, results_file
 from reports.text import digest_text
-from reports.xlsx import results_xlsx
 from survey.errors import Reason, Refused
 from survey.model import Actor, Office, Representative, RepresentativeSummary
 from survey.offices import OfficesFileError, read_offices_csv
@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     reopen.add_argument("--reason", default="", help="kept in the audit trail")
 
     results = commands.add_parser("results", help="the results digest or a full export")
-    results.add_argument("--format", choices=("text", "csv", "xlsx"), default="text")
+    results.add_argument("--format", choices=("text", *FORMATS), default="text")
     results.add_argument("--output", type=Path, help="write to this file instead of stdout")
     results.add_argument(
         "--drafts", action="store_true", help="count answers not yet submitted too"
@@ -342,23 +342,24 @@ async def cmd_reopen(args: argparse.Namespace, settings: Settings, out: TextIO) 
 
 
 async def cmd_results(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    if args.format == "xlsx" and args.output is None:
-        print("xlsx needs --output FILE.xlsx", file=sys.stderr)
+    if args.format in {"xlsx", "docx"} and args.output is None:
+        print(f"{args.format} needs --output FILE.{args.format}", file=sys.stderr)
         return EXIT_CONFIG
     async with open_service(settings) as service:
         actor = Actor.cli()
         questionnaire = service.questionnaire
-        if args.format == "csv":
-            payload: str | bytes = answers_csv(
-                await service.secretariat.export_rows(actor), questionnaire, args.lang
-            )
+        secretariat = service.secretariat
+        digest = await secretariat.digest(actor, include_drafts=args.drafts)
+        payload: str | bytes
+        if args.format == "text":
+            payload = digest_text(digest, questionnaire, args.lang)
+        elif args.format == "csv" and args.output is None:  # a terminal or a pipe: no BOM
+            payload = answers_csv(await secretariat.export_rows(actor), questionnaire, args.lang)
         else:
-            digest = await service.secretariat.digest(actor, include_drafts=args.drafts)
-            if args.format == "text":
-                payload = digest_text(digest, questionnaire, args.lang)
-            else:
-                rows = await service.secretariat.export_rows(actor)
-                payload = results_xlsx(digest, rows, questionnaire, args.lang)
+            rows = await secretariat.export_rows(actor)
+            offices = await secretariat.office_statuses(actor)
+            data = ResultsData(digest, rows, offices, questionnaire)
+            payload = results_file(args.format, data, args.lang).data
     if args.output is None:
         assert isinstance(payload, str)
         out.write(payload)

@@ -4,6 +4,10 @@ Recommendation.
 Answers carry text typed by users (comments, names). Spreadsheet programs run a CSV cell that
 starts with ``=``, ``+``, ``-`` or ``@`` as a formula, and a CSV cannot say "this is text", so
 such text is written with a leading apostrophe (CSV injection). Times are ISO 8601 in UTC.
+
+The file given to people (/export, ``--output``) is ``answers_csv_file``: UTF-8 with a byte
+order mark, without which Excel reads UTF-8 as the local code page ("Ã‰levÃ©e" for "Élevée").
+``answers_csv`` is the same text as a string, for a terminal or a pipe.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from survey.model import ExportRow
 from survey.offices import office_name
 from survey.questionnaire import Questionnaire
 
-__all__ = ["CSV_COLUMNS", "answers_csv", "spreadsheet_safe"]
+__all__ = ["BOM", "CSV_COLUMNS", "answers_csv", "answers_csv_file", "spreadsheet_safe"]
 
 CSV_COLUMNS: tuple[str, ...] = (
     "office_code",
@@ -34,6 +38,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "changed_by",
 )
 
+BOM = "\ufeff".encode()  # the UTF-8 byte order mark, b"\xef\xbb\xbf"
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -45,8 +51,8 @@ def spreadsheet_safe(text: str) -> str:
 def answers_csv(rows: Sequence[ExportRow], questionnaire: Questionnaire, lang: str = "en") -> str:
     """Every answer, one line per Office x Recommendation, with a header line (RFC 4180).
 
-    Write the result to a file opened with ``newline=""``; add a BOM (``utf-8-sig``) if the
-    file is meant for Excel.
+    Write the result to a file opened with ``newline=""``; for a file people open in a
+    spreadsheet, use ``answers_csv_file``.
     """
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
@@ -68,3 +74,10 @@ def answers_csv(rows: Sequence[ExportRow], questionnaire: Questionnaire, lang: s
         ]
         writer.writerow([spreadsheet_safe(cell) for cell in cells])
     return buffer.getvalue()
+
+
+def answers_csv_file(
+    rows: Sequence[ExportRow], questionnaire: Questionnaire, lang: str = "en"
+) -> bytes:
+    """``answers_csv`` as the bytes of a file for spreadsheets: UTF-8 with a byte order mark."""
+    return BOM + answers_csv(rows, questionnaire, lang).encode("utf-8")

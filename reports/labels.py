@@ -1,14 +1,37 @@
 """Labels and values every report writes the same way: R-numbers, titles, level labels, the
-Office funnel and times (ISO 8601 in UTC)."""
+Office funnel and times (ISO 8601 in UTC); and, in the reader's language, dates, what was
+counted, the score rule and the status of an answer or an Office."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from survey.model import Funnel
-from survey.questionnaire import Questionnaire
+from babel.dates import format_date
+from babel.lists import format_list
+from babel.numbers import format_decimal
 
-__all__ = ["funnel_counts", "iso_utc", "level_label", "recommendation_label", "title"]
+from reports.i18n import report_language, translations
+from survey.model import Funnel, OfficeStatus, ResponseStatus
+from survey.questionnaire import Questionnaire
+from survey.results import Digest
+
+__all__ = [
+    "counted_text",
+    "format_score",
+    "funnel_counts",
+    "funnel_labels",
+    "iso_utc",
+    "level_label",
+    "long_date",
+    "office_kind_label",
+    "office_state",
+    "recommendation_label",
+    "responses_text",
+    "score_rule",
+    "score_weights",
+    "status_label",
+    "title",
+]
 
 
 def recommendation_label(number: int) -> str:
@@ -48,3 +71,134 @@ def level_label(questionnaire: Questionnaire, code: str | None, lang: str) -> st
         return ""
     level = questionnaire.level(code)
     return level.label(lang) if level is not None else code
+
+
+# English in WIPO's British style: "1 June 2026", "High = 3, Medium = 2 and Low = 1".
+_BABEL_LOCALES = {"en": "en_GB"}
+
+
+def _babel_locale(lang: str) -> str:
+    lang = report_language(lang)
+    return _BABEL_LOCALES.get(lang, lang)
+
+
+def long_date(moment: datetime, lang: str) -> str:
+    """The day of ``moment`` (in UTC) written out: "1 June 2026", "1 juin 2026"..."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return format_date(moment.date(), "long", locale=_babel_locale(lang))
+
+
+def format_score(score: float | None, lang: str) -> str:
+    """A score with two decimals in the reader's notation ("2.50", "2,50"); "–" for none."""
+    if score is None:
+        return "–"
+    return format_decimal(score, "0.00", locale=report_language(lang))
+
+
+# Message contexts (literal, for the extraction): French and Spanish words agree with what
+# they describe: "offices" a count of Offices, "office" one Office, "response" its response.
+
+
+def funnel_labels(funnel: Funnel, lang: str) -> list[tuple[str, int]]:
+    """The Office funnel as (label in ``lang``, count) pairs, from listed to submitted."""
+    tr = translations(lang)
+    return [
+        (tr.pgettext("offices", "listed"), funnel.offices),
+        (tr.pgettext("offices", "invited"), funnel.invited),
+        (tr.pgettext("offices", "verified"), funnel.verified),
+        (tr.pgettext("offices", "started"), funnel.started),
+        (tr.pgettext("offices", "submitted"), funnel.submitted),
+    ]
+
+
+def counted_text(digest: Digest, lang: str) -> str:
+    """Which answers the digest counts, as a short phrase."""
+    _ = translations(lang).gettext
+    if digest.include_drafts:
+        return _("submitted answers and drafts")
+    return _("submitted answers only (drafts not included)")
+
+
+def responses_text(digest: Digest, lang: str) -> str:
+    """How many Offices' answers are counted: "10 responses submitted", or with the drafts
+    "12 responses, drafts included"."""
+    tr = translations(lang)
+    if digest.include_drafts:
+        count = digest.funnel.started
+        text = tr.ngettext(
+            "{count} response, drafts included", "{count} responses, drafts included", count
+        )
+    else:
+        count = digest.funnel.submitted
+        text = tr.ngettext("{count} response submitted", "{count} responses submitted", count)
+    return text.format(count=count)
+
+
+def score_rule(questionnaire: Questionnaire, lang: str) -> str:
+    """How the score and the rank are computed, with the level labels of ``lang``."""
+    _ = translations(lang).gettext
+    weights = score_weights(questionnaire, lang)
+    text = _(
+        "Score: the mean of {weights} over the Offices that gave one of these levels. "
+        "Equal scores share a rank."
+    ).format(weights=weights)
+    unscored = [level.label(lang) for level in questionnaire.scale if level.score is None]
+    if unscored:
+        others = format_list(unscored, locale=_babel_locale(lang))
+        text += " " + _("{levels}: counted as answered, not in the score.").format(levels=others)
+    return text
+
+
+def score_weights(questionnaire: Questionnaire, lang: str) -> str:
+    """The score of each scored level: "High = 3, Medium = 2 and Low = 1"."""
+    return format_list(
+        [
+            f"{level.label(lang)} = {level.score}"
+            for level in questionnaire.scale
+            if level.score is not None
+        ],
+        locale=_babel_locale(lang),
+    )
+
+
+def status_label(status: ResponseStatus | None, lang: str) -> str:
+    """An Office's response: "submitted", "draft", or "" when it has none."""
+    tr = translations(lang)
+    if status is ResponseStatus.SUBMITTED:
+        return tr.pgettext("response", "submitted")
+    if status is ResponseStatus.DRAFT:
+        return tr.pgettext("response", "draft")
+    return ""
+
+
+def office_kind_label(kind: str, lang: str) -> str:
+    """national, regional or international (Office), in ``lang``; an unknown kind as it is."""
+    tr = translations(lang)
+    labels = {
+        "national": tr.pgettext("office", "national"),
+        "regional": tr.pgettext("office", "regional"),
+        "international": tr.pgettext("office", "international"),
+    }
+    return labels.get(kind, kind)
+
+
+def office_state(status: OfficeStatus, total: int, lang: str) -> str:
+    """Where an Office is in the survey: not invited, invited, verified, in progress n/40, or
+    submitted on a day."""
+    tr = translations(lang)
+    if status.status is ResponseStatus.SUBMITTED:
+        if status.submitted_at is None:
+            return tr.pgettext("office", "submitted")
+        return tr.pgettext("office", "submitted on {date}").format(
+            date=long_date(status.submitted_at, lang)
+        )
+    if status.answered:
+        return tr.pgettext("office", "in progress {answered}/{total}").format(
+            answered=status.answered, total=total
+        )
+    if status.representatives:
+        return tr.pgettext("office", "verified")
+    if status.invited:
+        return tr.pgettext("office", "invited")
+    return tr.pgettext("office", "not invited")

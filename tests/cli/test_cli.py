@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 
 from bot.cli import main
@@ -156,18 +157,34 @@ def test_results_in_three_formats(cli_db: str, tmp_path: Path) -> None:
 
     status, _ = run("results", "--format", "csv", "--output", str(tmp_path / "r.csv"))
     assert status == 0
-    csv_text = (tmp_path / "r.csv").read_text(encoding="utf-8")
+    assert (tmp_path / "r.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8
+    csv_text = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
     assert csv_text.count("\n") == 41
     assert "Priority for us" in csv_text
 
     status, _ = run("results", "--format", "xlsx", "--output", str(tmp_path / "r.xlsx"))
     assert status == 0
     workbook = load_workbook(tmp_path / "r.xlsx")
-    assert {"Summary", "Answers", "Comments"} <= set(workbook.sheetnames)
+    assert {"Summary", "Ranking", "Answers", "Offices"} <= set(workbook.sheetnames)
+    offices = [row[0] for row in workbook["Offices"].iter_rows(min_row=2, values_only=True)]
+    assert "EP" in offices
+
+    status, _ = run(
+        "results", "--format", "docx", "--lang", "fr", "--output", str(tmp_path / "r.docx")
+    )
+    assert status == 0
+    document = Document(str(tmp_path / "r.docx"))
+    text = "\n".join(paragraph.text for paragraph in document.paragraphs)
+    assert "R01" in text
+    assert "EP" in text
+    assert any("Priority for us" in cell.text for t in document.tables for cell in t._cells)
 
 
-def test_xlsx_needs_an_output_file(cli_db: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("results", "--format", "xlsx")[0] == 2
+@pytest.mark.parametrize("kind", ["xlsx", "docx"])
+def test_binary_formats_need_an_output_file(
+    kind: str, cli_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("results", "--format", kind)[0] == 2
     assert "--output" in capsys.readouterr().err
 
 

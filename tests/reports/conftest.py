@@ -1,15 +1,15 @@
-"""Fixtures of the report tests: a digest with ties and unscored items, and export rows with
-tricky comments and names."""
+"""Fixtures of the report tests: a digest with ties and unscored items, export rows with
+tricky comments and names, and Offices at every stage of the survey."""
 
 from __future__ import annotations
 
 import pytest
 
-from survey.model import ExportRow, Funnel, ResponseStatus
+from survey.model import ExportRow, Funnel, Office, OfficeStatus, ResponseStatus
 from survey.questionnaire import Questionnaire
 from survey.results import Digest, build_digest
 
-from .helpers import COUNTS, GENERATED, INJECTION, TRICKY, row
+from .helpers import COUNTS, GENERATED, INJECTION, SUBMITTED, TRICKY, row
 
 
 @pytest.fixture
@@ -32,4 +32,21 @@ def rows() -> list[ExportRow]:
         row("FR", 40, "no_opinion", "   "),
         row("JP", 3, None, "Still discussing", status=ResponseStatus.DRAFT, by="@jp_rep"),
         row("JP", 2, "high", status=ResponseStatus.DRAFT, by="-admin"),
+    ]
+
+
+@pytest.fixture
+def statuses() -> list[OfficeStatus]:
+    """One Office at each stage: not invited, invited, verified, in progress, submitted."""
+
+    def office(number: int, code: str, kind: str = "national") -> Office:
+        names = {"en": "European Patent Office"} if code == "EP" else {}
+        return Office(id=number, code=code, kind=kind, names=names)
+
+    return [
+        OfficeStatus(office(1, "AU"), False, 0, 0, None, None),
+        OfficeStatus(office(2, "BR"), True, 0, 0, None, None),
+        OfficeStatus(office(3, "CA"), True, 2, 0, None, None),
+        OfficeStatus(office(4, "JP"), True, 1, 12, ResponseStatus.DRAFT, None),
+        OfficeStatus(office(5, "EP", "regional"), True, 3, 40, ResponseStatus.SUBMITTED, SUBMITTED),
     ]

@@ -1,4 +1,4 @@
-"""The CSV of every answer, and its guard against formulas."""
+"""The CSV of every answer, its guard against formulas, and the file for spreadsheets."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from reports.csv_export import CSV_COLUMNS, answers_csv, spreadsheet_safe
+from reports.csv_export import CSV_COLUMNS, answers_csv, answers_csv_file, spreadsheet_safe
 from survey.model import ExportRow, ResponseStatus
 from survey.questionnaire import Questionnaire
 
@@ -116,3 +116,24 @@ def test_csv_times_are_utc_even_from_naive_or_other_zones(questionnaire: Questio
 
 def test_csv_with_no_rows_is_just_the_header(questionnaire: Questionnaire) -> None:
     assert read_csv(answers_csv([], questionnaire)) == []
+
+
+def test_csv_file_starts_with_the_bom_so_excel_reads_utf8(
+    rows: list[ExportRow], questionnaire: Questionnaire
+) -> None:
+    data = answers_csv_file(rows, questionnaire, lang="fr")
+
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert not data[3:].startswith(b"\xef\xbb\xbf")  # one BOM, not two
+    text = data.decode("utf-8-sig")
+    assert text == answers_csv(rows, questionnaire, lang="fr")
+    assert "Élevée".encode() in data  # UTF-8, not a legacy code page
+    lines = read_csv(text)
+    assert lines[2]["comment"] == "'" + INJECTION  # the formula guard holds in the file too
+    assert "\r\n" in text  # RFC 4180 line ends, as Excel writes them
+
+
+def test_csv_text_for_a_terminal_has_no_bom(
+    rows: list[ExportRow], questionnaire: Questionnaire
+) -> None:
+    assert answers_csv(rows, questionnaire).startswith("office_code,")
