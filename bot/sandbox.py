@@ -89,11 +89,23 @@ async def run_sandbox(options: SandboxOptions, settings: Settings) -> int:
     try:
         _say(f"Sandbox: Bot API stand-in at {url}; the bot's log is in {bot_log}.")
         await telegram.wait_for(lambda t: t.calls_of("getUpdates"), START_TIMEOUT)
-        chat = TerminalChat(telegram, SANDBOX_USER_ID, language=options.language, name=SANDBOX_NAME)
+        chat = TerminalChat(
+            telegram,
+            SANDBOX_USER_ID,
+            language=options.language,
+            name=SANDBOX_NAME,
+            files_dir=(options.data_dir / "files").resolve(),
+        )
         _say(
             "Type the number of a button to press it, or any text or command (/help, "
             "/continue, /review, /language). /quit or Ctrl-D leaves; your answers are kept."
         )
+        if options.admin:
+            _say(
+                "You are also the Secretariat: /results, /export, /offices, /invite, /remind, "
+                "/deadline, /reopen. Charts and files the bot sends are saved under "
+                f"{(options.data_dir / 'files').resolve()}."
+            )
         if code is not None:
             _say(f"Opening the invitation link for {options.office}: t.me/<bot>?start={code}")
             await chat.send(f"/start {code}")

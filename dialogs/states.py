@@ -23,3 +23,7 @@ class Language(StatesGroup):
 
 class Help(StatesGroup):
     show = State()
+
+
+class Results(StatesGroup):
+    digest = State()

@@ -8,6 +8,7 @@ import codecs
 import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from standin.state import ChatEvent, SandboxError
@@ -35,6 +36,7 @@ class TerminalChat:
         name: str,
         out: TextIO = sys.stdout,
         color: bool | None = None,
+        files_dir: Path | None = None,
     ) -> None:
         self.telegram = telegram
         self.user_id = user_id
@@ -44,6 +46,8 @@ class TerminalChat:
         self.color = out.isatty() if color is None else color
         self.keyboard = Keyboard()
         self.seen = 0
+        # Photos and documents the bot sends are saved here, so that they can be opened.
+        self.files_dir = files_dir
 
     def _style(self, code: str, text: str) -> str:
         return f"{code}{text}{RESET}" if self.color else text
@@ -75,7 +79,10 @@ class TerminalChat:
             header = "bot" if event.kind == "message" else "bot (edited its message)"
             self._print()
             self._print(self._style(DIM, f"── {header} ──"))
-            self._print(message["text"])
+            if message.get("file_id") and event.kind == "message":
+                self._show_file(event.seq, message["file_id"])
+            if message["text"]:
+                self._print(message["text"])
             self._show_buttons(message)
         elif event.kind == "answer":
             answer = event.data["answer"]
@@ -84,6 +91,20 @@ class TerminalChat:
                 self._print(self._style(BOLD, f"{mark} {answer['text']}"))
         elif event.kind == "delete":
             self._print(self._style(DIM, "(the bot deleted a message)"))
+
+    def _show_file(self, seq: int, file_id: str) -> None:
+        stored = self.telegram.state.files.get(file_id)
+        if stored is None:
+            return
+        kind = "photo" if stored.kind == "photo" else "document"
+        name = stored.file_name or stored.path.rsplit("/", 1)[-1]
+        if self.files_dir is None:
+            self._print(f"[{kind}: {name}, {len(stored.data):,} bytes]")
+            return
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / f"{seq:04d}-{Path(name).name}"
+        path.write_bytes(stored.data)
+        self._print(f"[{kind} saved: {path}]")
 
     def _show_buttons(self, message: dict[str, Any]) -> None:
         rows = [[button["text"] for button in row] for row in message["buttons"]]

@@ -15,10 +15,13 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
+    SendDocument,
     SendMessage,
+    SendPhoto,
     TelegramMethod,
 )
 from aiogram.types import (
+    BufferedInputFile,
     CallbackQuery,
     Chat,
     InlineKeyboardButton,
@@ -135,9 +138,28 @@ class RecordingBot(FakeBot):
                 chat=Chat(id=int(method.chat_id), type="private"),
                 text=method.text,
             )
+        if isinstance(method, SendPhoto | SendDocument):
+            self.next_message_id += 1
+            return Message(
+                message_id=self.next_message_id,
+                date=datetime.now(),
+                chat=Chat(id=int(method.chat_id), type="private"),
+            )
         if isinstance(method, EditMessageReplyMarkup):
             return True
         return True
+
+    def files(self, chat_id: int | None = None) -> list[tuple[str, bytes]]:
+        """Photos and documents sent, as (file name, content), oldest first."""
+        sent = []
+        for call in self.calls:
+            if isinstance(call, SendPhoto | SendDocument) and (
+                chat_id is None or call.chat_id == chat_id
+            ):
+                upload = call.photo if isinstance(call, SendPhoto) else call.document
+                assert isinstance(upload, BufferedInputFile), upload
+                sent.append((upload.filename or "", upload.data))
+        return sent
 
     def sent(self, chat_id: int | None = None) -> list[str]:
         return [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -65,3 +66,38 @@ async def test_a_press_racing_an_edit_is_explained(telegram: TelegramStandIn) ->
     await bot_call(telegram, "editMessageReplyMarkup", chat_id=USER, message_id=sent["message_id"])
     assert await chat.handle("1") is True
     assert "that button is no longer there" in out.getvalue()
+
+
+async def upload(
+    telegram: TelegramStandIn, method: str, field: str, name: str, data: bytes
+) -> None:
+    form = aiohttp.FormData()
+    form.add_field("chat_id", str(USER))
+    form.add_field(field, data, filename=name)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{telegram.url}/bot{telegram.token}/{method}", data=form) as response,
+    ):
+        assert (await response.json())["ok"]
+
+
+async def test_photos_and_documents_are_saved_where_the_person_can_open_them(
+    telegram: TelegramStandIn, tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    files = tmp_path / "files"
+    chat = TerminalChat(
+        telegram, USER, language="en", name="Eva", out=out, color=False, files_dir=files
+    )
+    await chat.send("/results")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (400).to_bytes(4) + (800).to_bytes(4)
+    await upload(telegram, "sendPhoto", "photo", "results.png", png)
+    await upload(telegram, "sendDocument", "document", "answers.csv", b"\xef\xbb\xbfa,b\n")
+    chat.show_new_events()
+
+    saved = sorted(files.iterdir())
+    assert [path.name.split("-", 1)[1] for path in saved] == ["results.png", "answers.csv"]
+    assert saved[0].read_bytes() == png
+    assert saved[1].read_bytes() == b"\xef\xbb\xbfa,b\n"
+    for path in saved:
+        assert f"saved: {path}" in out.getvalue()

@@ -1,0 +1,171 @@
+"""/results: the digest (who answered, the ranking with per-level counts), its chart as a
+photo, a switch to count drafts, a refresh, and the files (/export)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot
+from aiogram.types import BufferedInputFile, CallbackQuery, User
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import ChatEvent, Dialog, DialogManager, ShowMode
+from aiogram_dialog.widgets.kbd import Button, Checkbox, ManagedCheckbox, Row
+
+from dialogs.markup import Markup, render
+from dialogs.messages import when
+from dialogs.screen import screen
+from dialogs.secretariat.common import acting, actor, off_the_loop, send_file
+from dialogs.states import Results
+from dialogs.widgets import Html, T
+from reports.files import FORMATS, ResultsData, results_file
+from reports.labels import counted_text, format_score, funnel_labels, score_rule
+from survey.questionnaire import Questionnaire
+from survey.results import Digest, RecommendationResult
+from survey.secretariat import Secretariat
+
+# Widget ids: they travel in callback data, so they are short and never reused.
+DRAFTS = "dr"
+REFRESH = "rf"
+EXPORT = "ex"
+
+TOP = 10
+BOTTOM = 5
+TITLE_WIDTH = 34
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= TITLE_WIDTH else text[: TITLE_WIDTH - 1].rstrip() + "…"
+
+
+def _line(item: RecommendationResult, questionnaire: Questionnaire, lang: str) -> Markup:
+    counts = " · ".join(
+        f"{level.label(lang)} {item.counts.get(level.code, 0)}" for level in questionnaire.scale
+    )
+    return render(
+        "{rank}. <b>R{number:02d}</b> {title} · <b>{score}</b>\n    <i>{counts}</i>",
+        rank=item.rank,
+        number=item.number,
+        title=_short(questionnaire.recommendation(item.number).title(lang)),
+        score=format_score(item.score, lang),
+        counts=counts,
+    )
+
+
+def digest_message(digest: Digest, questionnaire: Questionnaire, lang: str) -> Markup:
+    """The digest as one chat message: the Offices, the top and the bottom of the ranking,
+    and how the score is computed."""
+    funnel = digest.funnel
+    offices = " · ".join(f"{count} {label}" for label, count in funnel_labels(funnel, lang))
+    rate = f"{funnel.submitted / funnel.invited:.0%}" if funnel.invited else "–"
+    parts = [
+        render(_("📊 <b>Survey results</b> on {date}"), date=when(digest.generated_at)),
+        render(_("Counted: {counted}."), counted=counted_text(digest, lang)),
+        render(_("Offices: {offices}."), offices=offices),
+        render(_("Response rate: {rate} of the invited Offices have submitted."), rate=rate),
+    ]
+    ranking = digest.ranking
+    if not ranking:
+        parts.append(render("\n{text}", text=_("No answers are counted yet.")))
+    else:
+        top, bottom = ranking[:TOP], ranking[TOP:][-BOTTOM:]
+        parts.append(render("\n<b>{title}</b>", title=_("Highest priority")))
+        parts.extend(_line(item, questionnaire, lang) for item in top)
+        if bottom:
+            parts.append(render("\n<b>{title}</b>", title=_("Lowest priority")))
+            parts.extend(_line(item, questionnaire, lang) for item in bottom)
+    parts.append(render("\n<i>{rule}</i>", rule=score_rule(questionnaire, lang)))
+    return Markup("\n".join(parts))
+
+
+def _include_drafts(manager: DialogManager) -> bool:
+    checkbox = manager.find(DRAFTS)
+    return isinstance(checkbox, ManagedCheckbox) and checkbox.is_checked()
+
+
+async def send_chart(
+    bot: Bot, chat_id: int, secretariat: Secretariat, user: User, lang: str, *, drafts: bool
+) -> None:
+    from reports.chart import results_chart  # matplotlib: only once someone asks for a chart
+
+    digest = await secretariat.digest(actor(user), include_drafts=drafts)
+    questionnaire = secretariat.questionnaire
+    png = await off_the_loop(lambda: results_chart(digest, questionnaire, lang))
+    await bot.send_photo(chat_id, BufferedInputFile(png, filename="results.png"))
+
+
+async def send_results_files(
+    bot: Bot, chat_id: int, secretariat: Secretariat, user: User, lang: str, *, drafts: bool
+) -> None:
+    """The CSV, the workbook and the collated document, as documents in the chat."""
+    who = actor(user)
+    data = ResultsData(
+        await secretariat.digest(who, include_drafts=drafts),
+        await secretariat.export_rows(who),
+        await secretariat.office_statuses(who),
+        secretariat.questionnaire,
+    )
+    for kind in FORMATS:
+        made = await off_the_loop(lambda kind=kind: results_file(kind, data, lang))  # type: ignore[misc]
+        await send_file(bot, chat_id, made.name, made.data)
+
+
+async def results_getter(
+    dialog_manager: DialogManager,
+    secretariat: Secretariat,
+    event_from_user: User,
+    i18n: I18n,
+    **_: Any,
+) -> dict[str, Any]:
+    lang = i18n.current_locale
+    digest = await secretariat.digest(
+        actor(event_from_user), include_drafts=_include_drafts(dialog_manager)
+    )
+    return {"digest": digest_message(digest, secretariat.questionnaire, lang)}
+
+
+async def _chart_then_window(manager: DialogManager) -> None:
+    """A new chart for what the window now counts, and the window again below it."""
+    secretariat, _, lang = acting(manager)
+    user: User = manager.middleware_data["event_from_user"]
+    bot: Bot = manager.middleware_data["bot"]
+    drafts = _include_drafts(manager)
+    await send_chart(bot, user.id, secretariat, user, lang, drafts=drafts)
+    manager.show_mode = ShowMode.DELETE_AND_SEND
+
+
+async def on_drafts(_event: ChatEvent, _checkbox: ManagedCheckbox, manager: DialogManager) -> None:
+    await _chart_then_window(manager)
+
+
+async def on_refresh(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    await _chart_then_window(manager)
+
+
+async def on_export(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    secretariat, _, lang = acting(manager)
+    user: User = manager.middleware_data["event_from_user"]
+    bot: Bot = manager.middleware_data["bot"]
+    drafts = _include_drafts(manager)
+    await send_results_files(bot, user.id, secretariat, user, lang, drafts=drafts)
+    manager.show_mode = ShowMode.DELETE_AND_SEND
+
+
+def build_dialog() -> Dialog:
+    return Dialog(
+        screen(
+            Html("{digest}"),
+            Checkbox(
+                T("☑ Drafts included"),
+                T("☐ Include drafts"),
+                id=DRAFTS,
+                on_state_changed=on_drafts,
+            ),
+            Row(
+                Button(T("🔄 Refresh"), id=REFRESH, on_click=on_refresh),
+                Button(T("📎 Files"), id=EXPORT, on_click=on_export),
+            ),
+            getter=results_getter,
+            state=Results.digest,
+        )
+    )
