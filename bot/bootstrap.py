@@ -22,6 +22,7 @@ from bot import commands, errors, guards, secretariat
 from bot.config import ConfigError, Settings
 from bot.i18n import LocaleMiddleware, build_i18n
 from bot.notify import Notifier
+from bot.scheduler import Scheduler
 from dialogs import answering_dialog, language, onboarding
 from dialogs import help as help_dialog
 from dialogs.presses import SurveyMessageManager
@@ -129,6 +130,8 @@ def create_dispatcher(
     # database. `python -m bot run` passes a file-backed storage (bot/dialog_state.py) so that
     # an update delivered again after a crash finds its window; tests pass their own.
     notifier = notifier or Notifier()
+    i18n = i18n or build_i18n()
+    scheduler = Scheduler(service.secretariat, notifier, i18n, settings.reminder_offsets)
     dispatcher = Dispatcher(
         storage=storage or MemoryStorage(),
         # One update at a time per chat: two quick taps, or a tap and a command, must not
@@ -140,6 +143,7 @@ def create_dispatcher(
         secretariat=service.secretariat,
         settings=settings,
         notifier=notifier,
+        scheduler=scheduler,
     )
     # Order matters: commands and guards before the dialogs (a dialog window would otherwise
     # take "/continue" as typed text), the fallback after them.
@@ -157,10 +161,12 @@ def create_dispatcher(
     setup_dialogs(dispatcher, message_manager=message_manager or SurveyMessageManager())
 
     async def finish_notifications() -> None:  # at shutdown: what is still going out
+        await scheduler.stop()
         await notifier.drain()
 
+    dispatcher.startup.register(scheduler.start)
     dispatcher.shutdown.register(finish_notifications)
     # After setup_dialogs: the middleware attaches to the observers that exist now, including
     # the one aiogram-dialog adds for its background updates.
-    LocaleMiddleware(i18n or build_i18n(), service.enrolment.language).setup(dispatcher)
+    LocaleMiddleware(i18n, service.enrolment.language).setup(dispatcher)
     return dispatcher

@@ -12,18 +12,20 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from bot.bootstrap import load_configured_questionnaire, open_service, prepare_database, safe_url
 from bot.config import ConfigError, Settings, load_settings
 from reports.csv_export import answers_csv
 from reports.files import FORMATS, ResultsData, results_file
+from reports.invitations import deep_link, invitations_csv
 from reports.text import digest_text
 from survey.errors import Reason, Refused
-from survey.model import Actor, Office, Representative, RepresentativeSummary
+from survey.model import Actor, Office, OfficeStage, Representative, RepresentativeSummary
 from survey.offices import OfficesFileError, read_offices_csv
 from survey.questionnaire import QuestionnaireError, load_questionnaire
 from survey.rules import DEFAULT_INVITATION_USES
+from survey.secretariat import OfficeDetail
 
 EXIT_OK, EXIT_REFUSED, EXIT_CONFIG = 0, 1, 2
 
@@ -42,6 +44,12 @@ REFUSALS: dict[Reason, str] = {
     Reason.ALREADY_REMOVED: (
         "Telegram user {telegram_user_id} was already removed from {office.code} "
         "on {removed_at:%Y-%m-%d %H:%M} UTC"
+    ),
+    Reason.UNKNOWN_INVITATION: (
+        "no invitation has the id {invitation_id}: see `python -m bot offices show OFFICE`"
+    ),
+    Reason.DEADLINE_NOT_FUTURE: (
+        "the deadline must be in the future; {deadline:%Y-%m-%d %H:%M %Z} is not"
     ),
 }
 
@@ -107,10 +115,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp = offices.add_parser("import", help="add or update Offices from a CSV file")
     imp.add_argument("file", type=Path)
-    offices.add_parser("list", help="list Offices and where each one stands")
+    listing = offices.add_parser("list", help="list Offices and where each one stands")
+    listing.add_argument(
+        "--stage",
+        choices=[stage.value for stage in OfficeStage],
+        action="append",
+        help="only Offices at this stage (repeat for several)",
+    )
+    show = offices.add_parser(
+        "show", help="one Office: representatives, progress, invitations, submission"
+    )
+    show.add_argument("office", help="the Office's two-letter code, e.g. EP")
 
-    invite = commands.add_parser("invite", help="create an invitation code for an Office")
-    invite.add_argument("office", help="the Office's two-letter WIPO ST.3 code, e.g. EP")
+    invite = commands.add_parser(
+        "invite", help="create an invitation code for an Office, or for every pending Office"
+    )
+    invite.add_argument("office", nargs="?", help="the Office's two-letter WIPO ST.3 code, e.g. EP")
+    invite.add_argument(
+        "--all",
+        action="store_true",
+        help="one new code for every Office without a usable invitation that has not "
+        "submitted, written to --output as a CSV for a mail merge",
+    )
+    invite.add_argument(
+        "--output", type=Path, help="with --all: the CSV file to create (never overwritten)"
+    )
     invite.add_argument(
         "--uses",
         type=positive_int,
@@ -127,8 +156,22 @@ def build_parser() -> argparse.ArgumentParser:
     invites = commands.add_parser("invites", help="manage invitation codes").add_subparsers(
         dest="invites_command", metavar="ACTION", required=True
     )
-    revoke = invites.add_parser("revoke", help="revoke one code, or every code of an Office")
-    revoke.add_argument("target", metavar="CODE|OFFICE")
+    revoke = invites.add_parser(
+        "revoke", help="revoke one code, one invitation by id, or every code of an Office"
+    )
+    revoke.add_argument(
+        "target", metavar="CODE|ID|OFFICE", help="an id as shown by `offices show OFFICE`"
+    )
+
+    deadline = commands.add_parser(
+        "deadline", help="show the closing time, or set, extend or clear it (no restart needed)"
+    )
+    deadline_actions = deadline.add_subparsers(dest="deadline_command", metavar="ACTION")
+    set_deadline = deadline_actions.add_parser("set", help="set or extend the closing time")
+    set_deadline.add_argument(
+        "when", type=parse_expiry, help="2026-12-31 (its end, UTC) or an ISO date-time"
+    )
+    deadline_actions.add_parser("clear", help="no closing time at all")
 
     people = commands.add_parser(
         "representatives", help="an Office's verified representatives"
@@ -211,22 +254,74 @@ async def cmd_offices(args: argparse.Namespace, settings: Settings, out: TextIO)
             )
             print(f"{added} Offices added, {updated} updated.", file=out)
             return EXIT_OK
-        statuses = await service.secretariat.office_statuses(Actor.cli())
+        if args.offices_command == "show":
+            _print_office_detail(
+                await service.secretariat.office_detail(args.office, Actor.cli()), out
+            )
+            return EXIT_OK
+        stages = {OfficeStage(stage) for stage in args.stage} if args.stage else None
+        statuses = await service.secretariat.office_statuses(Actor.cli(), stages=stages)
     print(
-        f"{'code':4}  {'kind':13}  {'invited':7}  {'people':6}  {'answered':8}  status  name",
+        f"{'code':4}  {'kind':13}  {'invited':7}  {'people':6}  {'answered':8}  {'stage':11}  name",
         file=out,
     )
     for s in statuses:
-        state = s.status.value if s.status else "-"
         print(
             f"{s.office.code:4}  {s.office.kind:13}  {'yes' if s.invited else 'no':7}  "
-            f"{s.representatives:6}  {s.answered:8}  {state:6}  {s.office.name('en')}",
+            f"{s.representatives:6}  {s.answered:8}  {s.stage.value:11}  {s.office.name('en')}",
             file=out,
         )
     return EXIT_OK
 
 
+def _print_office_detail(detail: OfficeDetail, out: TextIO) -> None:
+    office = detail.office
+    print(f"{office.code} - {office.name('en')} ({office.kind})", file=out)
+    print(f"Stage:         {detail.stage.value}", file=out)
+    print(f"Answered:      {detail.answered}/{detail.total}", file=out)
+    last = _utc(detail.last_activity) + " UTC" if detail.last_activity else "-"
+    print(f"Last activity: {last}", file=out)
+    if detail.submitted_at is not None:
+        print(
+            f"Submitted:     {_utc(detail.submitted_at)} UTC by {detail.submitted_by or '?'}, "
+            f"reference {detail.reference or '-'}",
+            file=out,
+        )
+    print(f"Representatives: {len(detail.active_representatives)} active", file=out)
+    for entry in detail.representatives:
+        person = entry.representative
+        removed_at = person.revoked_at
+        state = "active" if removed_at is None else f"removed {_utc(removed_at)}"
+        print(
+            f"  {person.telegram_user_id:<12}  verified {_utc(person.verified_at)}  {state:24}  "
+            f"{person.language or '-':2}  {person.full_name or '-'}",
+            file=out,
+        )
+    print(f"Invitations: {len(detail.invitations)}", file=out)
+    for summary in detail.invitations:
+        invitation = summary.invitation
+        uses = f"{invitation.uses}/{invitation.max_uses if invitation.max_uses else 'any'}"
+        expires = _utc(invitation.expires_at) if invitation.expires_at else "never"
+        if invitation.revoked_at is not None:
+            state = f"revoked {_utc(invitation.revoked_at)}"
+        else:
+            state = "usable" if summary.usable else "not usable"
+        print(
+            f"  id {invitation.id:<6}  created {_utc(invitation.created_at)}  uses {uses:7}  "
+            f"expires {expires:16}  {state}",
+            file=out,
+        )
+
+
 async def cmd_invite(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    if args.all:
+        return await _invite_pending(args, settings, out)
+    if args.office is None:
+        print("error: name an Office (e.g. `invite EP`) or use --all", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.output is not None:
+        print("error: --output goes with --all; one code is shown here", file=sys.stderr)
+        return EXIT_CONFIG
     async with open_service(settings) as service:
         issued = await service.secretariat.create_invitation(
             args.office,
@@ -239,7 +334,7 @@ async def cmd_invite(args: argparse.Namespace, settings: Settings, out: TextIO) 
     expires = issued.invitation.expires_at.isoformat() if issued.invitation.expires_at else "never"
     print(f"Invitation for {issued.office.code} - {issued.office.name('en')}", file=out)
     print(f"Code:    {issued.code}", file=out)
-    print(f"Link:    https://t.me/{username}?start={issued.code}", file=out)
+    print(f"Link:    {deep_link(username, issued.code)}", file=out)
     print(f"Uses:    {uses} people; expires: {expires}", file=out)
     print("The code is shown only now: the database keeps only its hash.", file=out)
     if settings.bot_username is None:
@@ -247,9 +342,73 @@ async def cmd_invite(args: argparse.Namespace, settings: Settings, out: TextIO) 
     return EXIT_OK
 
 
+async def _invite_pending(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """Codes for every pending Office, into a new file: the codes exist nowhere else (the
+    database keeps hashes), so the file is opened before any is made, and never replaces an
+    earlier batch's file."""
+    if args.office is not None:
+        print("error: --all invites every pending Office; name no Office", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.output is None:
+        print("error: --all needs --output FILE.csv (the codes go only there)", file=sys.stderr)
+        return EXIT_CONFIG
+    if settings.bot_username is None:
+        print("error: set BOT_USERNAME: the file's links need the bot's username", file=sys.stderr)
+        return EXIT_CONFIG
+    output: Path = args.output
+    with _new_file(output) as target:
+        try:
+            async with open_service(settings) as service:
+                issued = await service.secretariat.invite_pending(
+                    Actor.cli(),
+                    max_uses=None if args.unlimited else args.uses,
+                    expires_at=args.expires,
+                )
+        except BaseException:
+            _discard(target, output)  # nothing was created: leave no empty file behind
+            raise
+        target.write(invitations_csv(issued, settings.bot_username))
+    print(
+        f"{len(issued)} invitation(s) written to {output}; the codes are only in that file "
+        "(the database keeps their hashes).",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def _new_file(path: Path) -> BinaryIO:
+    """`path` created for writing; never an existing file (it may hold earlier codes)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("xb")
+    except OSError as exc:
+        if isinstance(exc, FileExistsError) and not path.is_dir():
+            problem = "it exists already (it may hold earlier codes); name a new file"
+        else:
+            problem = _write_problem(path, exc, "invitations.csv")
+        raise ConfigError(f"cannot create {path}: {problem}") from None
+
+
+def _discard(target: BinaryIO, path: Path) -> None:
+    target.close()
+    path.unlink(missing_ok=True)
+
+
+def _write_problem(path: Path, exc: OSError, example: str) -> str:
+    if path.is_dir():
+        return f"it is a folder; name a file, e.g. {path / example}"
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return "part of the path is a file, not a folder"
+    return exc.strerror or str(exc)
+
+
 async def cmd_invites(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    target = args.target.strip()
     async with open_service(settings) as service:
-        revocation = await service.secretariat.revoke(args.target, Actor.cli())
+        if target.isdigit():
+            revocation = await service.secretariat.revoke_invitation(int(target), Actor.cli())
+        else:
+            revocation = await service.secretariat.revoke(target, Actor.cli())
     print(f"{revocation.count} invitation code(s) revoked.", file=out)
     # Revoking a code does not undo its use: say who can still answer, and how to stop them.
     code, active = revocation.office.code, revocation.active_representatives
@@ -335,9 +494,32 @@ def _print_representatives(
 
 async def cmd_reopen(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     async with open_service(settings) as service:
-        response = await service.secretariat.reopen(args.office, Actor.cli(), reason=args.reason)
-        office = await service.secretariat.office(args.office)
-    print(f"{office.code} is open again ({response.status.value}).", file=out)
+        reopening = await service.secretariat.reopen(args.office, Actor.cli(), reason=args.reason)
+    office, people = reopening.office, len(reopening.representatives)
+    print(f"{office.code} is open again ({reopening.response.status.value}).", file=out)
+    print(
+        f"Its {people} active representative(s) can change and submit the answers again; "
+        "the command line does not message them.",
+        file=out,
+    )
+    return EXIT_OK
+
+
+async def cmd_deadline(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    async with open_service(settings) as service:
+        secretariat = service.secretariat
+        if args.deadline_command == "set":
+            deadline = await secretariat.set_deadline(args.when, Actor.cli())
+        elif args.deadline_command == "clear":
+            deadline = await secretariat.set_deadline(None, Actor.cli())
+        else:
+            deadline = await secretariat.deadline(Actor.cli())
+        now = service.now()
+    if deadline is None:
+        print("No deadline: answering stays open.", file=out)
+    else:
+        state = "open" if now < deadline else "closed"
+        print(f"Deadline: {_utc(deadline)} UTC ({state}).", file=out)
     return EXIT_OK
 
 
@@ -371,13 +553,8 @@ async def cmd_results(args: argparse.Namespace, settings: Settings, out: TextIO)
         else:
             args.output.write_text(payload, encoding="utf-8", newline="")
     except OSError as exc:
-        if args.output.is_dir():
-            example = args.output / f"results.{'txt' if args.format == 'text' else args.format}"
-            problem = f"it is a folder; name a file, e.g. {example}"
-        elif isinstance(exc, FileExistsError | NotADirectoryError):
-            problem = "part of the path is a file, not a folder"
-        else:
-            problem = exc.strerror or str(exc)
+        example = f"results.{'txt' if args.format == 'text' else args.format}"
+        problem = _write_problem(args.output, exc, example)
         print(f"error: cannot write the results to {args.output}: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     print(f"Wrote {args.output}", file=sys.stderr)
@@ -418,6 +595,7 @@ COMMANDS: dict[str, Command] = {
     "invites": cmd_invites,
     "representatives": cmd_representatives,
     "reopen": cmd_reopen,
+    "deadline": cmd_deadline,
     "results": cmd_results,
     "questionnaire": cmd_questionnaire,
 }

@@ -6,7 +6,7 @@ Everything configurable lives here; nothing else reads the environment.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +19,9 @@ _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # @BotFather's tokens: the bot's numeric id, a colon, then the secret part (35 characters of
 # A-Z, a-z, 0-9, _ and - today; test servers use shorter ones).
 _TOKEN_SHAPE = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
+# REMINDER_OFFSETS items: a whole number and a unit, days, hours or minutes (7d, 36h, 90m).
+_OFFSET_SHAPE = re.compile(r"([0-9]+)\s*([dhm])")
+_OFFSET_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/survey.db"
 TELEGRAM_API_DEFAULT = "https://api.telegram.org"
 
@@ -64,6 +67,8 @@ class Settings(BaseSettings):
     telegram_api_url: str = TELEGRAM_API_DEFAULT
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     survey_deadline: datetime | None = None
+    # Automatic reminders this long before the deadline, latest first (REMINDER_OFFSETS=7d,1d).
+    reminder_offsets: Annotated[tuple[timedelta, ...], NoDecode] = ()
     contact_email: str = "cws.surveys@wipo.int"
     questionnaire_path: Path = SHIPPED_QUESTIONNAIRE
     redis_url: str | None = None
@@ -133,6 +138,30 @@ class Settings(BaseSettings):
                 "the deadline needs a timezone, e.g. 2026-12-31T23:59:00+01:00 or ...Z"
             )
         return value
+
+    @field_validator("reminder_offsets", mode="before")
+    @classmethod
+    def _reminder_offsets(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        offsets = set()
+        for part in value.replace(";", ",").split(","):
+            item = part.strip().lower()
+            if not item:
+                continue
+            found = _OFFSET_SHAPE.fullmatch(item)
+            offset = (
+                timedelta(**{_OFFSET_UNITS[found.group(2)]: int(found.group(1))})
+                if found
+                else timedelta(0)
+            )
+            if offset <= timedelta(0):
+                raise ValueError(
+                    f"{part.strip()!r} is not a time before the deadline: use whole days, hours "
+                    "or minutes above zero, separated by commas, e.g. 7d,1d or 48h,2h"
+                )
+            offsets.add(offset)
+        return tuple(sorted(offsets, reverse=True))
 
     @field_validator("bot_username")
     @classmethod

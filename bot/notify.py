@@ -1,6 +1,7 @@
-"""Messages to people other than the one who pressed: colleagues told of a submission now,
-reminders later. Paced below Telegram's limits (about 30 messages a second per bot, one a
-second per chat), and when Telegram asks to wait (429), everything waits that long.
+"""Messages to people other than the one who pressed: colleagues told of a submission, the
+Secretariat told of it, reminders. Paced below Telegram's limits (about 30 messages a second
+per bot, one a second per chat), and when Telegram asks to wait (429), everything waits that
+long.
 """
 
 from __future__ import annotations
@@ -8,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from enum import Enum
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
+
+from dialogs.deps import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +23,15 @@ PER_SECOND = 25  # below Telegram's ~30 a second for a bot, leaving room for rep
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to the same chat
 ATTEMPTS = 3
 MAX_WAIT = 30.0  # a longer flood wait: that message is given up (logged), not waited for
+
+
+class Outcome(Enum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # the person blocked the bot or deleted their account
+    FAILED = "failed"  # anything else, or a flood wait longer than we wait
+
+
+Report = Callable[[Delivery], Awaitable[None]]
 
 
 class Notifier:
@@ -34,17 +47,20 @@ class Notifier:
     ) -> None:
         self._interval = 1.0 / per_second
         self._max_wait = max_wait
-        self._background: set[asyncio.Task[int]] = set()
+        self._background: set[asyncio.Task[None]] = set()
         self._per_chat = per_chat_interval
         self._clock = clock
         self._next_send = 0.0
         self._last_to: dict[int, float] = {}
         self._lock = asyncio.Lock()
 
-    def post(self, bot: Bot, messages: Sequence[tuple[int, str]]) -> None:
+    def post(
+        self, bot: Bot, messages: Sequence[tuple[int, str]], *, then: Report | None = None
+    ) -> None:
         """Send in the background: the person who pressed is not kept waiting while others
-        are notified at Telegram's pace. `drain` waits for what is still going out."""
-        task = asyncio.create_task(self._send_logged(bot, messages), name="notify")
+        are notified at Telegram's pace; `then` gets the delivery report at the end. `drain`
+        waits for what is still going out."""
+        task = asyncio.create_task(self._send_logged(bot, messages, then), name="notify")
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -54,23 +70,26 @@ class Notifier:
         if self._background:
             await asyncio.wait(set(self._background))
 
-    async def _send_logged(self, bot: Bot, messages: Sequence[tuple[int, str]]) -> int:
+    async def _send_logged(
+        self, bot: Bot, messages: Sequence[tuple[int, str]], then: Report | None
+    ) -> None:
         try:
-            return await self.send(bot, messages)
+            delivery = await self.send(bot, messages)
+            if then is not None:
+                await then(delivery)
         except Exception:  # a background task: nobody else would see it
             log.exception("Notifying %d people failed", len(messages))
-            return 0
 
-    async def send(self, bot: Bot, messages: Sequence[tuple[int, str]]) -> int:
-        """Send each (chat id, HTML text); returns how many arrived. A person who blocked the
-        bot or deleted their account is logged and skipped, never an error for the sender."""
-        delivered = 0
+    async def send(self, bot: Bot, messages: Sequence[tuple[int, str]]) -> Delivery:
+        """Send each (chat id, HTML text); says how many arrived, how many people blocked the
+        bot (or deleted their account) and how many failed otherwise. None of these is an
+        error for the sender."""
+        counts = dict.fromkeys(Outcome, 0)
         for chat_id, text in messages:
-            if await self._deliver(bot, chat_id, text):
-                delivered += 1
-        return delivered
+            counts[await self._deliver(bot, chat_id, text)] += 1
+        return Delivery(counts[Outcome.SENT], counts[Outcome.BLOCKED], counts[Outcome.FAILED])
 
-    async def _deliver(self, bot: Bot, chat_id: int, text: str) -> bool:
+    async def _deliver(self, bot: Bot, chat_id: int, text: str) -> Outcome:
         for attempt in range(1, ATTEMPTS + 1):
             await self._wait_turn(chat_id)
             try:
@@ -80,13 +99,16 @@ class Notifier:
                 self._pause(float(exc.retry_after))
                 if attempt == ATTEMPTS or exc.retry_after > self._max_wait:
                     log.warning("Gave up notifying %s (attempt %d)", chat_id, attempt)
-                    return False
-            except TelegramAPIError as exc:  # blocked the bot, deleted account...
+                    return Outcome.FAILED
+            except TelegramForbiddenError as exc:  # blocked the bot, deleted account
+                log.info("Could not notify %s: %s", chat_id, exc)
+                return Outcome.BLOCKED
+            except TelegramAPIError as exc:
                 log.warning("Could not notify %s: %s", chat_id, exc)
-                return False
+                return Outcome.FAILED
             else:
-                return True
-        return False
+                return Outcome.SENT
+        return Outcome.FAILED
 
     async def _wait_turn(self, chat_id: int) -> None:
         async with self._lock:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
@@ -19,7 +19,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 
 from bot.bootstrap import create_dispatcher
@@ -29,6 +29,7 @@ from bot.dialog_state import dialog_state_storage
 from bot.i18n import build_i18n
 from bot.polling import Poller
 from bot.retry import ExpiredPressMiddleware, RetryMiddleware
+from bot.secretariat import secretariat_command_descriptions
 from bot.webhook import serve_webhook
 from survey.questionnaire import DEFAULT_LANGUAGE, LANGUAGES
 from survey.service import SurveyService
@@ -48,14 +49,24 @@ def create_bot(settings: Settings) -> Bot:
     )
 
 
-async def set_commands(bot: Bot, i18n: I18n) -> None:
-    """The command menu in each language; clients in other languages get the English one."""
+async def set_commands(bot: Bot, i18n: I18n, admin_ids: Collection[int] = ()) -> None:
+    """The command menu in each language; clients in other languages get the English one.
+    Secretariat members see theirs too, in their chats only."""
     for lang in LANGUAGES:
         with i18n.context(), i18n.use_locale(lang):
             menu = [BotCommand(command=n, description=d) for n, d in command_descriptions().items()]
+            extra = [
+                BotCommand(command=n, description=d)
+                for n, d in secretariat_command_descriptions().items()
+            ]
         await bot.set_my_commands(menu, language_code=lang)
         if lang == DEFAULT_LANGUAGE:
             await bot.set_my_commands(menu)
+        for admin in sorted(admin_ids):
+            scope = BotCommandScopeChat(chat_id=admin)
+            await bot.set_my_commands(extra + menu, scope=scope, language_code=lang)
+            if lang == DEFAULT_LANGUAGE:
+                await bot.set_my_commands(extra + menu, scope=scope)
 
 
 async def run(settings: Settings, service: SurveyService) -> None:
@@ -76,7 +87,7 @@ async def run(settings: Settings, service: SurveyService) -> None:
                 f"cannot reach the Bot API at {settings.telegram_api_url}: {exc.message}"
             ) from None
         log.info("Running as @%s against %s", me.username, settings.telegram_api_url)
-        await set_commands(bot, i18n)
+        await set_commands(bot, i18n, settings.admin_ids)
         allowed = dispatcher.resolve_used_update_types(skip_events={"aiogd_update"})
         if settings.webhook_url:
             stopped = asyncio.Event()

@@ -14,18 +14,36 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import BaseFilter, Command
+from aiogram.filters import BaseFilter, Command, CommandObject
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode
 
-from dialogs.markup import Markup, render
-from dialogs.secretariat import results
-from dialogs.states import Results
+from dialogs.secretariat import deadline as deadline_dialog
+from dialogs.secretariat import invitations, reminders, results
+from dialogs.secretariat import offices as offices_dialog
+from dialogs.secretariat import reopen as reopen_dialog
+from dialogs.secretariat.common import actor
+from dialogs.secretariat.offices import open_offices
+from dialogs.states import Deadline, Remind, Reopen, Results
+from survey.errors import Reason, Refused
 from survey.secretariat import Secretariat
 
 SECRETARIAT_COMMANDS = ("results", "export", "offices", "invite", "remind", "deadline", "reopen")
+
+
+def secretariat_command_descriptions() -> dict[str, str]:
+    """The Secretariat's part of the command menu (in its members' chats only)."""
+    return {
+        "results": _("Results: digest and chart"),
+        "export": _("Files: answers, workbook, collated results"),
+        "offices": _("Offices and where they stand"),
+        "invite": _("Invite an Office (/invite EP, /invite all pending)"),
+        "remind": _("Remind the Offices that have not submitted"),
+        "deadline": _("See or extend the closing time"),
+        "reopen": _("Reopen a submitted response (/reopen EP)"),
+    }
 
 
 class IsSecretariat(BaseFilter):
@@ -66,13 +84,35 @@ async def export(
     )
 
 
-async def from_the_command_line(message: Message) -> None:
-    await message.answer(
-        render(
-            _("The Secretariat's commands are available from the command line for now: {command}"),
-            command=Markup("<code>python -m bot --help</code>"),
+async def offices(message: Message, command: CommandObject, dialog_manager: DialogManager) -> None:
+    await open_offices(dialog_manager, (command.args or "").strip() or None)
+
+
+async def remind(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(Remind.confirm)
+
+
+async def deadline(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(Deadline.show)
+
+
+async def reopen(
+    message: Message,
+    command: CommandObject,
+    dialog_manager: DialogManager,
+    secretariat: Secretariat,
+    event_from_user: User,
+) -> None:
+    code = (command.args or "").strip()
+    if not code:
+        await message.answer(
+            _("Send /reopen followed by the Office's ST.3 code, for example /reopen EP.")
         )
-    )
+        return
+    detail = await secretariat.office_detail(code, actor(event_from_user))
+    if not detail.submitted:
+        raise Refused(Reason.NOT_SUBMITTED, office=detail.office)
+    await dialog_manager.start(Reopen.confirm, {"office": detail.office.code})
 
 
 def secretariat_router() -> Router:
@@ -82,6 +122,16 @@ def secretariat_router() -> Router:
     router.callback_query.filter(IsSecretariat())
     router.message.register(show_results, Command("results"))
     router.message.register(export, Command("export"))
-    router.message.register(from_the_command_line, Command(*SECRETARIAT_COMMANDS))
-    router.include_router(results.build_dialog())
+    router.message.register(offices, Command("offices"))
+    router.message.register(invitations.invite, Command("invite"))
+    router.message.register(remind, Command("remind"))
+    router.message.register(deadline, Command("deadline"))
+    router.message.register(reopen, Command("reopen"))
+    router.include_routers(
+        results.build_dialog(),
+        offices_dialog.build_dialog(),
+        reopen_dialog.build_dialog(),
+        deadline_dialog.build_dialog(),
+        reminders.build_dialog(),
+    )
     return router

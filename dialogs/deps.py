@@ -13,7 +13,8 @@ them from ``manager.middleware_data`` under the same names:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from aiogram import Bot
@@ -23,11 +24,26 @@ from aiogram import Bot
 FRESH_PROGRESS = "survey_fresh_progress"
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What a round of messages achieved."""
+
+    sent: int = 0
+    blocked: int = 0  # the person blocked the bot or deleted their account
+    failed: int = 0  # anything else, or a flood wait longer than the notifier waits
+
+
 class Notifier(Protocol):
     """Sends messages to people other than the one who pressed (bot.notify.Notifier), in the
-    background, at Telegram's pace."""
+    background, at Telegram's pace; `then` gets the delivery report at the end."""
 
-    def post(self, bot: Bot, messages: Sequence[tuple[int, str]]) -> None: ...
+    def post(
+        self,
+        bot: Bot,
+        messages: Sequence[tuple[int, str]],
+        *,
+        then: Callable[[Delivery], Awaitable[None]] | None = None,
+    ) -> None: ...
 
 
 class LocaleMemory(Protocol):

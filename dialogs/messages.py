@@ -98,6 +98,37 @@ def refusal_text(refusal: Refused) -> str:
         )
     if reason is Reason.NOT_SECRETARIAT:
         return _("This command is reserved for the Secretariat.")
+    return secretariat_refusal_text(refusal)
+
+
+def secretariat_refusal_text(refusal: Refused) -> str:
+    """The refusals only the Secretariat meets."""
+    details = refusal.details
+    reason = refusal.reason
+    office = details.get("office")
+    office_name = office.name(language()) if office is not None else ""
+    if reason is Reason.UNKNOWN_OFFICE:
+        return render(
+            _("There is no Office with the code {code}. Use its ST.3 code, for example EP."),
+            code=details.get("code") or "",
+        )
+    if reason is Reason.NOT_SUBMITTED:
+        return render(
+            _("The answers of {office} are not submitted: there is nothing to reopen."),
+            office=office_name,
+        )
+    if reason is Reason.BAD_INVITATION_TERMS:
+        return _("An invitation needs at least one use, and an expiry in the future.")
+    if reason is Reason.UNKNOWN_REPRESENTATIVE:
+        return render(_("This person is not a representative of {office}."), office=office_name)
+    if reason is Reason.ALREADY_REMOVED:
+        return render(
+            _("This person was already removed on {time}."), time=when(details.get("removed_at"))
+        )
+    if reason is Reason.UNKNOWN_INVITATION:
+        return _("This invitation does not exist.")
+    if reason is Reason.DEADLINE_NOT_FUTURE:
+        return _("The closing time must be in the future.")
     return _("This action is not possible right now.")
 
 
@@ -114,6 +145,21 @@ def help_text(contact: str) -> Markup:
         "/language changes the language. Questions: {contact}"
     )
     return render(template, contact=contact)
+
+
+def reminder_text(office: str, deadline: datetime | None) -> str:
+    """The reminder a representative of an Office that has not submitted gets, in the current
+    language (the caller sets the person's)."""
+    text = render(
+        _(
+            "⏰ A reminder from the CWS Secretariat: the answers of {office} to the survey on "
+            "the ICT Strategy Recommendations are not submitted yet."
+        ),
+        office=office,
+    )
+    if deadline is not None:
+        text += " " + render(_("The survey closes on {deadline}."), deadline=when(deadline))
+    return text + " " + _("Send /continue to go on where you left off.")
 
 
 def button_hint() -> str:

@@ -18,6 +18,20 @@ from survey.errors import Reason, Refused
 # Start data of the code prompt: the Secretariat removed this person (the prompt says so).
 REMOVED = "removed"
 
+# Refusals of what only the Secretariat does: said, and the member stays where they are.
+SECRETARIAT_REASONS = frozenset(
+    {
+        Reason.NOT_SECRETARIAT,
+        Reason.UNKNOWN_OFFICE,
+        Reason.NOT_SUBMITTED,
+        Reason.BAD_INVITATION_TERMS,
+        Reason.UNKNOWN_REPRESENTATIVE,
+        Reason.ALREADY_REMOVED,
+        Reason.UNKNOWN_INVITATION,
+        Reason.DEADLINE_NOT_FUTURE,
+    }
+)
+
 
 async def open_journey(manager: DialogManager, *, show_mode: ShowMode | None = None) -> None:
     """Code prompt, first unanswered Recommendation, review, or receipt: whichever is due."""
@@ -59,6 +73,8 @@ async def show_refusal(
         await answer_press(event, text)
     elif reason is not Reason.REPRESENTATIVE_REMOVED:  # the code prompt says that one itself
         await event.answer(text)
+    if reason in SECRETARIAT_REASONS:
+        return
     if reason is Reason.ALREADY_SUBMITTED:
         await manager.start(Survey.receipt, mode=StartMode.RESET_STACK)
     elif reason is Reason.NOT_VERIFIED:

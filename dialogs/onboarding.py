@@ -67,7 +67,7 @@ async def welcome_getter(
     **_: Any,
 ) -> dict[str, Any]:
     found = await enrolment.whereabouts(event_from_user.id)
-    deadline = answering.deadline
+    deadline = found.deadline if found else None
     return {
         "office": found.office.name(i18n.current_locale) if found else "",
         "total": len(answering.questionnaire),

@@ -168,7 +168,8 @@ async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogMan
 
 
 def notify_colleagues(manager: DialogManager, submission: Submission) -> None:
-    """Tell the Office's other representatives, each in their own language."""
+    """Tell the Office's other representatives and the Secretariat members who want to know,
+    each in their own language."""
     i18n: I18n = manager.middleware_data["i18n"]
     submitted = submission.response
     messages = []
@@ -183,6 +184,22 @@ def notify_colleagues(manager: DialogManager, submission: Submission) -> None:
                 time=when(submitted.submitted_at),
             )
         messages.append((person.telegram_user_id, str(text)))
+    receipt = submitted.receipt
+    office = submission.office
+    for member in submission.secretariat:
+        lang = member.language or "en"
+        with i18n.use_locale(lang):
+            text = render(
+                i18n.gettext(
+                    "📥 {office} has submitted its answers ({name}, {time}; reference "
+                    "{reference}). Send /results for the digest."
+                ),
+                office=f"{office.code} · {office.name(lang)}",
+                name=submitted.submitted_by_name or "",
+                time=when(submitted.submitted_at),
+                reference=receipt.reference if receipt else "",
+            )
+        messages.append((member.telegram_user_id, str(text)))
     notifier: Notifier = manager.middleware_data["notifier"]
     notifier.post(manager.middleware_data["bot"], messages)
 

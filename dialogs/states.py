@@ -27,3 +27,25 @@ class Help(StatesGroup):
 
 class Results(StatesGroup):
     digest = State()
+
+
+class Offices(StatesGroup):
+    list = State()
+    detail = State()
+    revoke = State()
+    remove = State()
+
+
+class Reopen(StatesGroup):
+    confirm = State()
+    done = State()
+
+
+class Deadline(StatesGroup):
+    show = State()
+    confirm = State()
+
+
+class Remind(StatesGroup):
+    confirm = State()
+    sending = State()

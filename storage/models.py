@@ -98,4 +98,33 @@ class UserPreferenceRow(SQLModel, table=True):
         sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
     )
     language: str | None = Field(default=None, max_length=8)
+    # Secretariat members: told of each submission? None: never chose (on).
+    submission_notices: bool | None = Field(default=None)
     updated_at: datetime = _time()
+
+
+class SurveySettingRow(SQLModel, table=True):
+    """What the Secretariat set for a questionnaire's survey while it runs. No row: the
+    configuration applies (SURVEY_DEADLINE)."""
+
+    __tablename__ = "survey_setting"
+
+    questionnaire_id: str = Field(primary_key=True, max_length=64)
+    deadline: datetime | None = _time(nullable=True)  # None: no closing time
+    updated_at: datetime = _time()
+    updated_by: str = Field(max_length=80)
+
+
+class ReminderClaimRow(SQLModel, table=True):
+    """An automatic reminder claimed by one process, once per closing time and offset: the
+    unique constraint lets exactly one replica (or restarted process) have it."""
+
+    __tablename__ = "reminder_claim"
+    __table_args__ = (UniqueConstraint("questionnaire_id", "deadline", "offset_seconds"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    questionnaire_id: str = Field(max_length=64)
+    deadline: datetime = _time()
+    offset_seconds: int
+    sent: bool  # False: due at the same time as a later one, skipped
+    claimed_at: datetime = _time()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, select, update
+from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -17,13 +17,16 @@ from storage.models import (
     AuditEventRow,
     InvitationRow,
     OfficeRow,
+    ReminderClaimRow,
     RepresentativeRow,
     ResponseRow,
+    SurveySettingRow,
     UserPreferenceRow,
 )
 from survey.model import (
     Actor,
     AnswerRecord,
+    DeadlineSetting,
     ExportRow,
     Funnel,
     Invitation,
@@ -34,6 +37,7 @@ from survey.model import (
     RepresentativeSummary,
     ResponseRecord,
     ResponseStatus,
+    UserPreference,
 )
 from survey.offices import OfficeInfo
 
@@ -48,6 +52,27 @@ _REPRESENTATIVE_COLUMNS = (
 )
 SUBMITTED = ResponseStatus.SUBMITTED.value
 DRAFT = ResponseStatus.DRAFT.value
+
+
+def _usable_invitation(now: datetime) -> ColumnElement[bool]:
+    """The SQL form of rules.check_invitation_usable: not revoked, not expired, uses left."""
+    return and_(
+        col(InvitationRow.revoked_at).is_(None),
+        or_(col(InvitationRow.expires_at).is_(None), col(InvitationRow.expires_at) > now),
+        or_(
+            col(InvitationRow.max_uses).is_(None),
+            col(InvitationRow.uses) < col(InvitationRow.max_uses),
+        ),
+    )
+
+
+def _submitted(questionnaire_id: str) -> ColumnElement[bool]:
+    """The Office of the enclosing query has submitted (correlated on office.id)."""
+    return exists().where(
+        col(ResponseRow.office_id) == col(OfficeRow.id),
+        col(ResponseRow.questionnaire_id) == questionnaire_id,
+        col(ResponseRow.status) == SUBMITTED,
+    )
 
 
 def _office(row: OfficeRow) -> Office:
@@ -194,6 +219,35 @@ class SqlSurveyStore:
             ).all()
         ]
 
+    async def offices_to_invite(self, questionnaire_id: str, now: datetime) -> list[Office]:
+        usable = exists().where(
+            col(InvitationRow.office_id) == col(OfficeRow.id), _usable_invitation(now)
+        )
+        rows = await self.session.scalars(
+            select(OfficeRow)
+            .where(~usable, ~_submitted(questionnaire_id))
+            .order_by(col(OfficeRow.code))
+        )
+        return [_office(row) for row in rows.all()]
+
+    async def invited_unverified_offices(
+        self, questionnaire_id: str, now: datetime
+    ) -> list[Office]:
+        usable_or_used = exists().where(
+            col(InvitationRow.office_id) == col(OfficeRow.id),
+            or_(col(InvitationRow.uses) > 0, _usable_invitation(now)),
+        )
+        verified = exists().where(
+            col(RepresentativeRow.office_id) == col(OfficeRow.id),
+            col(RepresentativeRow.revoked_at).is_(None),
+        )
+        rows = await self.session.scalars(
+            select(OfficeRow)
+            .where(usable_or_used, ~verified, ~_submitted(questionnaire_id))
+            .order_by(col(OfficeRow.code))
+        )
+        return [_office(row) for row in rows.all()]
+
     # Invitations ---------------------------------------------------------------------------
 
     async def add_invitation(
@@ -223,6 +277,18 @@ class SqlSurveyStore:
             select(InvitationRow).where(col(InvitationRow.code_hash) == code_hash)
         )
         return (_invitation(row), row.code_hash) if row else None
+
+    async def invitation_by_id(self, invitation_id: int) -> Invitation | None:
+        row = await self.session.get(InvitationRow, invitation_id, populate_existing=True)
+        return _invitation(row) if row else None
+
+    async def office_invitations(self, office_id: int) -> list[Invitation]:
+        rows = await self.session.scalars(
+            select(InvitationRow)
+            .where(col(InvitationRow.office_id) == office_id)
+            .order_by(col(InvitationRow.created_at).desc(), col(InvitationRow.id).desc())
+        )
+        return [_invitation(row) for row in rows.all()]
 
     async def claim_invitation_use(self, invitation_id: int) -> bool:
         # One conditional UPDATE: two people racing for the last use cannot both get it.
@@ -322,6 +388,29 @@ class SqlSurveyStore:
             .values(language=language)
         )
 
+    async def preferences(self, telegram_user_ids: Collection[int]) -> list[UserPreference]:
+        if not telegram_user_ids:
+            return []
+        rows = await self.session.execute(
+            select(
+                col(UserPreferenceRow.telegram_user_id),
+                col(UserPreferenceRow.language),
+                col(UserPreferenceRow.submission_notices),
+            ).where(col(UserPreferenceRow.telegram_user_id).in_(list(telegram_user_ids)))
+        )
+        return [
+            UserPreference(user_id, language, notices is not False)
+            for user_id, language, notices in rows.all()
+        ]
+
+    async def set_submission_notices(self, telegram_user_id: int, on: bool, now: datetime) -> None:
+        values = {"submission_notices": on, "updated_at": now}
+        await self.session.execute(
+            self._insert(UserPreferenceRow)
+            .values(telegram_user_id=telegram_user_id, **values)
+            .on_conflict_do_update(index_elements=["telegram_user_id"], set_=values)
+        )
+
     async def office_representatives(self, office_id: int) -> list[Representative]:
         rows = await self.session.scalars(
             select(RepresentativeRow)
@@ -367,6 +456,17 @@ class SqlSurveyStore:
             .values(revoked_at=now)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def unsubmitted_representatives(
+        self, questionnaire_id: str
+    ) -> list[tuple[Representative, Office]]:
+        rows = await self.session.execute(
+            select(RepresentativeRow, OfficeRow)
+            .join(OfficeRow, col(OfficeRow.id) == col(RepresentativeRow.office_id))
+            .where(col(RepresentativeRow.revoked_at).is_(None), ~_submitted(questionnaire_id))
+            .order_by(col(OfficeRow.code), col(RepresentativeRow.id))
+        )
+        return [(_representative(person), _office(office)) for person, office in rows.all()]
 
     # Responses and answers -----------------------------------------------------------------
 
@@ -477,6 +577,66 @@ class SqlSurveyStore:
             update(ResponseRow)
             .where(col(ResponseRow.id) == response_id, col(ResponseRow.status) == SUBMITTED)
             .values(status=DRAFT, submitted_at=None, submitted_by=None, receipt=None)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # Survey settings and reminders ---------------------------------------------------------
+
+    async def deadline_setting(self, questionnaire_id: str) -> DeadlineSetting | None:
+        row = (
+            await self.session.execute(
+                select(
+                    col(SurveySettingRow.deadline),
+                    col(SurveySettingRow.updated_at),
+                    col(SurveySettingRow.updated_by),
+                ).where(col(SurveySettingRow.questionnaire_id) == questionnaire_id)
+            )
+        ).first()
+        return DeadlineSetting(*row) if row is not None else None
+
+    async def save_deadline(
+        self, questionnaire_id: str, deadline: datetime | None, *, by: str, now: datetime
+    ) -> None:
+        values = {"deadline": deadline, "updated_at": now, "updated_by": by[:80]}
+        await self.session.execute(
+            self._insert(SurveySettingRow)
+            .values(questionnaire_id=questionnaire_id, **values)
+            .on_conflict_do_update(index_elements=["questionnaire_id"], set_=values)
+        )
+
+    async def reminder_claims(self, questionnaire_id: str, deadline: datetime) -> set[timedelta]:
+        seconds = await self.session.scalars(
+            select(col(ReminderClaimRow.offset_seconds)).where(
+                col(ReminderClaimRow.questionnaire_id) == questionnaire_id,
+                col(ReminderClaimRow.deadline) == deadline,
+            )
+        )
+        return {timedelta(seconds=value) for value in seconds.all()}
+
+    async def claim_reminder(
+        self,
+        questionnaire_id: str,
+        deadline: datetime,
+        offset: timedelta,
+        *,
+        sent: bool,
+        now: datetime,
+    ) -> bool:
+        # ON CONFLICT DO NOTHING: on PostgreSQL a second inserter waits for the first one's
+        # commit and then inserts nothing; SQLite runs one writer at a time. Either way the
+        # row count says who has it.
+        result = await self.session.execute(
+            self._insert(ReminderClaimRow)
+            .values(
+                questionnaire_id=questionnaire_id,
+                deadline=deadline,
+                offset_seconds=int(offset.total_seconds()),
+                sent=sent,
+                claimed_at=now,
+            )
+            .on_conflict_do_nothing(
+                index_elements=["questionnaire_id", "deadline", "offset_seconds"]
+            )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

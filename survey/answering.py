@@ -12,13 +12,21 @@ from survey import rules
 from survey.errors import Reason, Refused
 from survey.model import (
     Actor,
+    Addressee,
     AnswerRecord,
     Receipt,
     Representative,
     ResponseRecord,
     ResponseStatus,
 )
-from survey.setup import SurveySetup, active_representative, locked_response, office_by_id
+from survey.ports import SurveyStore
+from survey.setup import (
+    SurveySetup,
+    active_representative,
+    effective_deadline,
+    locked_response,
+    office_by_id,
+)
 from survey.views import Progress, Review, ReviewItem, Submission, progress_of
 
 
@@ -27,13 +35,6 @@ class Answering:
         self._setup = setup
         self._stores = setup.stores
         self.questionnaire = setup.questionnaire
-
-    @property
-    def deadline(self) -> datetime | None:
-        return self._setup.deadline
-
-    def is_open(self) -> bool:
-        return self._setup.is_open()
 
     async def record_answer(self, telegram_user_id: int, number: int, level: str) -> Progress:
         if self.questionnaire.level(level) is None:
@@ -53,7 +54,8 @@ class Answering:
         now = self._setup.now()
         async with self._stores() as store:
             representative = await active_representative(store, telegram_user_id)
-            rules.check_open(self._setup.deadline, now)
+            deadline = await effective_deadline(store, self._setup)
+            rules.check_open(deadline, now)
             response = await locked_response(
                 store, representative.office_id, self.questionnaire.id, now
             )
@@ -61,7 +63,13 @@ class Answering:
             await store.save_answer(
                 response.id, number, values=values, by=representative.id, now=now
             )
-            progress = self._progress(response, await store.answers(response.id))
+            progress = progress_of(
+                self.questionnaire,
+                response,
+                await store.answers(response.id),
+                deadline=deadline,
+                now=now,
+            )
             await store.commit()
         return progress
 
@@ -72,7 +80,10 @@ class Answering:
             representative = await active_representative(store, telegram_user_id)
             response = await store.response(representative.office_id, self.questionnaire.id)
             answers = await store.answers(response.id) if response is not None else []
-        return self._progress(response, answers)
+            deadline = await effective_deadline(store, self._setup)
+        return progress_of(
+            self.questionnaire, response, answers, deadline=deadline, now=self._setup.now()
+        )
 
     async def review(self, telegram_user_id: int) -> Review:
         """All answers with who changed them last: the review, the confirmation and the
@@ -88,6 +99,7 @@ class Answering:
                 {a.recommendation: a for a in await store.answers(stored.id)} if stored else {}
             )
             people = await store.office_representatives(office.id)
+            deadline = await effective_deadline(store, self._setup)
         items = tuple(
             ReviewItem(
                 number,
@@ -103,16 +115,17 @@ class Answering:
             response,
             items,
             several_representatives=len(people) > 1,
-            read_only=response.submitted or not self.is_open(),
+            read_only=response.submitted or not rules.is_open(deadline, self._setup.now()),
+            deadline=deadline,
         )
 
     async def submit(self, telegram_user_id: int) -> Submission:
         """Lock the Office's answers for good; returns the stored response with its receipt,
-        and the colleagues to tell."""
+        the colleagues to tell, and the Secretariat members to tell."""
         now = self._setup.now()
         async with self._stores() as store:
             representative = await active_representative(store, telegram_user_id)
-            rules.check_open(self._setup.deadline, now)
+            rules.check_open(await effective_deadline(store, self._setup), now)
             office_id = representative.office_id
             response = await locked_response(store, office_id, self.questionnaire.id, now)
             rules.check_draft(response)
@@ -137,11 +150,24 @@ class Answering:
                 details={"reference": receipt.reference},
             )
             people = await store.office_representatives(office_id)
+            secretariat = await self._announce_to(store)
+            office = await office_by_id(store, office_id)
             await store.commit()
             submitted = await store.response(office_id, self.questionnaire.id)
         assert submitted is not None
         colleagues = tuple(p for p in people if p.telegram_user_id != telegram_user_id)
-        return Submission(submitted, colleagues)
+        return Submission(submitted, colleagues, office, secretariat)
+
+    async def _announce_to(self, store: SurveyStore) -> tuple[Addressee, ...]:
+        """The Secretariat members who want to hear of each submission (on unless switched
+        off), in a stable order."""
+        admin_ids = self._setup.admin_ids
+        chosen = {p.telegram_user_id: p for p in await store.preferences(admin_ids)}
+        return tuple(
+            Addressee(user_id, chosen[user_id].language if user_id in chosen else None)
+            for user_id in sorted(admin_ids)
+            if user_id not in chosen or chosen[user_id].submission_notices
+        )
 
     def _receipt(
         self, answers: Sequence[AnswerRecord], representative: Representative, now: datetime
@@ -160,8 +186,3 @@ class Answering:
             },
             commented=sum(1 for a in ordered if a.comment),
         )
-
-    def _progress(
-        self, response: ResponseRecord | None, answers: Sequence[AnswerRecord]
-    ) -> Progress:
-        return progress_of(self.questionnaire, response, answers, is_open=self.is_open())

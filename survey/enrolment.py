@@ -11,8 +11,8 @@ from survey.errors import Reason, Refused
 from survey.model import Actor
 from survey.ports import SurveyStore
 from survey.questionnaire import LANGUAGES
-from survey.setup import SurveySetup, office_by_id
-from survey.views import Membership, Whereabouts, progress_of
+from survey.setup import SurveySetup, effective_deadline, office_by_id
+from survey.views import Deadline, Membership, Whereabouts, progress_of
 
 REDEEM_FAILED = "invitation.redeem_failed"
 
@@ -101,8 +101,17 @@ class Enrolment:
             rules.check_active(representative, office)
             response = await store.response(office.id, setup.questionnaire.id)
             answers = await store.answers(response.id) if response is not None else []
-        progress = progress_of(setup.questionnaire, response, answers, is_open=setup.is_open())
+            deadline = await effective_deadline(store, setup)
+        progress = progress_of(
+            setup.questionnaire, response, answers, deadline=deadline, now=setup.now()
+        )
         return Whereabouts(Membership(representative, office), progress)
+
+    async def deadline(self) -> Deadline:
+        """The closing time as it stands (for /help, which anyone may open)."""
+        async with self._stores() as store:
+            at = await effective_deadline(store, self._setup)
+        return Deadline(at, closed=not rules.is_open(at, self._setup.now()))
 
     async def language(self, telegram_user_id: int) -> str | None:
         """The language this user chose, if they ever did."""

@@ -33,6 +33,10 @@ class Reason(StrEnum):
     BAD_INVITATION_TERMS = "bad_invitation_terms"
     UNKNOWN_REPRESENTATIVE = "unknown_representative"
     ALREADY_REMOVED = "already_removed"
+    # details: `invitation_id`
+    UNKNOWN_INVITATION = "unknown_invitation"
+    # A new closing time must lie ahead; details: `deadline` (the one asked for), `now`.
+    DEADLINE_NOT_FUTURE = "deadline_not_future"
 
 
 class Refused(Exception):  # noqa: N818 - reads naturally: `except Refused as refusal`

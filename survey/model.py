@@ -24,7 +24,7 @@ class ResponseStatus(StrEnum):
 class Actor:
     """Who did something, for rights checks and the audit trail."""
 
-    kind: str  # "telegram" or "cli"
+    kind: str  # "telegram", "cli", or "system" (the bot's own scheduled work)
     id: str
     name: str = ""
 
@@ -39,6 +39,11 @@ class Actor:
         except (KeyError, OSError):
             user = "unknown"
         return cls("cli", user, user)
+
+    @classmethod
+    def system(cls, task: str = "scheduler") -> Actor:
+        """The bot itself, e.g. the automatic reminders: never a person, never from a chat."""
+        return cls("system", task, task)
 
     @property
     def label(self) -> str:
@@ -126,16 +131,76 @@ class AnswerRecord:
     changed_by_name: str | None
 
 
+class OfficeStage(StrEnum):
+    """How far an Office has come, for the Secretariat's lists and filters."""
+
+    NOT_INVITED = "not_invited"
+    INVITED = "invited"  # an invitation exists, nobody verified (now)
+    VERIFIED = "verified"  # someone verified, no answer yet
+    IN_PROGRESS = "in_progress"  # answers given, not submitted
+    SUBMITTED = "submitted"
+
+
+def office_stage(
+    *, invited: bool, representatives: int, answered: int, submitted: bool
+) -> OfficeStage:
+    """The furthest stage reached: answers count even if their authors were removed since."""
+    if submitted:
+        return OfficeStage.SUBMITTED
+    if answered:
+        return OfficeStage.IN_PROGRESS
+    if representatives:
+        return OfficeStage.VERIFIED
+    if invited:
+        return OfficeStage.INVITED
+    return OfficeStage.NOT_INVITED
+
+
 @dataclass(frozen=True, slots=True)
 class OfficeStatus:
-    """One Office's place in the survey, for the Secretariat's overview."""
+    """One Office's place in the survey, for the Secretariat's overview: a list line such as
+    "in progress 12/40" or "submitted on T" (the total is the questionnaire's length)."""
 
     office: Office
-    invited: bool
-    representatives: int
+    invited: bool  # ever invited (revoked and expired invitations count)
+    representatives: int  # active ones
     answered: int
     status: ResponseStatus | None
     submitted_at: datetime | None
+
+    @property
+    def stage(self) -> OfficeStage:
+        return office_stage(
+            invited=self.invited,
+            representatives=self.representatives,
+            answered=self.answered,
+            submitted=self.status is ResponseStatus.SUBMITTED,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineSetting:
+    """The closing time as stored; None: the Secretariat removed the deadline."""
+
+    deadline: datetime | None
+    updated_at: datetime
+    updated_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Addressee:
+    """Someone the bot writes to on its own (a Secretariat member told of a submission), with
+    the language they chose, if they did."""
+
+    telegram_user_id: int
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserPreference:
+    telegram_user_id: int
+    language: str | None
+    submission_notices: bool  # Secretariat members: be told of each submission (default on)
 
 
 @dataclass(frozen=True, slots=True)

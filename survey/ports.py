@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from survey.model import (
     Actor,
     AnswerRecord,
+    DeadlineSetting,
     ExportRow,
     Funnel,
     Invitation,
@@ -19,6 +20,7 @@ from survey.model import (
     Representative,
     RepresentativeSummary,
     ResponseRecord,
+    UserPreference,
 )
 from survey.offices import OfficeInfo
 
@@ -34,6 +36,15 @@ class SurveyStore(Protocol):
     async def count_offices(self) -> int: ...
     async def upsert_offices(self, offices: Sequence[OfficeInfo]) -> tuple[int, int]: ...
     async def office_statuses(self, questionnaire_id: str) -> list[OfficeStatus]: ...
+    async def offices_to_invite(self, questionnaire_id: str, now: datetime) -> list[Office]:
+        """Offices without a usable invitation whose response is not submitted, by code."""
+        ...
+
+    async def invited_unverified_offices(
+        self, questionnaire_id: str, now: datetime
+    ) -> list[Office]:
+        """Offices with a usable or used invitation, no active representative, not submitted."""
+        ...
 
     # Invitations
     async def add_invitation(
@@ -47,6 +58,11 @@ class SurveyStore(Protocol):
         now: datetime,
     ) -> Invitation: ...
     async def invitation_by_hash(self, code_hash: str) -> tuple[Invitation, str] | None: ...
+    async def invitation_by_id(self, invitation_id: int) -> Invitation | None: ...
+    async def office_invitations(self, office_id: int) -> list[Invitation]:
+        """Every invitation of the Office, revoked and expired ones included, newest first."""
+        ...
+
     async def claim_invitation_use(self, invitation_id: int) -> bool: ...
     async def revoke_invitation(self, invitation_id: int, now: datetime) -> bool: ...
     async def revoke_office_invitations(self, office_id: int, now: datetime) -> int: ...
@@ -64,6 +80,13 @@ class SurveyStore(Protocol):
     ) -> Representative: ...
     async def language(self, telegram_user_id: int) -> str | None: ...
     async def set_language(self, telegram_user_id: int, language: str, now: datetime) -> None: ...
+    async def preferences(self, telegram_user_ids: Collection[int]) -> list[UserPreference]:
+        """What those of these users who chose anything chose."""
+        ...
+
+    async def set_submission_notices(
+        self, telegram_user_id: int, on: bool, now: datetime
+    ) -> None: ...
     async def office_representatives(self, office_id: int) -> list[Representative]:
         """The active ones only."""
         ...
@@ -76,6 +99,12 @@ class SurveyStore(Protocol):
 
     async def remove_representative(self, representative_id: int, now: datetime) -> bool:
         """False if they were removed already (perhaps a moment ago, by someone else)."""
+        ...
+
+    async def unsubmitted_representatives(
+        self, questionnaire_id: str
+    ) -> list[tuple[Representative, Office]]:
+        """Active representatives of every Office that has not submitted, by Office code."""
         ...
 
     # Responses and answers
@@ -99,6 +128,31 @@ class SurveyStore(Protocol):
         self, response_id: int, *, by: int, now: datetime, receipt: Receipt
     ) -> bool: ...
     async def mark_draft(self, response_id: int) -> bool: ...
+
+    # Survey settings and reminders
+    async def deadline_setting(self, questionnaire_id: str) -> DeadlineSetting | None:
+        """None while the Secretariat never set one (the configured deadline applies)."""
+        ...
+
+    async def save_deadline(
+        self, questionnaire_id: str, deadline: datetime | None, *, by: str, now: datetime
+    ) -> None: ...
+    async def reminder_claims(self, questionnaire_id: str, deadline: datetime) -> set[timedelta]:
+        """The offsets already claimed (sent or skipped) for this closing time."""
+        ...
+
+    async def claim_reminder(
+        self,
+        questionnaire_id: str,
+        deadline: datetime,
+        offset: timedelta,
+        *,
+        sent: bool,
+        now: datetime,
+    ) -> bool:
+        """Insert the claim unless it exists: True for exactly one caller, whoever else tries
+        (another replica, a restarted process) at the same time or later."""
+        ...
 
     # Audit and rate limiting
     async def audit(

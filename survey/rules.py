@@ -16,8 +16,9 @@ DEFAULT_INVITATION_USES = 5
 
 
 def check_secretariat(actor: Actor, admin_ids: Collection[int]) -> None:
-    """The command line runs with database access already; Telegram users must be listed."""
-    if actor.kind == "cli":
+    """The command line runs with database access already, and so does the bot's own scheduled
+    work; Telegram users must be listed."""
+    if actor.kind in ("cli", "system"):
         return
     if actor.kind == "telegram" and actor.id.isdigit() and int(actor.id) in admin_ids:
         return
@@ -40,6 +41,15 @@ def check_invitation_usable(invitation: Invitation, now: datetime) -> None:
         raise Refused(Reason.CODE_EXPIRED, expired_at=invitation.expires_at)
     if invitation.max_uses is not None and invitation.uses >= invitation.max_uses:
         raise Refused(Reason.CODE_USED_UP)
+
+
+def invitation_usable(invitation: Invitation, now: datetime) -> bool:
+    """Whether someone could still be verified with it now."""
+    try:
+        check_invitation_usable(invitation, now)
+    except Refused:
+        return False
+    return True
 
 
 def check_invitation_terms(
@@ -77,9 +87,24 @@ def check_rejoin(
         raise Refused(Reason.REPRESENTATIVE_REMOVED, office=office)
 
 
+def is_open(deadline: datetime | None, now: datetime) -> bool:
+    return deadline is None or now < deadline
+
+
 def check_open(deadline: datetime | None, now: datetime) -> None:
-    if deadline is not None and now >= deadline:
+    if not is_open(deadline, now):
         raise Refused(Reason.DEADLINE_PASSED, deadline=deadline)
+
+
+def check_new_deadline(deadline: datetime | None, now: datetime) -> None:
+    """A closing time is set ahead (None: no closing time). One already past would close the
+    survey at once: that is not what extending or setting it means."""
+    if deadline is None:
+        return
+    if deadline.utcoffset() is None:
+        raise ValueError("the deadline needs a time zone")
+    if deadline <= now:
+        raise Refused(Reason.DEADLINE_NOT_FUTURE, deadline=deadline, now=now)
 
 
 def check_draft(response: ResponseRecord) -> None:

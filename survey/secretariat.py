@@ -1,11 +1,12 @@
-"""The Secretariat's use cases: Offices, invitations, representatives, reopening a submitted
-response, and the results. Every call checks that the actor is a Secretariat member."""
+"""The Secretariat's use cases: Offices, invitations, representatives, the deadline,
+reminders, reopening a submitted response, submission notices, and the results. Every call
+checks that the actor is a Secretariat member."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from survey import rules
 from survey.codes import hash_code, new_code, normalize_code
@@ -15,17 +16,24 @@ from survey.model import (
     ExportRow,
     Invitation,
     Office,
+    OfficeStage,
     OfficeStatus,
     Representative,
     RepresentativeSummary,
     ResponseRecord,
+    office_stage,
 )
 from survey.offices import OfficeInfo
 from survey.ports import SurveyStore
 from survey.results import Digest, build_digest
-from survey.setup import SurveySetup, office_by_code, office_by_id
+from survey.setup import SurveySetup, effective_deadline, office_by_code, office_by_id
 
 REPRESENTATIVE_REMOVE = "representative.remove"
+DEADLINE_SET = "deadline.set"
+REMINDER_SENT = "reminder.send"
+REMINDER_CLAIMED = "reminder.claim"
+INVITATIONS_FOR_PENDING = "invitation.create_pending"
+SCHEDULER = Actor.system("reminders")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +49,97 @@ class Revocation:
     office: Office
     # Revoking codes does not undo what they were used for: these people can still answer.
     active_representatives: int
+    invitation: Invitation | None = None  # revoked by id: the invitation as it is now
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationSummary:
+    """One of an Office's invitations, without its code (only the hash is stored)."""
+
+    invitation: Invitation
+    usable: bool  # someone could be verified with it now
+
+    @property
+    def uses_left(self) -> int | None:
+        """None: any number of uses."""
+        invitation = self.invitation
+        if invitation.max_uses is None:
+            return None
+        return max(0, invitation.max_uses - invitation.uses)
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeDetail:
+    """Everything about one Office the Secretariat looks at before acting on it."""
+
+    office: Office
+    stage: OfficeStage
+    # Everyone verified for the Office, removed ones included, oldest first (each with
+    # verified_at, revoked_at and language).
+    representatives: tuple[RepresentativeSummary, ...]
+    answered: int
+    total: int
+    last_activity: datetime | None  # the latest change to one of its answers
+    invitations: tuple[InvitationSummary, ...]  # newest first
+    response: ResponseRecord | None  # status, submitted at/by, receipt (with its reference)
+
+    @property
+    def active_representatives(self) -> tuple[Representative, ...]:
+        return tuple(s.representative for s in self.representatives if s.representative.active)
+
+    @property
+    def submitted(self) -> bool:
+        return self.response is not None and self.response.submitted
+
+    @property
+    def submitted_at(self) -> datetime | None:
+        return self.response.submitted_at if self.submitted and self.response else None
+
+    @property
+    def submitted_by(self) -> str | None:
+        return self.response.submitted_by_name if self.submitted and self.response else None
+
+    @property
+    def reference(self) -> str | None:
+        receipt = self.response.receipt if self.response else None
+        return receipt.reference if receipt else None
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderRecipient:
+    telegram_user_id: int
+    full_name: str
+    language: str | None  # None: they never chose; write in the default language
+    office: Office
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderAudience:
+    """Who a reminder goes to now, and whom the Secretariat has to chase another way."""
+
+    recipients: tuple[ReminderRecipient, ...]  # by Office code
+    offices: int  # Offices those recipients answer for
+    # Invited (a usable or used invitation) but nobody verified now: to chase by e-mail.
+    unverified: tuple[Office, ...]
+    deadline: datetime | None  # the closing time to mention
+
+
+@dataclass(frozen=True, slots=True)
+class DueReminder:
+    """An automatic reminder this process has won the right to send."""
+
+    offset: timedelta  # how long before the deadline it was due
+    deadline: datetime
+    skipped: tuple[timedelta, ...] = ()  # earlier offsets due too, claimed but not sent
+
+
+@dataclass(frozen=True, slots=True)
+class Reopening:
+    """A submitted response back to draft, and whom to tell."""
+
+    response: ResponseRecord
+    office: Office
+    representatives: tuple[Representative, ...]  # active ones, each with their language
 
 
 class Secretariat:
@@ -51,6 +150,9 @@ class Secretariat:
 
     def is_member(self, telegram_user_id: int) -> bool:
         return telegram_user_id in self._setup.admin_ids
+
+    def now(self) -> datetime:
+        return self._setup.now()
 
     def _check(self, actor: Actor) -> None:
         rules.check_secretariat(actor, self._setup.admin_ids)
@@ -88,10 +190,46 @@ class Secretariat:
         async with self._stores() as store:
             return await office_by_code(store, code)
 
-    async def office_statuses(self, actor: Actor) -> list[OfficeStatus]:
+    async def office_statuses(
+        self, actor: Actor, *, stages: Collection[OfficeStage] | None = None
+    ) -> list[OfficeStatus]:
+        """Every Office by code (or those at one of `stages`), with its answered count and
+        submission time."""
         self._check(actor)
         async with self._stores() as store:
-            return await store.office_statuses(self.questionnaire.id)
+            statuses = await store.office_statuses(self.questionnaire.id)
+        if stages is None:
+            return statuses
+        return [status for status in statuses if status.stage in stages]
+
+    async def office_detail(self, code: str, actor: Actor) -> OfficeDetail:
+        self._check(actor)
+        now = self._setup.now()
+        async with self._stores() as store:
+            office = await office_by_code(store, code)
+            people = await store.representative_summaries(office.id, self.questionnaire.id)
+            invitations = await store.office_invitations(office.id)
+            response = await store.response(office.id, self.questionnaire.id)
+            answers = await store.answers(response.id) if response is not None else []
+        answered = sum(1 for a in answers if a.level)
+        active = sum(1 for p in people if p.representative.active)
+        return OfficeDetail(
+            office=office,
+            stage=office_stage(
+                invited=bool(invitations),
+                representatives=active,
+                answered=answered,
+                submitted=response is not None and response.submitted,
+            ),
+            representatives=tuple(people),
+            answered=answered,
+            total=len(self.questionnaire),
+            last_activity=max((a.changed_at for a in answers), default=None),
+            invitations=tuple(
+                InvitationSummary(i, rules.invitation_usable(i, now)) for i in invitations
+            ),
+            response=response,
+        )
 
     # Invitations ---------------------------------------------------------------------------
 
@@ -126,6 +264,69 @@ class Secretariat:
             )
             await store.commit()
         return IssuedInvitation(code, office, invitation)
+
+    async def invite_pending(
+        self,
+        actor: Actor,
+        *,
+        max_uses: int | None = rules.DEFAULT_INVITATION_USES,
+        expires_at: datetime | None = None,
+    ) -> list[IssuedInvitation]:
+        """One new invitation for every Office that has no usable invitation and has not
+        submitted (verified Offices whose codes ran out included: a colleague may still need
+        one), by Office code. One unit of work: all or none. The codes are in the result only."""
+        self._check(actor)
+        now = self._setup.now()
+        rules.check_invitation_terms(max_uses, expires_at, now)
+        issued: list[IssuedInvitation] = []
+        async with self._stores() as store:
+            for office in await store.offices_to_invite(self.questionnaire.id, now):
+                code = new_code()
+                invitation = await store.add_invitation(
+                    office_id=office.id,
+                    code_hash=hash_code(code),
+                    expires_at=expires_at,
+                    max_uses=max_uses,
+                    created_by=actor.label,
+                    now=now,
+                )
+                issued.append(IssuedInvitation(code, office, invitation))
+            await store.audit(
+                actor,
+                INVITATIONS_FOR_PENDING,
+                now=now,
+                details={
+                    "count": len(issued),
+                    "offices": [item.office.code for item in issued],
+                    "max_uses": max_uses,
+                    "expires_at": expires_at.isoformat() if expires_at else None,
+                },
+            )
+            await store.commit()
+        return issued
+
+    async def revoke_invitation(self, invitation_id: int, actor: Actor) -> Revocation:
+        """Revoke one invitation by its id (as listed in `office_detail`; codes are never
+        stored). Revoking a revoked one changes nothing and counts 0."""
+        self._check(actor)
+        now = self._setup.now()
+        async with self._stores() as store:
+            invitation = await store.invitation_by_id(invitation_id)
+            if invitation is None:
+                raise Refused(Reason.UNKNOWN_INVITATION, invitation_id=invitation_id)
+            count = int(await store.revoke_invitation(invitation.id, now))
+            office = await office_by_id(store, invitation.office_id)
+            await store.audit(
+                actor,
+                "invitation.revoke",
+                now=now,
+                office_id=office.id,
+                details={"count": count, "invitation": invitation.id},
+            )
+            active = len(await store.office_representatives(office.id))
+            latest = await store.invitation_by_id(invitation.id)
+            await store.commit()
+        return Revocation(count, office, active, latest)
 
     async def revoke(self, code_or_office: str, actor: Actor) -> Revocation:
         """Revoke one code, or every code of an Office, and say who can still answer."""
@@ -226,9 +427,146 @@ class Secretariat:
         )
         return replace(person, revoked_at=now)
 
+    # The deadline ------------------------------------------------------------------------
+
+    async def deadline(self, actor: Actor) -> datetime | None:
+        """The closing time in force: the stored one, else SURVEY_DEADLINE."""
+        self._check(actor)
+        async with self._stores() as store:
+            return await effective_deadline(store, self._setup)
+
+    async def set_deadline(self, when: datetime | None, actor: Actor) -> datetime | None:
+        """Set or extend the closing time (None: no closing time), stored and audited. It takes
+        effect at once for everyone, without a restart: answering reopens if it had closed."""
+        self._check(actor)
+        now = self._setup.now()
+        rules.check_new_deadline(when, now)
+        async with self._stores() as store:
+            old = await effective_deadline(store, self._setup)
+            await store.save_deadline(self.questionnaire.id, when, by=actor.label, now=now)
+            await store.audit(
+                actor,
+                DEADLINE_SET,
+                now=now,
+                details={
+                    "old": old.isoformat() if old else None,
+                    "new": when.isoformat() if when else None,
+                },
+            )
+            await store.commit()
+        return when
+
+    # Reminders -----------------------------------------------------------------------------
+
+    async def reminder_audience(self, actor: Actor) -> ReminderAudience:
+        """The active representatives of every Office that has not submitted, and the Offices
+        invited but with nobody verified (a reminder in the chat cannot reach them)."""
+        self._check(actor)
+        now = self._setup.now()
+        questionnaire_id = self.questionnaire.id
+        async with self._stores() as store:
+            people = await store.unsubmitted_representatives(questionnaire_id)
+            unverified = await store.invited_unverified_offices(questionnaire_id, now)
+            deadline = await effective_deadline(store, self._setup)
+        recipients = tuple(
+            ReminderRecipient(p.telegram_user_id, p.full_name, p.language, office)
+            for p, office in people
+        )
+        return ReminderAudience(
+            recipients,
+            offices=len({r.office.id for r in recipients}),
+            unverified=tuple(unverified),
+            deadline=deadline,
+        )
+
+    async def record_reminder(
+        self, actor: Actor, *, sent: int, blocked: int, failed: int, automatic: bool = False
+    ) -> None:
+        """What a reminder round achieved, for the audit trail."""
+        self._check(actor)
+        now = self._setup.now()
+        async with self._stores() as store:
+            await store.audit(
+                actor,
+                REMINDER_SENT,
+                now=now,
+                details={
+                    "sent": sent,
+                    "blocked": blocked,
+                    "failed": failed,
+                    "automatic": automatic,
+                },
+            )
+            await store.commit()
+
+    async def claim_due_reminder(self, offsets: Sequence[timedelta]) -> DueReminder | None:
+        """For the automatic reminders (`offsets` before the deadline, e.g. 7 and 1 days): the
+        one to send now, if any, claimed in the database so that exactly one process sends
+        it, across restarts and replicas. Call it every few minutes.
+
+        Due: its moment (deadline - offset) has passed and the deadline has not. Claims are
+        per closing time: a new deadline re-arms every offset. When several are due at once
+        (the bot was down, or the deadline was moved closer) only the latest is sent; the
+        others are claimed as skipped. None: nothing due, or another process won."""
+        if any(offset <= timedelta(0) for offset in offsets):
+            raise ValueError("reminder offsets must be positive")
+        now = self._setup.now()
+        questionnaire_id = self.questionnaire.id
+        async with self._stores() as store:
+            deadline = await effective_deadline(store, self._setup)
+            if deadline is None or not rules.is_open(deadline, now):
+                return None
+            due = sorted({o for o in offsets if deadline - o <= now})
+            if not due:
+                return None
+            claimed = await store.reminder_claims(questionnaire_id, deadline)
+            latest, earlier = due[0], [o for o in due[1:] if o not in claimed]
+            won = latest not in claimed and await store.claim_reminder(
+                questionnaire_id, deadline, latest, sent=True, now=now
+            )
+            skipped = [
+                offset
+                for offset in earlier
+                if await store.claim_reminder(
+                    questionnaire_id, deadline, offset, sent=False, now=now
+                )
+            ]
+            if not won and not skipped:
+                return None
+            await store.audit(
+                SCHEDULER,
+                REMINDER_CLAIMED,
+                now=now,
+                details={
+                    "deadline": deadline.isoformat(),
+                    "offset_seconds": int(latest.total_seconds()) if won else None,
+                    "skipped_seconds": [int(o.total_seconds()) for o in skipped],
+                },
+            )
+            await store.commit()
+        return DueReminder(latest, deadline, tuple(skipped)) if won else None
+
+    # Submission notices --------------------------------------------------------------------
+
+    async def submission_notices(self, telegram_user_id: int) -> bool:
+        """Whether this Secretariat member is told of each submission (on unless switched off)."""
+        self._check(Actor.telegram(telegram_user_id))
+        async with self._stores() as store:
+            chosen = await store.preferences([telegram_user_id])
+        return chosen[0].submission_notices if chosen else True
+
+    async def set_submission_notices(self, telegram_user_id: int, on: bool) -> bool:
+        self._check(Actor.telegram(telegram_user_id))
+        async with self._stores() as store:
+            await store.set_submission_notices(telegram_user_id, on, self._setup.now())
+            await store.commit()
+        return on
+
     # Responses and results -----------------------------------------------------------------
 
-    async def reopen(self, office_code: str, actor: Actor, *, reason: str = "") -> ResponseRecord:
+    async def reopen(self, office_code: str, actor: Actor, *, reason: str = "") -> Reopening:
+        """Back to draft, audited with the reason; returns the Office's active representatives
+        (with their languages) to tell, read in the same unit of work."""
         self._check(actor)
         async with self._stores() as store:
             office = await office_by_code(store, office_code)
@@ -249,10 +587,11 @@ class Secretariat:
                     "was_submitted_by": response.submitted_by_name,
                 },
             )
+            people = await store.office_representatives(office.id)
             await store.commit()
             reopened = await store.response(office.id, self.questionnaire.id)
         assert reopened is not None
-        return reopened
+        return Reopening(reopened, office, tuple(people))
 
     async def digest(self, actor: Actor, *, include_drafts: bool = False) -> Digest:
         self._check(actor)

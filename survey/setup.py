@@ -1,5 +1,5 @@
-"""What every use case shares: where the data is, which questionnaire, the deadline, who the
-Secretariat is, and the clock; plus the lookups each unit of work starts with."""
+"""What every use case shares: where the data is, which questionnaire, the initial deadline,
+who the Secretariat is, and the clock; plus the lookups each unit of work starts with."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ def utcnow() -> datetime:
 class SurveySetup:
     stores: StoreFactory
     questionnaire: Questionnaire
+    # SURVEY_DEADLINE: the closing time until the Secretariat sets one, which is stored in the
+    # database (`effective_deadline`). Never compare with this directly.
     deadline: datetime | None = None
     admin_ids: frozenset[int] = frozenset()
     clock: Callable[[], datetime] = utcnow
@@ -30,8 +32,12 @@ class SurveySetup:
     def now(self) -> datetime:
         return self.clock()
 
-    def is_open(self) -> bool:
-        return self.deadline is None or self.now() < self.deadline
+
+async def effective_deadline(store: SurveyStore, setup: SurveySetup) -> datetime | None:
+    """The closing time now: the one the Secretariat stored, else the configured one. Read in
+    each unit of work (one primary-key lookup), so a change needs no restart on any replica."""
+    stored = await store.deadline_setting(setup.questionnaire.id)
+    return setup.deadline if stored is None else stored.deadline
 
 
 async def office_by_code(store: SurveyStore, code: str) -> Office:

@@ -1,6 +1,9 @@
 """What the representatives' screens show, read in one unit of work each: where a person
-stands (`Whereabouts`), their Office's answers so far (`Progress`), the review, and what a
-submission changed (`Submission`)."""
+stands (`Whereabouts`), their Office's answers so far (`Progress`), the review, what a
+submission changed (`Submission`), and the closing time (`Deadline`).
+
+The closing time is read from the database in the same unit of work as the rest, so that an
+extension by the Secretariat shows (and reopens answering) at once, on every replica."""
 
 from __future__ import annotations
 
@@ -8,8 +11,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from survey.model import AnswerRecord, Office, Representative, ResponseRecord
+from survey import rules
+from survey.model import Addressee, AnswerRecord, Office, Representative, ResponseRecord
 from survey.questionnaire import Questionnaire
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """The survey's closing time as it stands now (None: no closing time)."""
+
+    at: datetime | None
+    closed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +42,7 @@ class Progress:
     answers: Mapping[int, AnswerRecord] = field(default_factory=dict)
     # Submitted, or the survey has closed: the answers are shown, not changed.
     read_only: bool = False
+    deadline: datetime | None = None  # the closing time read with the answers
 
     @property
     def first_unanswered(self) -> int | None:
@@ -60,6 +73,10 @@ class Whereabouts:
     def office(self) -> Office:
         return self.membership.office
 
+    @property
+    def deadline(self) -> datetime | None:
+        return self.progress.deadline
+
 
 @dataclass(frozen=True, slots=True)
 class ReviewItem:
@@ -77,6 +94,7 @@ class Review:
     items: tuple[ReviewItem, ...]
     several_representatives: bool
     read_only: bool  # submitted, or the survey has closed
+    deadline: datetime | None = None
 
     @property
     def unanswered(self) -> list[int]:
@@ -92,6 +110,9 @@ class Submission:
     response: ResponseRecord  # as stored, with its receipt
     # The Office's other active representatives, to be told (read in the same unit of work).
     colleagues: tuple[Representative, ...]
+    office: Office
+    # The Secretariat members to announce it to: those who have not switched it off.
+    secretariat: tuple[Addressee, ...] = ()
 
 
 def progress_of(
@@ -99,7 +120,8 @@ def progress_of(
     response: ResponseRecord | None,
     answers: Sequence[AnswerRecord],
     *,
-    is_open: bool,
+    deadline: datetime | None,
+    now: datetime,
 ) -> Progress:
     answered = {a.recommendation for a in answers if a.level}
     numbers = questionnaire.numbers
@@ -110,5 +132,6 @@ def progress_of(
         unanswered=tuple(number for number in numbers if number not in answered),
         submitted=submitted,
         answers={a.recommendation: a for a in answers},
-        read_only=submitted or not is_open,
+        read_only=submitted or not rules.is_open(deadline, now),
+        deadline=deadline,
     )

@@ -14,6 +14,7 @@ from aiogram_dialog.widgets.kbd import Button, Checkbox, ManagedCheckbox, Row
 
 from dialogs.markup import Markup, render
 from dialogs.messages import when
+from dialogs.presses import answer_press
 from dialogs.screen import screen
 from dialogs.secretariat.common import acting, actor, off_the_loop, send_file
 from dialogs.states import Results
@@ -28,6 +29,8 @@ from survey.secretariat import Secretariat
 DRAFTS = "dr"
 REFRESH = "rf"
 EXPORT = "ex"
+NOTICES_ON = "nn"
+NOTICES_OFF = "nf"
 
 TOP = 10
 BOTTOM = 5
@@ -121,12 +124,17 @@ async def results_getter(
     digest = await secretariat.digest(
         actor(event_from_user), include_drafts=_include_drafts(dialog_manager)
     )
-    return {"digest": digest_message(digest, secretariat.questionnaire, lang)}
+    notices = await secretariat.submission_notices(event_from_user.id)
+    return {
+        "digest": digest_message(digest, secretariat.questionnaire, lang),
+        "notices_on": notices,
+        "notices_off": not notices,
+    }
 
 
 async def _chart_then_window(manager: DialogManager) -> None:
     """A new chart for what the window now counts, and the window again below it."""
-    secretariat, _, lang = acting(manager)
+    secretariat, _who, lang = acting(manager)
     user: User = manager.middleware_data["event_from_user"]
     bot: Bot = manager.middleware_data["bot"]
     drafts = _include_drafts(manager)
@@ -143,12 +151,25 @@ async def on_refresh(_callback: CallbackQuery, _button: Button, manager: DialogM
 
 
 async def on_export(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    secretariat, _, lang = acting(manager)
+    secretariat, _who, lang = acting(manager)
     user: User = manager.middleware_data["event_from_user"]
     bot: Bot = manager.middleware_data["bot"]
     drafts = _include_drafts(manager)
     await send_results_files(bot, user.id, secretariat, user, lang, drafts=drafts)
     manager.show_mode = ShowMode.DELETE_AND_SEND
+
+
+async def on_notices(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    """Switch the announcement of each submission off, or on again, for this member."""
+    secretariat, _who, _lang = acting(manager)
+    on = not await secretariat.submission_notices(callback.from_user.id)
+    await secretariat.set_submission_notices(callback.from_user.id, on)
+    await answer_press(
+        callback,
+        _("You will be told of each submission.")
+        if on
+        else _("You will no longer be told of each submission."),
+    )
 
 
 def build_dialog() -> Dialog:
@@ -164,6 +185,18 @@ def build_dialog() -> Dialog:
             Row(
                 Button(T("🔄 Refresh"), id=REFRESH, on_click=on_refresh),
                 Button(T("📎 Files"), id=EXPORT, on_click=on_export),
+            ),
+            Button(
+                T("🔔 Told of each submission: on"),
+                id=NOTICES_ON,
+                on_click=on_notices,
+                when="notices_on",
+            ),
+            Button(
+                T("🔕 Told of each submission: off"),
+                id=NOTICES_OFF,
+                on_click=on_notices,
+                when="notices_off",
             ),
             getter=results_getter,
             state=Results.digest,

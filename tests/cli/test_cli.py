@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
+import logging
 import os
 import re
 import subprocess
@@ -191,6 +193,21 @@ def test_binary_formats_need_an_output_file(
 def test_reopen(cli_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("reopen", "EP")[0] == 1
     assert "nothing to reopen" in capsys.readouterr().err
+
+    async def submit(service: SurveyService) -> None:
+        for user_id in (1, 2):
+            issued = await service.secretariat.create_invitation("EP", Actor.cli())
+            await service.enrolment.redeem(user_id, issued.code)
+        await answer_all(service, 1)
+        await service.answering.submit(1)
+
+    with_service(cli_db, submit)
+    assert run("reopen", "EP", "--reason", "asked by e-mail") == (
+        0,
+        "EP is open again (draft).\n"
+        "Its 2 active representative(s) can change and submit the answers again; the command "
+        "line does not message them.\n",
+    )
 
 
 def test_db_upgrade_and_downgrade(cli_db: str) -> None:
@@ -402,3 +419,141 @@ def test_run_with_a_malformed_token_names_it_without_echoing_it(tmp_path: Path) 
     stderr = _python_m_bot_refuses("run", env=env, cwd=tmp_path)
     assert "BOT_TOKEN:" in stderr
     assert "s3cret" not in stderr
+
+
+def test_invite_every_pending_office_into_a_mail_merge_file(
+    cli_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("BOT_USERNAME", "cws_survey_bot")
+    caplog.set_level(logging.DEBUG)
+    assert run("invite", "EP")[0] == 0  # EP has a usable code already
+    target = tmp_path / "mail" / "invitations.csv"
+
+    status, output = run(
+        "invite", "--all", "--uses", "3", "--expires", "2099-01-31", "--output", str(target)
+    )
+
+    assert status == 0
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, for Excel
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["office_code", "name_en", "name_fr", "name_es", "code", "link", "expires_at"]
+    lines = {row[0]: row for row in rows[1:]}
+    assert "EP" not in lines
+    assert lines["FR"][1:4] == ["France", "France", "Francia"]
+    code = lines["FR"][4]
+    assert lines["FR"][5] == f"https://t.me/cws_survey_bot?start={code}"
+    assert lines["FR"][6] == "2099-01-31T23:59:59+00:00"
+    assert output == (
+        f"{len(lines)} invitation(s) written to {target}; the codes are only in that file "
+        "(the database keeps their hashes).\n"
+    )
+    # The codes are in the file only: not in the output, the errors or the log.
+    logged = capsys.readouterr().err + caplog.text
+    assert not any(row[4] in output or row[4] in logged for row in rows[1:])
+
+    async def redeem(service: SurveyService) -> str:
+        return (await service.enrolment.redeem(77, code)).office.code
+
+    assert with_service(cli_db, redeem) == "FR"
+
+    # A second run never overwrites the first batch's codes.
+    assert run("invite", "--all", "--output", str(target))[0] == 2
+    assert "exists already" in capsys.readouterr().err
+    assert target.read_bytes() == data
+    again = tmp_path / "again.csv"
+    assert run("invite", "--all", "--output", str(again)) == (
+        0,
+        f"0 invitation(s) written to {again}; the codes are only in that file "
+        "(the database keeps their hashes).\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (("invite", "--all"), "--all needs --output"),
+        (("invite", "EP", "--all", "--output", "x.csv"), "name no Office"),
+        (("invite", "--output", "x.csv", "EP"), "--output goes with --all"),
+        (("invite",), "name an Office"),
+    ],
+)
+def test_invite_all_is_asked_for_clearly(
+    cli_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: tuple[str, ...],
+    expected: str,
+) -> None:
+    monkeypatch.setenv("BOT_USERNAME", "cws_survey_bot")
+    assert run(*argv)[0] == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_invite_all_needs_the_bot_username_and_creates_nothing_without_it(
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("invite", "--all", "--output", str(tmp_path / "i.csv"))[0] == 2
+    assert "BOT_USERNAME" in capsys.readouterr().err
+    assert not (tmp_path / "i.csv").exists()
+    past = run("invite", "--all", "--expires", "2001-01-01", "--output", str(tmp_path / "i.csv"))
+    assert past[0] == 2  # still no username: refused before anything
+
+
+def test_invite_all_refused_leaves_no_file(
+    cli_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BOT_USERNAME", "cws_survey_bot")
+    target = tmp_path / "i.csv"
+    assert run("invite", "--all", "--expires", "2001-01-01", "--output", str(target))[0] == 1
+    assert "already in the past" in capsys.readouterr().err
+    assert not target.exists()
+
+
+def test_deadline_show_set_extend_and_clear(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SURVEY_DEADLINE", "2099-06-30T18:00:00+02:00")
+    assert run("deadline") == (0, "Deadline: 2099-06-30 16:00 UTC (open).\n")
+    assert run("deadline", "set", "2099-07-15") == (0, "Deadline: 2099-07-15 23:59 UTC (open).\n")
+    # Stored in the database: the setting is only the initial value.
+    assert run("deadline") == (0, "Deadline: 2099-07-15 23:59 UTC (open).\n")
+    assert run("deadline", "set", "2001-01-01")[0] == 1
+    assert "the deadline must be in the future" in capsys.readouterr().err
+    assert run("deadline", "clear") == (0, "No deadline: answering stays open.\n")
+    assert run("deadline") == (0, "No deadline: answering stays open.\n")
+
+
+def test_office_detail_and_revoking_an_invitation_by_id(
+    cli_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed_representatives(cli_db)
+    status, listing = run("offices", "list", "--stage", "in_progress", "--stage", "verified")
+    assert status == 0
+    assert [line.split()[0] for line in listing.splitlines()[1:]] == ["EP", "JP"]
+    assert listing.splitlines()[1].split()[5] == "in_progress"
+
+    status, detail = run("offices", "show", "ep")
+    assert status == 0
+    lines = detail.splitlines()
+    assert lines[0] == "EP - European Patent Office (regional)"
+    assert "Stage:         in_progress" in lines
+    assert "Answered:      2/40" in lines
+    assert "Representatives: 2 active" in lines
+    ids = [int(line.split()[1]) for line in lines if line.startswith("  id ")]
+    assert len(ids) == 2
+    assert all(line.endswith("usable") for line in lines if line.startswith("  id "))
+
+    assert run("invites", "revoke", str(ids[0]))[1].startswith("1 invitation code(s) revoked.\n")
+    revoked = [
+        line for line in run("offices", "show", "EP")[1].splitlines() if f"id {ids[0]} " in line
+    ]
+    assert "revoked" in revoked[0]
+    assert run("invites", "revoke", "999999")[0] == 1
+    assert capsys.readouterr().err == (
+        "error: no invitation has the id 999999: see `python -m bot offices show OFFICE`\n"
+    )

@@ -45,6 +45,7 @@ from survey.model import Actor
 from survey.questionnaire import Questionnaire
 from survey.service import SurveyService
 
+BOT_USERNAME = "cws_survey_bot"
 TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
 ALERT_LIMIT = 200
@@ -110,7 +111,7 @@ class RecordingBot(FakeBot):
     fail: list[TelegramAPIError] = field(default_factory=list)  # the next sends fail so
 
     def __post_init__(self) -> None:  # FakeBot.__init__ deliberately does nothing
-        pass
+        self._me = User(id=1, is_bot=True, first_name="Survey", username=BOT_USERNAME)
 
     def __hash__(self) -> int:
         return id(self)

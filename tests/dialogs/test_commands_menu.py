@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from aiogram.methods import SetMyCommands
+from aiogram.types import BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 
 from bot.runner import set_commands
+from bot.secretariat import SECRETARIAT_COMMANDS
+from tests.support import ADMIN_ID
 
 from .harness import RecordingBot
 
@@ -27,3 +30,18 @@ async def test_commands_menu_per_language(i18n: I18n) -> None:
     assert menus["fr"]["continue"] != menus["en"]["continue"]
     assert menus["es"]["continue"] != menus["en"]["continue"]
     assert menus["fr"]["continue"] == i18n.gettext("Resume where you left off", locale="fr")
+
+
+async def test_secretariat_members_get_their_commands_in_their_chats_only(i18n: I18n) -> None:
+    bot = RecordingBot()
+    await set_commands(bot, i18n, admin_ids={ADMIN_ID})
+    calls = [call for call in bot.calls if isinstance(call, SetMyCommands)]
+    everyone = [call for call in calls if call.scope is None]
+    theirs = [call for call in calls if isinstance(call.scope, BotCommandScopeChat)]
+    assert all("results" not in {c.command for c in call.commands} for call in everyone)
+    assert {call.language_code for call in theirs} == {None, "en", "fr", "es"}
+    for call in theirs:
+        assert call.scope.chat_id == ADMIN_ID  # type: ignore[union-attr]
+        commands = {c.command for c in call.commands}
+        assert set(SECRETARIAT_COMMANDS) <= commands
+        assert "continue" in commands  # a member may answer for an Office too

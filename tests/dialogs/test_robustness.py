@@ -11,7 +11,7 @@ from survey.model import Actor
 from survey.questionnaire import Questionnaire
 from survey.rules import MAX_COMMENT_LENGTH, MAX_FAILED_REDEMPTIONS
 from survey.service import SurveyService
-from tests.support import ADMIN_ID, Clock, answer_of
+from tests.support import Clock, answer_of
 
 from .harness import App, Person, shown_title, start_app, verified
 
@@ -206,18 +206,11 @@ async def test_after_the_deadline_answers_stop_with_a_clear_message(
 ) -> None:
     person = await verified(app, service)
     await person.click("High")
-    assert service.answering.deadline is not None
-    clock.now = service.answering.deadline
+    assert service.setup.deadline is not None
+    clock.now = service.setup.deadline
     await person.click("High")
     assert "closed" in app.bot.alerts()[-1]
     assert (await service.answering.progress(1)).answered == 1
     await person.send("/continue")
     assert "Save and exit" not in " ".join(person.buttons())
     assert "Submit final answers" not in " ".join(person.buttons())
-
-
-async def test_the_secretariat_is_let_through(app: App) -> None:
-    admin = Person(app, ADMIN_ID, "fr")
-    await admin.send("/remind")
-    assert "python -m bot --help" in app.bot.sent()[-1]
-    assert "Secrétariat" in app.bot.sent()[-1]

@@ -4,16 +4,21 @@ nothing of either."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiogram.utils.i18n import I18n
 from docx import Document
 from openpyxl import load_workbook
 from PIL import Image
 
+from bot.config import Settings
+from bot.scheduler import Scheduler
+from survey.model import Actor
 from survey.service import SurveyService
-from tests.support import ADMIN_ID, answer_all, verify
+from tests.support import ADMIN_ID, Clock, answer_all, verify
 
-from .harness import App, Person, check_html, verified
+from .harness import BOT_USERNAME, App, Person, check_html, start_app, verified
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -147,3 +152,260 @@ async def test_a_secretariat_button_pressed_by_someone_else_does_nothing(
     assert len(app.bot.files()) == before  # no chart, no files
     assert "older message" in app.bot.alerts()[-1]
     assert "Survey results" not in person.text()
+
+
+# /offices -------------------------------------------------------------------------------
+
+
+async def test_offices_list_filters_by_stage_and_opens_an_office(
+    app: App, service: SurveyService
+) -> None:
+    await seed_answers(service)
+    listed = len(await service.secretariat.office_statuses(Actor.cli()))
+    admin = Person(app, ADMIN_ID, "en")
+    await admin.send("/offices")
+    assert f"Offices: {listed} of {listed} shown." in check_html(admin.text())
+
+    await admin.click("⚪ Submitted")
+    assert "Offices: 2 of" in check_html(admin.text())
+    assert [b for b in admin.buttons() if "·" in b] == [
+        "EP · submitted on 1 June 2026",
+        "JP · submitted on 1 June 2026",
+    ]
+    await admin.click("⚪ In progress")
+    assert [b for b in admin.buttons() if "·" in b] == ["FR · in progress 1/40"]
+
+    await admin.click("FR · in progress 1/40")
+    text = check_html(admin.text())
+    assert "FR · France" in text
+    assert "Progress: 1 of 40 answered." in text
+    assert "Delegate 3 (id 3, –)" in text  # never chose a language
+    assert "↩ Reopen" not in admin.buttons()  # FR has not submitted
+    await admin.click("◀ All Offices")
+    assert "Offices:" in check_html(admin.text())
+
+
+async def test_revoking_an_invitation_from_the_detail_after_confirmation(
+    app: App, service: SurveyService
+) -> None:
+    issued = await service.secretariat.create_invitation("DE", Actor.cli())
+    admin = Person(app, ADMIN_ID, "en")
+    await admin.send("/offices DE")
+    label = f"🚫 Revoke invitation #{issued.invitation.id}"
+    await admin.click(label)
+    assert "Nobody can be verified with it afterwards" in admin.text()
+    await admin.click("◀ Cancel")
+    assert label in admin.buttons()  # nothing revoked
+    await admin.click(label)
+    await admin.click("🚫 Yes, revoke")
+    assert app.bot.alerts()[-1] == f"Invitation #{issued.invitation.id} revoked."
+    assert "revoked on" in admin.text()
+    assert label not in admin.buttons()
+
+    newcomer = Person(app, 40, "en")
+    await newcomer.send(f"/start {issued.code}")
+    assert "withdrawn" in app.bot.sent(40)[-1]
+
+
+async def test_removing_a_representative_tells_them_and_refuses_their_next_action(
+    app: App, service: SurveyService
+) -> None:
+    person = await verified(app, service, 3, office="FR", lang="fr")
+    admin = Person(app, ADMIN_ID, "en")
+    await admin.send("/offices FR")
+    await admin.click("➖ Remove Delegate 3")
+    assert "Remove Delegate 3 from FR · France?" in admin.text()
+    await admin.click("➖ Yes, remove")
+    assert app.bot.alerts()[-1] == "Removed. They have been told."
+    assert "removed on" in admin.text()
+    assert "retiré votre accès" in app.bot.sent(3)[-1]  # told, in French
+
+    await person.click("Élevée")
+    assert "retiré votre accès" in app.bot.alerts()[-1]
+    assert (await service.secretariat.office_detail("FR", Actor.cli())).answered == 0
+
+
+async def test_a_new_invitation_from_the_detail_is_shown_once_and_works(
+    app: App, service: SurveyService
+) -> None:
+    admin = Person(app, ADMIN_ID, "en")
+    await admin.send("/offices ES")
+    await admin.click("✉ New invitation")
+    message = check_html(app.bot.sent(ADMIN_ID)[-1])
+    assert "Invitation for ES" in message
+    code = message.split("Code: ", 1)[1].split()[0]
+    assert f"https://t.me/{BOT_USERNAME}?start={code}" in message
+    assert "ES · " in admin.text()  # the detail stays on screen
+    newcomer = Person(app, 41, "es")
+    await newcomer.send(f"/start {code}")
+    assert await service.enrolment.whereabouts(41) is not None
+
+
+# /invite --------------------------------------------------------------------------------
+
+
+async def test_invite_one_office_all_pending_and_mistakes(app: App, service: SurveyService) -> None:
+    admin = Person(app, ADMIN_ID, "en")
+    await admin.send("/invite")
+    assert "/invite all pending" in app.bot.sent(ADMIN_ID)[-1]
+    await admin.send("/invite XQ")
+    assert "There is no Office with the code XQ" in app.bot.sent(ADMIN_ID)[-1]
+    await admin.send("/invite ep")
+    assert "Invitation for EP" in app.bot.sent(ADMIN_ID)[-1]
+
+    listed = len(await service.secretariat.office_statuses(Actor.cli()))
+    await admin.send("/invite all pending")
+    [(name, data)] = app.bot.files(ADMIN_ID)
+    assert name == "invitations.csv"
+    lines = data.decode("utf-8-sig").splitlines()
+    assert len(lines) == listed  # a header, and every Office but EP
+    assert not any(line.startswith("EP,") for line in lines)
+    await admin.send("/invite all pending")
+    assert "nothing to do" in app.bot.sent(ADMIN_ID)[-1]
+
+
+# /reopen --------------------------------------------------------------------------------
+
+
+async def test_reopen_with_a_reason_tells_the_office(app: App, service: SurveyService) -> None:
+    await seed_answers(service)
+    admin = Person(app, ADMIN_ID, "en")
+    await admin.send("/reopen")
+    assert "/reopen EP" in app.bot.sent(ADMIN_ID)[-1]
+    await admin.send("/reopen FR")
+    assert "not submitted: there is nothing to reopen" in app.bot.sent(ADMIN_ID)[-1]
+
+    await admin.send("/reopen EP")
+    assert "Reopen the answers of EP" in admin.text()
+    await admin.send("Asked by the Office: <R04> & co")
+    assert "a draft again. Representatives told: 1." in admin.text()
+    told = check_html(app.bot.sent(1)[-1])
+    assert "reopened your Office's answers" in told
+    assert "Reason given: Asked by the Office: <R04> & co" in told
+    assert not (await service.answering.review(1)).response.submitted
+    await admin.click("OK")
+
+
+# /deadline ------------------------------------------------------------------------------
+
+
+async def test_extending_the_deadline_reopens_answering_without_a_restart(
+    app: App, service: SurveyService, clock: Clock
+) -> None:
+    person = await verified(app, service)
+    first = await service.secretariat.deadline(Actor.cli())
+    assert first is not None
+    clock.now = first + timedelta(hours=1)
+    await person.click("High")
+    assert "closed" in app.bot.alerts()[-1]
+
+    admin = Person(app, ADMIN_ID, "en")
+    await admin.send("/deadline")
+    assert "closed on" in admin.text()
+    await admin.click("+7 days")
+    assert "Set the closing time to" in admin.text()
+    await admin.click("✅ Yes, set it")
+    assert "The closing time is now" in app.bot.alerts()[-1]
+    assert await service.secretariat.deadline(Actor.cli()) == clock.now + timedelta(days=7)
+
+    await person.send("/continue")
+    await person.click("High")
+    assert (await service.answering.progress(1)).answered == 1
+
+
+async def test_a_typed_closing_time_and_its_mistakes(
+    app: App, service: SurveyService, clock: Clock
+) -> None:
+    admin = Person(app, ADMIN_ID, "en")
+    await admin.send("/deadline")
+    await admin.send("next friday")
+    assert "such as 2026-12-31" in app.bot.sent(ADMIN_ID)[-1]
+    await admin.send("2020-01-01")
+    await admin.click("✅ Yes, set it")
+    assert "must be in the future" in app.bot.alerts()[-1]
+    await admin.click("◀ Back")
+    await admin.send("2026-12-31 18:00")
+    await admin.click("✅ Yes, set it")
+    assert await service.secretariat.deadline(Actor.cli()) == datetime(
+        2026, 12, 31, 18, 0, tzinfo=UTC
+    )
+
+
+# /remind --------------------------------------------------------------------------------
+
+
+async def test_remind_counts_confirms_sends_in_each_language_and_reports(
+    app: App, service: SurveyService
+) -> None:
+    await seed_answers(service)  # EP, JP submitted; FR in progress (Delegate 3)
+    await verified(app, service, 4, office="FR", lang="es")
+    await verified(app, service, 5, office="BR", lang="fr")
+    await service.secretariat.create_invitation("DE", Actor.cli())  # nobody verified
+    admin = Person(app, ADMIN_ID, "en")
+    await admin.send("/remind")
+    text = check_html(admin.text())
+    assert "Representatives: 3; Offices that have not submitted: 2." in text
+    assert "DE" in text.split("nobody verified (1):", 1)[1]
+
+    await admin.click("📨 Send the reminder")
+    assert "Sending the reminders (3)" in admin.text()
+    await admin.settle()
+    assert "not submitted yet" in app.bot.sent(3)[-1]
+    assert "no se han enviado" in app.bot.sent(4)[-1]
+    assert "pas encore été soumises" in app.bot.sent(5)[-1]
+    assert app.bot.sent(1)[-1:] != [app.bot.sent(3)[-1]]  # EP submitted: not reminded
+    assert (
+        "Reminders done. Delivered: 3; not delivered because the person blocked the bot: 0"
+        in (app.bot.sent(ADMIN_ID)[-1])
+    )
+
+
+async def test_automatic_reminders_are_sent_once_across_restarts(
+    settings: Settings, service: SurveyService, i18n: I18n, clock: Clock
+) -> None:
+    await verify(service, 3, "FR")
+    deadline = await service.secretariat.deadline(Actor.cli())
+    assert deadline is not None
+    with_offsets = settings.model_copy(update={"reminder_offsets": (timedelta(days=1),)})
+    first = start_app(with_offsets, service, i18n)
+    scheduler: Scheduler = first.dispatcher["scheduler"]
+    assert await scheduler.tick(first.bot) == 0  # not due yet
+    clock.now = deadline - timedelta(hours=12)
+    assert await scheduler.tick(first.bot) == 1
+    await first.dispatcher["notifier"].drain()
+    assert "not submitted yet" in first.bot.sent(3)[-1]
+    assert await scheduler.tick(first.bot) == 0  # sent once
+
+    restarted = start_app(with_offsets, service, i18n)  # a new process, or a second replica
+    assert await restarted.dispatcher["scheduler"].tick(restarted.bot) == 0
+    assert restarted.bot.sent() == []
+
+
+# Submission notices ---------------------------------------------------------------------
+
+
+async def test_the_secretariat_is_told_of_each_submission_unless_switched_off(
+    app: App, service: SurveyService
+) -> None:
+    admin = Person(app, ADMIN_ID, "en")  # Telegram says English; the member chose French
+    await admin.send("/language")
+    await admin.click("Français")
+    for user, office in ((1, "EP"), (2, "JP")):
+        await verify(service, user, office)
+        await answer_all(service, user, "high")
+    ep = Person(app, 1, "en")
+    await ep.send("/review")
+    await ep.click("✅ Submit final answers")
+    await ep.click("✅ Yes, submit now")
+    assert "EP · Office européen des brevets" in app.bot.sent(ADMIN_ID)[-1]
+    assert "a soumis ses réponses" in app.bot.sent(ADMIN_ID)[-1]
+
+    await admin.send("/results")
+    await admin.click("🔔 Avis de chaque soumission\u00a0: activés")
+    assert "🔕 Avis de chaque soumission\u00a0: désactivés" in admin.buttons()
+    before = len(app.bot.sent(ADMIN_ID))
+    jp = Person(app, 2, "en")
+    await jp.send("/review")
+    await jp.click("✅ Submit final answers")
+    await jp.click("✅ Yes, submit now")
+    assert len(app.bot.sent(ADMIN_ID)) == before

@@ -1,5 +1,6 @@
 """The real bot process, as the Secretariat: /results brings a chart and the digest, /export
-the three files, through the Bot API stand-in (multipart uploads, as Telegram receives them)."""
+the three files, /remind reaches the representatives of the Offices that have not submitted,
+through the Bot API stand-in (multipart uploads, as Telegram receives them)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from docx import Document
 from openpyxl import load_workbook
 
 from standin.telegram import TelegramStandIn
+from survey.model import Actor
 from survey.service import SurveyService
 
 from .conftest import STEP_TIMEOUT, BotProcess, Delegate, answer, verify
@@ -62,5 +64,19 @@ async def test_results_and_export_reach_the_secretariat(
 
     # A representative who tries the same commands learns nothing of them.
     await eva.send("/results")
-    await eva.expect("no conozco|I do not know this command")
+    await eva.expect("I do not know this command")
     assert sent_files(telegram, 601) == []
+
+    # Ana's Office (FR) has not submitted: /remind reaches her, in French, and not Eva.
+    ana = Delegate(telegram, 602, "fr")
+    code = (await service.secretariat.create_invitation("FR", Actor.cli())).code
+    await ana.send(f"/start {code}")
+    await ana.expect("Vérification réussie")
+    eva_messages = len(telegram.history(601))
+    await secretariat.send("/remind")
+    await secretariat.expect("Representantes: 1;")
+    await secretariat.click("📨 Enviar el recordatorio")
+    await ana.expect("/continue")
+    assert "Secrétariat" in (ana.last().text if ana.last() else "")
+    await secretariat.expect("Entregados: 1;")
+    assert len(telegram.history(601)) == eva_messages

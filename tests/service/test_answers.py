@@ -120,12 +120,12 @@ async def test_deadline_stops_answering_and_submitting(
 ) -> None:
     await verify(service, 1)
     await answer_all(service, 1, skip=(40,))
-    assert service.answering.deadline is not None
-    clock.now = service.answering.deadline
+    assert service.setup.deadline is not None
+    clock.now = service.setup.deadline
     with pytest.raises(Refused) as refused:
         await service.answering.record_answer(1, 40, "high")
     assert refused.value.reason is Reason.DEADLINE_PASSED
-    assert refused.value.details["deadline"] == service.answering.deadline
+    assert refused.value.details["deadline"] == service.setup.deadline
     with pytest.raises(Refused) as refused:
         await service.answering.submit(1)
     assert refused.value.reason is Reason.DEADLINE_PASSED
@@ -262,6 +262,10 @@ async def test_reopen_by_the_secretariat_is_audited(
     service: SurveyService, engine: AsyncEngine, admin: Actor
 ) -> None:
     await verify(service, 1)
+    await verify(service, 2)
+    await verify(service, 3)
+    await service.enrolment.set_language(2, "fr")
+    await service.secretariat.remove_representative("EP", 3, admin)
     await answer_all(service, 1)
     await service.answering.submit(1)
 
@@ -269,9 +273,16 @@ async def test_reopen_by_the_secretariat_is_audited(
         await service.secretariat.reopen("EP", Actor.telegram(1))
     assert refused.value.reason is Reason.NOT_SECRETARIAT
 
-    reopened = await service.secretariat.reopen("EP", admin, reason="Office asked by e-mail")
+    reopening = await service.secretariat.reopen("EP", admin, reason="Office asked by e-mail")
+    reopened = reopening.response
     assert reopened.status is ResponseStatus.DRAFT
     assert reopened.receipt is None
+    # Whom the chat tells, in their languages: the Office's active representatives.
+    assert reopening.office.code == "EP"
+    assert [(p.telegram_user_id, p.language) for p in reopening.representatives] == [
+        (1, None),
+        (2, "fr"),
+    ]
     await service.answering.record_answer(1, 1, "low")
     assert (await service.answering.submit(1)).response.status is ResponseStatus.SUBMITTED
 

@@ -29,7 +29,7 @@ async def test_the_sql_log_hides_parameters_and_rows(
         logged = SurveyService(
             SqlStoreFactory(engine),
             service.questionnaire,
-            deadline=service.answering.deadline,
+            deadline=service.setup.deadline,
             clock=service.now,
         )
         await verify(logged, 1, name=SECRET_NAME)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ VARIABLES = [
     "TELEGRAM_API_URL",
     "ADMIN_IDS",
     "SURVEY_DEADLINE",
+    "REMINDER_OFFSETS",
     "CONTACT_EMAIL",
     "QUESTIONNAIRE_PATH",
     "REDIS_URL",
@@ -44,6 +45,7 @@ def test_defaults() -> None:
     assert settings.questionnaire_path == SHIPPED_QUESTIONNAIRE
     assert settings.admin_ids == frozenset()
     assert settings.survey_deadline is None
+    assert settings.reminder_offsets == ()  # no automatic reminders unless asked for
     assert settings.redis_url is None
 
 
@@ -80,6 +82,9 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("SURVEY_DEADLINE", "next friday", "SURVEY_DEADLINE:"),
         ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL: expected an http"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL: expected DEBUG"),
+        ("REMINDER_OFFSETS", "7d,1w", "REMINDER_OFFSETS: '1w' is not a time before the deadline"),
+        ("REMINDER_OFFSETS", "0h", "REMINDER_OFFSETS: '0h' is not a time before the deadline"),
+        ("REMINDER_OFFSETS", "-1d", "REMINDER_OFFSETS: '-1d' is not a time before"),
     ],
 )
 def test_a_bad_value_is_one_clear_line(
@@ -92,6 +97,16 @@ def test_a_bad_value_is_one_clear_line(
     assert expected in message
     assert "\n" not in message
     assert message.startswith("bad configuration: ")
+
+
+def test_reminder_offsets_are_times_before_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REMINDER_OFFSETS", " 1d, 7D ,36h,90m,24h, ")
+    assert load_settings().reminder_offsets == (
+        timedelta(days=7),
+        timedelta(hours=36),
+        timedelta(days=1),  # 24h is the same moment as 1d: one reminder, not two
+        timedelta(minutes=90),
+    )
 
 
 def test_webhook_needs_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 from aiogram.methods import SendMessage
 
 from bot import notify
-from bot.notify import Notifier
+from bot.notify import Delivery, Notifier
 
 
 class FakeTime:
@@ -53,7 +53,7 @@ async def test_messages_keep_below_telegrams_limits(clock: FakeTime) -> None:
     telegram = Telegram(clock)
     notifier = Notifier(per_second=25, per_chat_interval=1.0, clock=clock)
     messages = [(chat, f"hello {chat}") for chat in range(100)] + [(7, "again"), (7, "thrice")]
-    assert await notifier.send(telegram, messages) == len(messages)  # type: ignore[arg-type]
+    assert await notifier.send(telegram, messages) == Delivery(sent=len(messages))  # type: ignore[arg-type]
 
     times = [at for at, _, _ in telegram.sent]
     assert all(later - earlier >= 1 / 25 - 1e-9 for earlier, later in pairwise(times))
@@ -67,7 +67,7 @@ async def test_a_flood_wait_pauses_everything_then_the_message_goes(clock: FakeT
     telegram = Telegram(clock, errors={2: [flood]})
     notifier = Notifier(clock=clock)
     started = clock.now
-    assert await notifier.send(telegram, [(1, "a"), (2, "b"), (3, "c")]) == 3  # type: ignore[arg-type]
+    assert await notifier.send(telegram, [(1, "a"), (2, "b"), (3, "c")]) == Delivery(sent=3)  # type: ignore[arg-type]
     sent_at = {chat: at for at, chat, _ in telegram.sent}
     assert sent_at[2] >= started + 30  # waited as told
     assert sent_at[3] >= sent_at[2]  # and nobody jumped the queue meanwhile
@@ -77,7 +77,9 @@ async def test_someone_who_blocked_the_bot_is_skipped(clock: FakeTime) -> None:
     blocked = TelegramForbiddenError(SendMessage(chat_id=2, text="?"), "bot was blocked")
     telegram = Telegram(clock, errors={2: [blocked]})
     notifier = Notifier(clock=clock)
-    assert await notifier.send(telegram, [(1, "a"), (2, "b"), (3, "c")]) == 2  # type: ignore[arg-type]
+    assert await notifier.send(telegram, [(1, "a"), (2, "b"), (3, "c")]) == Delivery(  # type: ignore[arg-type]
+        sent=2, blocked=1
+    )
     assert [chat for _, chat, _ in telegram.sent] == [1, 3]
 
 
@@ -86,7 +88,13 @@ async def test_a_flood_wait_beyond_the_limit_gives_that_message_up(clock: FakeTi
     telegram = Telegram(clock, errors={2: [flood]})
     notifier = Notifier(max_wait=30, clock=clock)
     started = clock.now
-    notifier.post(telegram, [(2, "b")])  # type: ignore[arg-type]
+    reports: list[Delivery] = []
+
+    async def report(delivery: Delivery) -> None:
+        reports.append(delivery)
+
+    notifier.post(telegram, [(2, "b")], then=report)  # type: ignore[arg-type]
     await notifier.drain()
     assert telegram.sent == []
+    assert reports == [Delivery(failed=1)]
     assert clock.now - started < 30  # not waited for
