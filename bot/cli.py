@@ -16,6 +16,8 @@ from typing import Any, BinaryIO, TextIO
 
 from bot.bootstrap import load_configured_questionnaire, open_service, prepare_database, safe_url
 from bot.config import ConfigError, Settings, load_settings
+from bot.i18n import build_i18n
+from dialogs.deps import Delivery
 from reports.csv_export import answers_csv
 from reports.files import FORMATS, ResultsData, results_file
 from reports.invitations import deep_link, invitations_csv
@@ -193,9 +195,18 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--all", action="store_true", help="every active representative")
     remove.add_argument("--reason", default="", help="kept in the audit trail")
 
-    reopen = commands.add_parser("reopen", help="reopen an Office's submitted answers")
+    reopen = commands.add_parser(
+        "reopen", help="reopen an Office's submitted answers (its representatives are told)"
+    )
     reopen.add_argument("office")
-    reopen.add_argument("--reason", default="", help="kept in the audit trail")
+    reopen.add_argument("--reason", default="", help="kept in the audit trail, told to them")
+
+    remind = commands.add_parser(
+        "remind", help="who would get a reminder; with --send, send it through the bot"
+    )
+    remind.add_argument(
+        "--send", action="store_true", help="send it now (needs BOT_TOKEN), at Telegram's pace"
+    )
 
     results = commands.add_parser("results", help="the results digest or a full export")
     results.add_argument("--format", choices=("text", *FORMATS), default="text")
@@ -497,12 +508,66 @@ async def cmd_reopen(args: argparse.Namespace, settings: Settings, out: TextIO) 
         reopening = await service.secretariat.reopen(args.office, Actor.cli(), reason=args.reason)
     office, people = reopening.office, len(reopening.representatives)
     print(f"{office.code} is open again ({reopening.response.status.value}).", file=out)
-    print(
-        f"Its {people} active representative(s) can change and submit the answers again; "
-        "the command line does not message them.",
-        file=out,
-    )
+    if settings.bot_token is None:
+        print(
+            f"Its {people} active representative(s) can change and submit the answers again; "
+            "set BOT_TOKEN to have them told (they were not).",
+            file=out,
+        )
+        return EXIT_OK
+    from dialogs.secretariat.reopen import reopen_messages
+
+    delivery = await _send(settings, reopen_messages(reopening, args.reason, build_i18n()))
+    print(f"Its representatives were told: {_delivered(delivery)}.", file=out)
     return EXIT_OK
+
+
+async def cmd_remind(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from dialogs.secretariat.reminders import reminders
+
+    async with open_service(settings) as service:
+        secretariat = service.secretariat
+        audience = await secretariat.reminder_audience(Actor.cli())
+        people = len(audience.recipients)
+        print(
+            f"A reminder goes to {people} representative(s) of {audience.offices} Office(s) "
+            "that have not submitted.",
+            file=out,
+        )
+        if audience.unverified:
+            codes = ", ".join(office.code for office in audience.unverified)
+            print(f"Invited, nobody verified (write to them by e-mail): {codes}", file=out)
+        if not args.send or not people:
+            if people:
+                print("Add --send to send it.", file=out)
+            return EXIT_OK
+        if settings.bot_token is None:
+            print("error: --send needs BOT_TOKEN", file=sys.stderr)
+            return EXIT_CONFIG
+        delivery = await _send(settings, reminders(audience, build_i18n()))
+        await secretariat.record_reminder(
+            Actor.cli(), sent=delivery.sent, blocked=delivery.blocked, failed=delivery.failed
+        )
+    print(f"Reminders: {_delivered(delivery)}.", file=out)
+    return EXIT_OK
+
+
+async def _send(settings: Settings, messages: Sequence[tuple[int, str]]) -> Delivery:
+    """Messages through the bot, at Telegram's pace, as the running bot sends them."""
+    from bot.notify import Notifier
+    from bot.runner import create_bot
+
+    bot = create_bot(settings)
+    try:
+        return await Notifier().send(bot, messages)
+    finally:
+        await bot.session.close()
+
+
+def _delivered(delivery: Delivery) -> str:
+    return (
+        f"{delivery.sent} delivered, {delivery.blocked} blocked the bot, {delivery.failed} failed"
+    )
 
 
 async def cmd_deadline(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -595,6 +660,7 @@ COMMANDS: dict[str, Command] = {
     "invites": cmd_invites,
     "representatives": cmd_representatives,
     "reopen": cmd_reopen,
+    "remind": cmd_remind,
     "deadline": cmd_deadline,
     "results": cmd_results,
     "questionnaire": cmd_questionnaire,

@@ -52,23 +52,30 @@ async def confirm_getter(
     }
 
 
+def reopen_messages(reopening: Reopening, reason: str, i18n: I18n) -> list[tuple[int, str]]:
+    """(chat, text) for each of the Office's representatives, in their own language (also
+    from the command line: the texts need this i18n as context)."""
+    messages = []
+    with i18n.context():
+        for person in reopening.representatives:
+            with i18n.use_locale(person.language or "en"):
+                text = render(
+                    _(
+                        "↩ The Secretariat has reopened your Office's answers, which were "
+                        "submitted. You can change them again, and then submit once more: "
+                        "send /review."
+                    )
+                )
+                if reason:
+                    text += render("\n" + _("Reason given: {reason}"), reason=reason)
+            messages.append((person.telegram_user_id, str(text)))
+    return messages
+
+
 def _tell(manager: DialogManager, reopening: Reopening, reason: str) -> None:
     i18n: I18n = manager.middleware_data["i18n"]
-    messages = []
-    for person in reopening.representatives:
-        with i18n.use_locale(person.language or "en"):
-            text = render(
-                _(
-                    "↩ The Secretariat has reopened your Office's answers, which were "
-                    "submitted. You can change them again, and then submit once more: send "
-                    "/review."
-                )
-            )
-            if reason:
-                text += render("\n" + _("Reason given: {reason}"), reason=reason)
-        messages.append((person.telegram_user_id, str(text)))
     notifier: Notifier = manager.middleware_data["notifier"]
-    notifier.post(manager.middleware_data["bot"], messages)
+    notifier.post(manager.middleware_data["bot"], reopen_messages(reopening, reason, i18n))
 
 
 async def _reopen(manager: DialogManager, reason: str) -> None:

@@ -10,6 +10,8 @@ import os
 import re
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from openpyxl import load_workbook
 
 from bot.cli import main
 from bot.config import load_settings
+from standin.telegram import TelegramStandIn
 from storage.db import SqlStoreFactory, create_engine
 from survey.model import Actor
 from survey.questionnaire import load_questionnaire
@@ -205,8 +208,8 @@ def test_reopen(cli_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("reopen", "EP", "--reason", "asked by e-mail") == (
         0,
         "EP is open again (draft).\n"
-        "Its 2 active representative(s) can change and submit the answers again; the command "
-        "line does not message them.\n",
+        "Its 2 active representative(s) can change and submit the answers again; set "
+        "BOT_TOKEN to have them told (they were not).\n",
     )
 
 
@@ -557,3 +560,71 @@ def test_office_detail_and_revoking_an_invitation_by_id(
     assert capsys.readouterr().err == (
         "error: no invitation has the id 999999: see `python -m bot offices show OFFICE`\n"
     )
+
+
+@pytest.fixture
+def telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramStandIn]:
+    """The Bot API stand-in on a loop of its own: the command line runs its own loop."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    stand_in = TelegramStandIn()
+    url = asyncio.run_coroutine_threadsafe(stand_in.start("127.0.0.1", 0), loop).result(10)
+    monkeypatch.setenv("BOT_TOKEN", stand_in.token)
+    monkeypatch.setenv("TELEGRAM_API_URL", url)
+    stand_in.opened = lambda *users: [  # type: ignore[attr-defined]
+        # Telegram delivers only to people who have opened a chat with the bot.
+        asyncio.run_coroutine_threadsafe(stand_in.user_sends(user, "/start"), loop).result(10)
+        for user in users
+    ]
+    yield stand_in
+    asyncio.run_coroutine_threadsafe(stand_in.stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+def test_remind_lists_then_sends_through_the_bot(
+    cli_db: str, telegram: TelegramStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def seed(service: SurveyService) -> None:
+        for user_id, office in ((1, "EP"), (2, "FR")):
+            issued = await service.secretariat.create_invitation(office, Actor.cli())
+            await service.enrolment.redeem(user_id, issued.code, language="fr")
+        await answer_all(service, 1)
+        await service.answering.submit(1)  # EP is done: not reminded
+        await service.secretariat.create_invitation("DE", Actor.cli())  # nobody verified
+
+    assert run("offices", "list")[0] == 0
+    with_service(cli_db, seed)
+    telegram.opened(1, 2)  # type: ignore[attr-defined]
+    status, text = run("remind")
+    assert status == 0
+    assert "1 representative(s) of 1 Office(s)" in text
+    assert "write to them by e-mail): DE" in text
+    assert "--send" in text
+    assert len(telegram.history(2)) == 1  # only counted: their /start alone
+
+    status, text = run("remind", "--send")
+    assert status == 0
+    assert "Reminders: 1 delivered, 0 blocked the bot, 0 failed." in text
+    reminder = telegram.history(2)[-1]
+    assert "Secrétariat" in reminder.text
+    assert len(telegram.history(1)) == 1
+
+
+def test_reopen_tells_the_representatives_when_the_bot_can(
+    cli_db: str, telegram: TelegramStandIn
+) -> None:
+    async def submit(service: SurveyService) -> None:
+        issued = await service.secretariat.create_invitation("EP", Actor.cli())
+        await service.enrolment.redeem(1, issued.code, language="es")
+        await answer_all(service, 1)
+        await service.answering.submit(1)
+
+    assert run("offices", "list")[0] == 0
+    with_service(cli_db, submit)
+    telegram.opened(1)  # type: ignore[attr-defined]
+    status, text = run("reopen", "EP", "--reason", "pedido por correo")
+    assert status == 0
+    assert "told: 1 delivered" in text
+    assert "pedido por correo" in telegram.history(1)[-1].text

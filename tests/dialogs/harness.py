@@ -39,6 +39,7 @@ from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 
 from bot.bootstrap import create_dispatcher
 from bot.config import Settings
+from bot.notify import Notifier
 from dialogs.presses import AnswerOnce
 from standin.limits import parse_html
 from survey.model import Actor
@@ -205,6 +206,9 @@ def start_app(
         storage=storage or JsonMemoryStorage(),
         message_manager=messages,
         i18n=i18n,
+        # Unpaced: the pacing is tested with a fake clock (tests/unit/test_notify.py); here it
+        # would only make tests wait real seconds between two messages to the same chat.
+        notifier=Notifier(per_second=1_000_000, per_chat_interval=0.0),
     )
     return App(dispatcher, messages, RecordingBot())
 
