@@ -44,12 +44,14 @@ class Notifier:
         per_chat_interval: float = PER_CHAT_INTERVAL,
         max_wait: float = MAX_WAIT,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self._interval = 1.0 / per_second
         self._max_wait = max_wait
         self._background: set[asyncio.Task[None]] = set()
         self._per_chat = per_chat_interval
         self._clock = clock
+        self._sleep = sleep  # None: asyncio.sleep (looked up at call time, for tests)
         self._next_send = 0.0
         self._last_to: dict[int, float] = {}
         self._lock = asyncio.Lock()
@@ -119,7 +121,7 @@ class Notifier:
                 self._last_to = {c: t for c, t in self._last_to.items() if t > now - self._per_chat}
             self._last_to[chat_id] = turn
         if turn > now:
-            await asyncio.sleep(turn - now)
+            await (self._sleep or asyncio.sleep)(turn - now)
 
     def _pause(self, seconds: float) -> None:
         self._next_send = max(self._next_send, self._clock() + seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from collections import Counter
@@ -102,6 +103,20 @@ class CheckedMessageManager(AnswerOnce, CountingMessageManager):
         return await super().show_message(bot, new_message, old_message)
 
 
+class InstantTime:
+    """A clock for the notifier that moves only when it waits, at once."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+        await asyncio.sleep(0)
+
+
 @dataclass
 class RecordingBot(FakeBot):
     """Stands in for Telegram for the calls handlers make themselves (replies, alerts,
@@ -200,15 +215,16 @@ def start_app(
     settings: Settings, service: SurveyService, i18n: I18n, storage: BaseStorage | None = None
 ) -> App:
     messages = CheckedMessageManager()
+    time = InstantTime()
     dispatcher = create_dispatcher(
         settings,
         service,
         storage=storage or JsonMemoryStorage(),
         message_manager=messages,
         i18n=i18n,
-        # Unpaced: the pacing is tested with a fake clock (tests/unit/test_notify.py); here it
-        # would only make tests wait real seconds between two messages to the same chat.
-        notifier=Notifier(per_second=1_000_000, per_chat_interval=0.0),
+        # Paced on a clock that moves when the notifier waits: Telegram's pace (and a 429's
+        # wait) without real seconds; the pacing itself is tested in tests/unit/test_notify.py.
+        notifier=Notifier(clock=time, sleep=time.sleep),
     )
     return App(dispatcher, messages, RecordingBot())
 
