@@ -581,6 +581,7 @@ def telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramStandIn]:
     asyncio.run_coroutine_threadsafe(stand_in.stop(), loop).result(10)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
+    loop.close()
 
 
 def test_remind_lists_then_sends_through_the_bot(
