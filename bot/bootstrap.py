@@ -11,15 +11,16 @@ from contextlib import asynccontextmanager
 
 from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import setup_dialogs
 from aiogram_dialog.api.protocols import MessageManagerProtocol
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from bot import commands, errors, guards, secretariat
 from bot.config import ConfigError, Settings
+from bot.dialog_state import chat_isolation, check_dialog_state
 from bot.i18n import LocaleMiddleware, build_i18n
 from bot.notify import Notifier
 from bot.scheduler import Scheduler
@@ -63,7 +64,9 @@ def load_configured_questionnaire(settings: Settings, *, announce: bool = False)
 async def prepare_database(
     settings: Settings, revision: str = "head", *, downgrade: bool = False
 ) -> None:
-    """Migrate the schema (to the newest revision unless told otherwise)."""
+    """Migrate the schema (to the newest revision unless told otherwise). Replicas starting
+    together may all call this: one migrates, the others wait and find nothing to do
+    (storage/migrations/env.py)."""
     try:
         if downgrade:
             await downgrade_async(settings.database_url, revision)
@@ -106,7 +109,13 @@ async def open_service(
 
 
 async def _seed_offices(service: SurveyService) -> None:
-    added = await service.secretariat.seed_offices(shipped_offices())
+    try:
+        added = await service.secretariat.seed_offices(shipped_offices())
+    except IntegrityError:
+        # Another replica starting at the same moment on the same empty database loaded
+        # them first (PostgreSQL; SQLite's BEGIN IMMEDIATE makes the second one wait).
+        log.info("The shipped list of Offices was loaded by another process")
+        return
     if added:
         log.info("Loaded the shipped list of %d Offices", added)
 
@@ -127,16 +136,19 @@ def create_dispatcher(
     notifier: Notifier | None = None,
 ) -> Dispatcher:
     # Dialog state is only where a person is on screen; everything that matters is in the
-    # database. `python -m bot run` passes a file-backed storage (bot/dialog_state.py) so that
-    # an update delivered again after a crash finds its window; tests pass their own.
+    # database. `python -m bot run` passes a file-backed or Redis storage (bot/dialog_state.py)
+    # so that an update delivered again after a crash finds its window; tests pass their own.
     notifier = notifier or Notifier()
     i18n = i18n or build_i18n()
     scheduler = Scheduler(service.secretariat, notifier, i18n, settings.reminder_offsets)
+    storage = storage or MemoryStorage()
+    # One update at a time per chat: two quick taps, or a tap and a command, must not race on
+    # the same dialog stack when updates are handled concurrently (by several replicas too,
+    # with Redis).
+    isolation = chat_isolation(storage)
     dispatcher = Dispatcher(
-        storage=storage or MemoryStorage(),
-        # One update at a time per chat: two quick taps, or a tap and a command, must not
-        # race on the same dialog stack when updates are handled concurrently.
-        events_isolation=SimpleEventIsolation(),
+        storage=storage,
+        events_isolation=isolation,
         # What handlers and getters take by name (dialogs/deps.py lists them).
         enrolment=service.enrolment,
         answering=service.answering,
@@ -158,15 +170,28 @@ def create_dispatcher(
         help_dialog.build_dialog(),
         commands.fallback_router(),
     )
-    setup_dialogs(dispatcher, message_manager=message_manager or SurveyMessageManager())
+    # The same isolation for aiogram-dialog's own lock on each dialog stack (its default is
+    # one of this process only).
+    setup_dialogs(
+        dispatcher,
+        message_manager=message_manager or SurveyMessageManager(),
+        events_isolation=isolation,
+    )
 
     async def finish_notifications() -> None:  # at shutdown: what is still going out
         await scheduler.stop()
         await notifier.drain()
 
+    async def check_storage() -> None:  # first at start-up: Redis answers, or one line
+        await check_dialog_state(storage)
+
+    dispatcher.startup.register(check_storage)
     dispatcher.startup.register(scheduler.start)
     dispatcher.shutdown.register(finish_notifications)
     # After setup_dialogs: the middleware attaches to the observers that exist now, including
     # the one aiogram-dialog adds for its background updates.
-    LocaleMiddleware(i18n, service.enrolment.language).setup(dispatcher)
+    # With REDIS_URL there are several replicas: the language is read from the database on
+    # every update rather than kept in this process (see LocaleMiddleware).
+    replicas = settings.redis_url is not None
+    LocaleMiddleware(i18n, service.enrolment.language, shared=replicas).setup(dispatcher)
     return dispatcher

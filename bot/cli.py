@@ -14,14 +14,18 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from sqlalchemy.engine import URL, make_url
+
 from bot.bootstrap import load_configured_questionnaire, open_service, prepare_database, safe_url
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import build_i18n
+from bot.logs import configure_logging, quiet_chatty_loggers
 from dialogs.deps import Delivery
 from reports.csv_export import answers_csv
 from reports.files import FORMATS, ResultsData, results_file
 from reports.invitations import deep_link, invitations_csv
 from reports.text import digest_text
+from storage.backup import BackupError, backup_sqlite, sqlite_path
 from survey.errors import Reason, Refused
 from survey.model import Actor, Office, OfficeStage, Representative, RepresentativeSummary
 from survey.offices import OfficesFileError, read_offices_csv
@@ -104,13 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--admin", action="store_true", help="chat as a Secretariat member")
     sandbox.add_argument("--data", type=Path, default=Path("data"), help="where to keep data")
 
-    db = commands.add_parser("db", help="database migrations").add_subparsers(
+    db = commands.add_parser("db", help="database migrations and backups").add_subparsers(
         dest="db_command", metavar="ACTION", required=True
     )
     up = db.add_parser("upgrade", help="migrate to the newest schema (or to REVISION)")
     up.add_argument("revision", nargs="?", default="head")
     down = db.add_parser("downgrade", help="migrate back to REVISION (e.g. -1 or base)")
     down.add_argument("revision")
+    backup = db.add_parser(
+        "backup", help="copy the SQLite database to a new FILE, safely while the bot runs"
+    )
+    backup.add_argument("file", type=Path)
 
     offices = commands.add_parser("offices", help="the Offices that may answer").add_subparsers(
         dest="offices_command", metavar="ACTION", required=True
@@ -249,11 +257,42 @@ async def cmd_sandbox(args: argparse.Namespace, settings: Settings, out: TextIO)
 
 
 async def cmd_db(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    if args.db_command == "backup":
+        return _backup(args.file, settings, out)
     if args.db_command == "upgrade":
         await prepare_database(settings, args.revision)
     else:
         await prepare_database(settings, args.revision, downgrade=True)
     print(f"Database {safe_url(settings.database_url)} is at revision {args.revision}.", file=out)
+    return EXIT_OK
+
+
+def _backup(target: Path, settings: Settings, out: TextIO) -> int:
+    """No migration first: a backup is what one takes before an upgrade."""
+    try:
+        source = sqlite_path(settings.database_url)
+        if source is None:
+            # The password stays out: pg_dump asks for it, or reads PGPASSWORD or ~/.pgpass.
+            given = make_url(settings.database_url)
+            url = URL.create(
+                "postgresql", given.username, None, given.host, given.port, given.database
+            )
+            print(
+                "error: `db backup` copies SQLite databases; for PostgreSQL use pg_dump, e.g. "
+                f"pg_dump --format=custom --file={target} "
+                f"'{url.render_as_string(hide_password=False)}' (restore with pg_restore)",
+                file=sys.stderr,
+            )
+            return EXIT_REFUSED
+        made = backup_sqlite(source, target)
+    except BackupError as exc:
+        raise ConfigError(str(exc)) from None
+    print(
+        f"Backed up {made.source} to {made.target} ({made.size:,} bytes, schema revision "
+        f"{made.revision or 'none'}). To restore: stop the bot, delete {made.source}-wal and "
+        f"{made.source}-shm if present, copy {made.target} to {made.source}, start the bot.",
+        file=out,
+    )
     return EXIT_OK
 
 
@@ -677,12 +716,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             # Plain `python -m bot`: the real bot with a token, else the offline sandbox.
             command = "run" if settings.bot_token else "sandbox"
             args = build_parser().parse_args([command])
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        configure_logging(settings)
         if command == "sandbox":
             # The terminal is the chat; the bot's own log goes to its file.
             logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+            quiet_chatty_loggers()
         if settings.log_level != "DEBUG":
             # Alembic narrates every migration step at INFO; operators need only problems.
             logging.getLogger("alembic").setLevel(logging.WARNING)

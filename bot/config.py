@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -55,8 +55,14 @@ def normalize_database_url(url: str) -> str:
 
 
 class Settings(BaseSettings):
+    # env_ignore_empty: `SURVEY_DEADLINE=` (in .env, or passed on empty by compose.yaml) means
+    # "not set", the default, rather than an invalid empty value.
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
     )
 
     bot_token: SecretStr | None = None
@@ -75,6 +81,8 @@ class Settings(BaseSettings):
     # Where each person is on screen, kept across restarts (bot/dialog_state.py).
     dialog_state_path: Path = Path("data/dialog-state.db")
     log_level: str = "INFO"
+    # "json": one JSON object per line (time, level, logger, message, user_id, update_id).
+    log_format: Literal["text", "json"] = "text"
     # Webhook mode: Telegram (or the sandbox) POSTs updates to WEBHOOK_URL, which a reverse
     # proxy forwards to WEBHOOK_LISTEN_HOST:WEBHOOK_LISTEN_PORT. Unset: long polling.
     webhook_url: str | None = None
@@ -87,6 +95,14 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         # `BOT_TOKEN=` in a .env file means "not set", not "an empty token".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        # Never repeated in the message: it may hold a password.
+        if value is not None and not value.strip().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected a URL like redis://host:6379/0 (or rediss://, unix://)")
+        return value.strip() if value is not None else None
 
     @field_validator("bot_token")
     @classmethod
@@ -174,6 +190,15 @@ class Settings(BaseSettings):
         value = value.upper()
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower() or "text"
+            if value not in {"text", "json"}:
+                raise ValueError("expected text or json")
         return value
 
     @field_validator("webhook_url")

@@ -1,4 +1,5 @@
-"""Where dialog state (aiogram FSM and aiogram-dialog stacks) is kept: a local SQLite file.
+"""Where dialog state (aiogram FSM and aiogram-dialog stacks) is kept: a local SQLite file, or
+Redis when REDIS_URL is set (several replicas), and how one chat's updates are kept apart.
 
 Dialog state is where a person is on screen. It must outlive the process: updates are
 confirmed to Telegram only once handled, so after a kill -9 a tap or a typed comment is
@@ -9,26 +10,46 @@ The stdlib sqlite3 module, on the event loop: with WAL and synchronous=NORMAL a 
 append to the WAL without fsync, tens of microseconds, which is cheaper than the thread hop
 aiosqlite would add; every statement commits on its own, so what was written survives the
 process being killed (not a power cut, which is fine for where-am-I-on-screen data).
+
+With several replicas the state lives in Redis (aiogram's RedisStorage), and one chat's
+updates are handled one at a time across all of them by a lock in Redis: a tap handled by
+one replica while the same person's next tap reaches another must not race on the dialog
+stack. The lock expires LOCK_TTL seconds after its holder stops renewing it, so a replica
+killed mid-update holds that chat for seconds, not for aiogram's minute.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
     BaseStorage,
     DefaultKeyBuilder,
     KeyBuilder,
     StateType,
     StorageKey,
 )
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError, RedisError
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+# Seconds a chat's lock outlives a replica that stopped renewing it (killed); renewed every
+# third of that while the update is handled, however long that takes.
+LOCK_TTL = 10.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dialog_state (
@@ -39,10 +60,74 @@ CREATE TABLE IF NOT EXISTS dialog_state (
 """
 
 
+def dialog_key_builder() -> DefaultKeyBuilder:
+    # aiogram-dialog keeps each stack and context under its own "destiny"; the bot id keeps
+    # two bots on one Redis apart.
+    return DefaultKeyBuilder(with_bot_id=True, with_business_connection_id=True, with_destiny=True)
+
+
 def dialog_state_storage(settings: Settings) -> BaseStorage:
-    """The one place that chooses the dialog state storage (Redis will join here, when
-    REDIS_URL is set, for several replicas)."""
+    """The one place that chooses the dialog state storage: Redis when REDIS_URL is set
+    (several replicas share it), else a SQLite file of this machine (DIALOG_STATE_PATH)."""
+    if settings.redis_url:
+        return RedisStorage.from_url(settings.redis_url, key_builder=dialog_key_builder())
     return SqliteStorage(settings.dialog_state_path)
+
+
+def chat_isolation(storage: BaseStorage) -> BaseEventIsolation:
+    """One update at a time per chat: across every replica with Redis, in this process
+    otherwise (the SQLite file is one machine's, so is its process)."""
+    if isinstance(storage, RedisStorage):
+        return RenewedRedisEventIsolation(storage.redis, key_builder=storage.key_builder)
+    return SimpleEventIsolation()
+
+
+async def check_dialog_state(storage: BaseStorage) -> None:
+    """At start-up: Redis answers, or one line for the operator (not an error per update)."""
+    if not isinstance(storage, RedisStorage):
+        return
+    try:
+        await cast(Awaitable[bool], storage.redis.ping())  # redis-py types both clients' ping
+    except (RedisError, OSError) as exc:
+        where = storage.redis.connection_pool.connection_kwargs
+        target = where.get("path") or f"{where.get('host')}:{where.get('port')}"
+        raise ConfigError(f"cannot reach Redis (REDIS_URL) at {target}: {exc}") from None
+
+
+class RenewedRedisEventIsolation(RedisEventIsolation):
+    """aiogram's Redis lock per chat, with a short expiry renewed while it is held: a
+    replica killed mid-update leaves the chat locked for LOCK_TTL seconds at most, and an
+    update handled for longer than that keeps its lock."""
+
+    def __init__(self, *args: Any, ttl: float = LOCK_TTL, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ttl = ttl
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
+        name = self.key_builder.build(key, "lock")
+        held = self.redis.lock(name=name, timeout=self.ttl, sleep=0.02)
+        await held.acquire()
+        renewing = asyncio.create_task(self._renew(held), name=f"renew {name}")
+        try:
+            yield None
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+            try:
+                await held.release()
+            except LockError:  # expired meanwhile (the loop stalled past the ttl): say so
+                log.warning("The lock %s had expired before the update was handled", name)
+
+    async def _renew(self, held: Lock) -> None:
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            try:
+                await held.reacquire()
+            except (LockError, RedisError) as exc:
+                log.warning("Could not renew the lock %s: %s", held.name, exc)
+                return
 
 
 class SqliteStorage(BaseStorage):
@@ -51,10 +136,7 @@ class SqliteStorage(BaseStorage):
     def __init__(self, path: Path | str, key_builder: KeyBuilder | None = None) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # aiogram-dialog keeps each stack and context under its own "destiny".
-        self.key_builder = key_builder or DefaultKeyBuilder(
-            with_bot_id=True, with_business_connection_id=True, with_destiny=True
-        )
+        self.key_builder = key_builder or dialog_key_builder()
         # isolation_level=None: autocommit, each write is durable once the call returns.
         self._db: sqlite3.Connection | None = sqlite3.connect(path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")

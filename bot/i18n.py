@@ -73,13 +73,18 @@ LanguageLookup = Callable[[int], Awaitable[str | None]]
 class LocaleMiddleware(I18nMiddleware):
     """The user's stored choice, else their Telegram client's language, else English.
 
-    Stored choices are cached in memory: a database read on every update would cost more than
-    everything else the middleware does. The cache is filled from the database after a restart.
+    One process alone (no REDIS_URL) keeps the stored choices in memory: a database read on
+    every update would cost more than everything else the middleware does; the cache is
+    filled from the database after a restart, and /language updates it (`remember`). With
+    several replicas (`shared`), a /language handled by one must be spoken by the next
+    update on another, so the choice is read from the database on every update; what was
+    read last is used only while the database cannot be read (an outage).
     """
 
-    def __init__(self, i18n: I18n, lookup: LanguageLookup) -> None:
+    def __init__(self, i18n: I18n, lookup: LanguageLookup, *, shared: bool = False) -> None:
         super().__init__(i18n)
         self._lookup = lookup
+        self._shared = shared
         self._chosen: dict[int, str | None] = {}
 
     def remember(self, user_id: int, language: str) -> None:
@@ -89,13 +94,13 @@ class LocaleMiddleware(I18nMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return DEFAULT_LANGUAGE
-        if user.id not in self._chosen:
+        if self._shared or user.id not in self._chosen:
             try:
                 self._chosen[user.id] = await self._lookup(user.id)
             except Exception as exc:  # whatever the database says, keep talking
-                # The database is down: speak the client's language for now (not cached, so
-                # the stored choice is back as soon as the database is), and let the handler
-                # meet the outage and say so in that language.
+                # The database is down: speak what is known here, else the client's language
+                # (nothing new is kept, so the stored choice is back as soon as the database
+                # is), and let the handler meet the outage and say so in that language.
                 log.warning("Language lookup failed for user %s: %s", user.id, exc)
         chosen = self._chosen.get(user.id)
         return chosen or supported_language(user.language_code) or DEFAULT_LANGUAGE

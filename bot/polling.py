@@ -11,6 +11,15 @@ What `start_polling` does is kept: the dispatcher's startup and shutdown events,
 fails. Updates of different chats are handled concurrently (a slow one must not hold up
 other people); updates of one chat in order. An update aiogram cannot decode is skipped,
 logged once with its id, and confirmed with the rest: one odd update must not stop the bot.
+
+Two processes polling one bot is a mistake Telegram answers with 409 Conflict: a long poll
+ends "terminated by other getUpdates request" when another one arrives (the older request is
+the one cut). Retrying would go on forever, the two cutting each other's polls, so the run
+ends with `PollingConflictError` (one line, exit status 2) instead: at the first conflict for a
+process that has not yet received an answer to getUpdates (the newcomer: the process already
+polling asks again within a second or so, which cuts the newcomer's poll), at once when a
+webhook is in the way, and for a process that was polling fine after CONFLICT_LIMIT conflicts
+in a row (another process that does not give up).
 """
 
 from __future__ import annotations
@@ -24,11 +33,13 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
-from aiogram.exceptions import ClientDecodeError
+from aiogram.exceptions import ClientDecodeError, TelegramConflictError
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
+
+from bot.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +57,12 @@ IN_FLIGHT_WAIT = 0.25
 SHUTDOWN_GRACE = 8.0
 CONFIRM_TIMEOUT = 5.0
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)  # aiogram's
+# 409 Conflicts in a row after which a process that was polling fine gives up.
+CONFLICT_LIMIT = 3
+
+
+class PollingConflictError(ConfigError):
+    """Another process polls this bot, or a webhook is set: this one stops."""
 
 
 def decoding_problem(exc: ValidationError) -> str:
@@ -88,6 +105,9 @@ class Poller:
         self._last_of_chat: dict[int, asyncio.Task[None]] = {}
         self._progress = asyncio.Event()  # a handler finished
         self._stop = asyncio.Event()
+        self._answered = False  # getUpdates has answered at least once
+        self._conflicts = 0  # 409 Conflicts in a row
+        self.conflict: PollingConflictError | None = None
 
     @property
     def offset(self) -> int | None:
@@ -127,6 +147,8 @@ class Poller:
             for signum in signals:
                 with contextlib.suppress(NotImplementedError):
                     loop.remove_signal_handler(signum)
+        if self.conflict is not None:
+            raise self.conflict
         log.info("Polling stopped")
 
     def _on_signal(self, signum: signal.Signals) -> None:
@@ -142,6 +164,17 @@ class Poller:
             self._progress.clear()
             try:
                 updates = await self._fetch()
+            except TelegramConflictError as exc:
+                self.conflict = self._conflict(exc)
+                if self.conflict is not None:
+                    return  # run() lets what is in flight finish, then raises it
+                log.warning(
+                    "Telegram says another process polls this bot too (%s); asking again in %.1f s",
+                    exc.message,
+                    backoff.next_delay,
+                )
+                await backoff.asleep()
+                continue
             except Exception as exc:  # any failure: wait, then ask again
                 failing = True
                 log.error("Failed to fetch updates - %s: %s", type(exc).__name__, exc)
@@ -150,6 +183,7 @@ class Poller:
                 )
                 await backoff.asleep()
                 continue
+            self._answered, self._conflicts = True, 0
             if failing:
                 log.info("Fetching updates again after %d failed attempts", backoff.counter)
                 backoff.reset()
@@ -160,6 +194,22 @@ class Poller:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.in_flight_wait):
                         await self._progress.wait()
+
+    def _conflict(self, exc: TelegramConflictError) -> PollingConflictError | None:
+        """The reason to stop on this 409, or None to ask again."""
+        self._conflicts += 1
+        said = exc.message
+        if "webhook" in said.lower():
+            return PollingConflictError(
+                f"a webhook is set for this bot, so it cannot poll (Telegram: {said}); another "
+                "process serves it by webhook: stop that one, or run this one with WEBHOOK_URL"
+            )
+        if not self._answered or self._conflicts >= CONFLICT_LIMIT:
+            return PollingConflictError(
+                f"another process is already polling this bot (Telegram: {said}); stop it "
+                "first, or run several replicas in webhook mode (WEBHOOK_URL)"
+            )
+        return None
 
     async def _fetch(self) -> list[Update | int]:
         """The updates, in order; an int stands for an update that was skipped."""

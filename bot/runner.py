@@ -13,7 +13,7 @@ import logging
 import signal
 from collections.abc import Collection, Iterator
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -27,21 +27,25 @@ from bot.commands import command_descriptions
 from bot.config import ConfigError, Settings
 from bot.dialog_state import dialog_state_storage
 from bot.i18n import build_i18n
+from bot.metrics import ApiErrorMiddleware, Metrics, UpdateMiddleware
 from bot.polling import Poller
 from bot.retry import ExpiredPressMiddleware, RetryMiddleware
 from bot.secretariat import secretariat_command_descriptions
 from bot.webhook import serve_webhook
+from dialogs.deps import SURVEY_EVENTS
 from survey.questionnaire import DEFAULT_LANGUAGE, LANGUAGES
 from survey.service import SurveyService
 
 log = logging.getLogger(__name__)
 
 
-def create_bot(settings: Settings) -> Bot:
+def create_bot(settings: Settings, metrics: Metrics | None = None) -> Bot:
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     session.middleware(RetryMiddleware())
     session.middleware(ExpiredPressMiddleware())
+    if metrics is not None:  # innermost: each failed attempt counts, retried ones included
+        session.middleware(ApiErrorMiddleware(metrics))
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,
@@ -74,7 +78,9 @@ async def run(settings: Settings, service: SurveyService) -> None:
     i18n = build_i18n()
     storage = dialog_state_storage(settings)
     dispatcher = create_dispatcher(settings, service, storage=storage, i18n=i18n)
-    bot = create_bot(settings)
+    metrics = Metrics()
+    observe(dispatcher, metrics)
+    bot = create_bot(settings, metrics)
     try:
         try:
             me = await bot.get_me()
@@ -92,13 +98,20 @@ async def run(settings: Settings, service: SurveyService) -> None:
         if settings.webhook_url:
             stopped = asyncio.Event()
             with _set_on_signals(stopped):
-                await serve_webhook(settings, dispatcher, bot, allowed, stopped)
+                await serve_webhook(settings, dispatcher, bot, allowed, stopped, metrics=metrics)
         else:
             await bot.delete_webhook()
             await Poller(dispatcher, bot, allowed_updates=allowed).run(handle_signals=True)
     finally:
         await bot.session.close()
         await storage.close()
+
+
+def observe(dispatcher: Dispatcher, metrics: Metrics) -> None:
+    """Count and time the updates (and name them in the log), and let the dialogs report what
+    they store (dialogs/deps.py: SurveyEvents)."""
+    dispatcher.update.outer_middleware(UpdateMiddleware(metrics))
+    dispatcher[SURVEY_EVENTS] = metrics
 
 
 @contextlib.contextmanager

@@ -76,6 +76,7 @@ async def run_sandbox(options: SandboxOptions, settings: Settings) -> int:
         "TELEGRAM_API_URL": url,
         "DATABASE_URL": database_url,
         "DIALOG_STATE_PATH": str(dialog_state),
+        "REDIS_URL": "",  # one process, its dialog state started afresh above
         "ADMIN_IDS": str(SANDBOX_USER_ID) if options.admin else "",
         "WEBHOOK_URL": "",
     }

@@ -10,6 +10,8 @@ time by the redelivery.
 
 A body that cannot be decoded gets 200 and one log line: a 500 would make Telegram send it
 again forever, holding up the updates queued behind it.
+
+The same server answers /healthz, /readyz and /metrics (bot/ops.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.config import Settings
+from bot.metrics import Metrics
+from bot.ops import Readiness, add_routes
 from bot.polling import SHUTDOWN_GRACE, decoding_problem
 
 log = logging.getLogger(__name__)
@@ -162,10 +166,12 @@ async def serve_webhook(
     allowed_updates: list[str],
     stopped: asyncio.Event,
     *,
+    metrics: Metrics,
     bound: float = HANDLING_BOUND,
     grace: float = SHUTDOWN_GRACE,
 ) -> None:
-    """Serve the webhook until `stopped` is set, then finish what is in flight."""
+    """Serve the webhook (and /healthz, /readyz, /metrics) until `stopped` is set, then
+    finish what is in flight."""
     assert settings.webhook_url is not None
     assert settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
@@ -174,6 +180,8 @@ async def serve_webhook(
     # The route alone, not handler.register(): that would close the bot's session in
     # aiohttp's on_shutdown, which runs before the requests in flight have finished.
     app.router.add_post(urlsplit(settings.webhook_url).path or "/", handler.handle)
+    readiness = Readiness.from_settings(settings)
+    add_routes(app, readiness, metrics)
     workflow = {"app": app, "dispatcher": dispatcher, **dispatcher.workflow_data, "bot": bot}
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
@@ -195,5 +203,6 @@ async def serve_webhook(
         await handler.drain(grace)
     finally:
         await runner.cleanup()
+        await readiness.close()
         # After the requests: the dispatcher's shutdown closes the dialog state storage.
         await dispatcher.emit_shutdown(**workflow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from dialogs.deps import FRESH_PROGRESS
+from dialogs.deps import FRESH_PROGRESS, survey_events
 from dialogs.messages import stale_button
 from dialogs.presses import answer_press
 from dialogs.states import Survey
@@ -42,7 +42,9 @@ async def record_level(
     if not answering.questionnaire.has_recommendation(number):
         await answer_press(callback, stale_button())
         return None
-    return await answering.record_answer(callback.from_user.id, number, level)
+    progress = await answering.record_answer(callback.from_user.id, number, level)
+    survey_events(manager.middleware_data).answer_stored("level")
+    return progress
 
 
 async def answer_older_level_press(

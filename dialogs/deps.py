@@ -8,14 +8,16 @@ them from ``manager.middleware_data`` under the same names:
 - ``answering``: survey.answering.Answering
 - ``settings``: bot.config.Settings (``contact_email``)
 - ``notifier``: `Notifier` below; ``i18n_middleware``: `LocaleMemory` below
+- ``survey_events``: `SurveyEvents` below (optional: `survey_events(data)` falls back to one
+  that does nothing), told of answers stored and submissions (bot.metrics.Metrics counts them)
 - ``i18n``, ``event_from_user``, ``bot``: aiogram's own
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiogram import Bot
 
@@ -50,3 +52,29 @@ class LocaleMemory(Protocol):
     """The i18n middleware's cache of chosen languages (bot.i18n.LocaleMiddleware)."""
 
     def remember(self, user_id: int, language: str) -> None: ...
+
+
+SURVEY_EVENTS = "survey_events"
+
+
+class SurveyEvents(Protocol):
+    """Told what the dialogs stored, once it is committed (bot.metrics.Metrics counts it)."""
+
+    def answer_stored(self, kind: str) -> None:
+        """`kind`: "level" (a level chosen) or "comment" (a comment set or cleared)."""
+
+    def submitted(self) -> None: ...
+
+
+class _NoEvents:
+    def answer_stored(self, kind: str) -> None:
+        pass
+
+    def submitted(self) -> None:
+        pass
+
+
+def survey_events(data: Mapping[str, Any]) -> SurveyEvents:
+    """The observer in the dispatcher's data, or one that does nothing (tests, benchmarks)."""
+    events: SurveyEvents | None = data.get(SURVEY_EVENTS)
+    return events if events is not None else _NoEvents()

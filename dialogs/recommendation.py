@@ -14,7 +14,7 @@ from aiogram_dialog.widgets.kbd import Group, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.answering import LEVELS, NUMBER, level_item, parse_level_item, record_level
-from dialogs.deps import FRESH_PROGRESS
+from dialogs.deps import FRESH_PROGRESS, survey_events
 from dialogs.messages import stale_button
 from dialogs.navigation import start_data
 from dialogs.presses import answer_press
@@ -199,6 +199,7 @@ async def comment_getter(
 async def on_comment(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
     user: User = manager.middleware_data["event_from_user"]
     await _answering(manager).record_comment(user.id, current_number(manager), message.text or "")
+    survey_events(manager.middleware_data).answer_stored("comment")
     await manager.switch_to(Survey.question)
 
 
@@ -209,6 +210,7 @@ async def on_remove_comment(
     if number is None:
         return
     await _answering(manager).record_comment(callback.from_user.id, number, "")
+    survey_events(manager.middleware_data).answer_stored("comment")
     await manager.switch_to(Survey.question)
 
 

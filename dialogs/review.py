@@ -24,7 +24,7 @@ from aiogram_dialog.widgets.kbd import (
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.answering import NUMBER
-from dialogs.deps import Notifier
+from dialogs.deps import Notifier, survey_events
 from dialogs.markup import Markup, render
 from dialogs.messages import when
 from dialogs.navigation import open_journey
@@ -163,6 +163,7 @@ async def confirm_getter(
 async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
     answering: Answering = manager.middleware_data["answering"]
     submission = await answering.submit(callback.from_user.id)
+    survey_events(manager.middleware_data).submitted()
     await manager.switch_to(Survey.receipt)
     notify_colleagues(manager, submission)
 

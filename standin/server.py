@@ -92,6 +92,8 @@ class ApiServer:
         self.webhook_timeout = webhook_timeout
         self._runner: web.AppRunner | None = None
         self._delivery: asyncio.Task[None] | None = None
+        self._retry_delay = webhook_retry_delay  # the next wait after a failed delivery
+        self._paused: tuple[Webhook, float] | None = None  # (the hook that failed, until when)
         self.url: str | None = None
 
     def build_app(self) -> web.Application:
@@ -211,41 +213,91 @@ class ApiServer:
     # -- webhook delivery ----------------------------------------------------------------------
 
     async def _deliver_forever(self) -> None:
+        """Deliver pending updates as Telegram does: up to the webhook's max_connections at
+        once, one chat's in order (its next update once the previous one is answered). A
+        failed delivery stays pending and is retried after a delay that doubles with each
+        failure in a row, during which no new delivery starts (unless the webhook changes)."""
         state = self.state
         timeout = aiohttp.ClientTimeout(total=self.webhook_timeout)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            delay = self.webhook_retry_delay
-            while not state.closing:
-                await state.wait_until(
-                    lambda: state.closing or (state.webhook is not None and bool(state.pending)),
-                    None,
-                )
-                hook = state.webhook
-                if state.closing or hook is None or not state.pending:
-                    continue
-                update = state.pending[0]
-                error = await self._post(session, hook, update)
-                if error is None:
-                    if update in state.pending:
-                        state.pending.remove(update)
-                    delay = self.webhook_retry_delay
-                    await state.changed()
-                    continue
-                hook.last_error_date = state.now()
-                hook.last_error_message = error
-                await state.changed()
-                log.info("webhook delivery failed (%s); retrying in %.1fs", error, delay)
-                # Wait before the retry, unless the webhook is changed or removed meanwhile.
-                changed = await self._replaced_within(hook, delay)
-                delay = (
-                    self.webhook_retry_delay
-                    if changed
-                    else min(delay * 2, self.webhook_max_retry_delay)
-                )
+        in_flight: dict[int, asyncio.Task[None]] = {}
+        loop = asyncio.get_running_loop()
+        self._retry_delay, self._paused = self.webhook_retry_delay, None
 
-    async def _replaced_within(self, hook: Webhook, seconds: float) -> bool:
+        def paused_for() -> float | None:
+            if self._paused is None:
+                return None
+            hook, until = self._paused
+            left = until - loop.time()
+            if hook is not state.webhook or left <= 0:
+                self._paused = None
+                return None
+            return left
+
+        def next_update() -> PendingUpdate | None:
+            hook = state.webhook
+            if hook is None or len(in_flight) >= hook.max_connections or paused_for():
+                return None
+            lanes: set[int | str] = set()
+            for update in state.pending:
+                lane = update.lane
+                if lane in lanes:
+                    continue
+                lanes.add(lane)
+                if update.update_id not in in_flight:
+                    return update
+            return None
+
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            try:
+                while not state.closing:
+                    pause = paused_for()
+                    if pause is not None:  # ends early if the webhook is changed or removed
+                        await state.wait_until(lambda: state.closing or paused_for() is None, pause)
+                        continue
+                    await state.wait_until(
+                        lambda: (
+                            state.closing or paused_for() is not None or next_update() is not None
+                        ),
+                        None,
+                    )
+                    update = None if state.closing else next_update()
+                    hook = state.webhook
+                    if update is None or hook is None:
+                        continue
+                    in_flight[update.update_id] = asyncio.create_task(
+                        self._deliver(session, hook, update, in_flight),
+                        name=f"sandbox-webhook-{update.update_id}",
+                    )
+            finally:
+                for task in in_flight.values():
+                    task.cancel()
+                await asyncio.gather(*in_flight.values(), return_exceptions=True)
+
+    async def _deliver(
+        self,
+        session: aiohttp.ClientSession,
+        hook: Webhook,
+        update: PendingUpdate,
+        in_flight: dict[int, asyncio.Task[None]],
+    ) -> None:
         state = self.state
-        return await state.wait_until(lambda: state.closing or state.webhook is not hook, seconds)
+        try:
+            error = await self._post(session, hook, update)
+        finally:
+            in_flight.pop(update.update_id, None)
+        if error is None:
+            if update in state.pending:
+                state.pending.remove(update)
+            self._retry_delay = self.webhook_retry_delay
+        else:
+            hook.last_error_date = state.now()
+            hook.last_error_message = error
+            delay = self._retry_delay if state.webhook is hook else self.webhook_retry_delay
+            log.info("webhook delivery failed (%s); retrying in %.1fs", error, delay)
+            # No new delivery meanwhile, unless the webhook is changed or removed.
+            self._paused = (hook, asyncio.get_running_loop().time() + delay)
+            self._retry_delay = min(delay * 2, self.webhook_max_retry_delay)
+        await state.changed()
 
     async def _post(
         self, session: aiohttp.ClientSession, hook: Webhook, update: PendingUpdate

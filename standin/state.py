@@ -254,6 +254,25 @@ class PendingUpdate:
             return {"update_id": self.update_id, **self.raw}
         return {"update_id": self.update_id, self.kind: self.payload}
 
+    @property
+    def lane(self) -> int | str:
+        """Telegram sends a webhook one chat's updates one after the other (the next once the
+        previous is answered) and different chats' at once: the chat this update is about
+        (its sender's, for one that names no chat), or the update alone."""
+        body = self.raw if self.raw is not None else {self.kind: self.payload}
+        for value in body.values():
+            if not isinstance(value, dict):
+                continue
+            message = value.get("message")
+            for holder in (value, message if isinstance(message, dict) else {}):
+                chat = holder.get("chat")
+                if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                    return int(chat["id"])
+            sender = value.get("from")
+            if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+                return int(sender["id"])
+        return f"update {self.update_id}"
+
 
 @dataclass
 class Webhook:

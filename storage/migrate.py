@@ -13,6 +13,10 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
+# The PostgreSQL advisory lock every upgrade and downgrade holds (migrations/env.py), so that
+# replicas starting at once migrate one after the other; advisory locks are per database.
+# Any fixed 64-bit number: this one is "cws-migr" in ASCII.
+MIGRATION_LOCK = int.from_bytes(b"cws-migr", "big")
 
 
 def alembic_config(url: str) -> Config:

@@ -24,6 +24,7 @@ from tests.support import (
     drop_databases,
     empty_tables,
     make_postgres_database,
+    redis_server_url,
     survey_service,
 )
 
@@ -51,6 +52,13 @@ def postgres_url() -> str:
     url = make_postgres_database(f"survey_test_{os.getpid()}")
     upgrade(url)
     return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis server the tests share (TEST_REDIS_URL): keep your keys apart, e.g. with a
+    bot id of your own, since aiogram's keys start with it."""
+    return redis_server_url()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -57,6 +57,15 @@ def postgres_server_url() -> str:
     pytest.skip("set TEST_POSTGRES_URL to run the PostgreSQL tests (see README)")
 
 
+def redis_server_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        return url
+    if os.environ.get("SURVEY_REQUIRE_REDIS"):
+        pytest.fail("SURVEY_REQUIRE_REDIS is set but TEST_REDIS_URL is not")
+    pytest.skip("set TEST_REDIS_URL to run the Redis tests (see README)")
+
+
 def _asyncpg_dsn(url: str, database: str | None = None) -> str:
     parsed = make_url(url).set(drivername="postgresql")
     if database is not None:

@@ -1,15 +1,26 @@
-"""Alembic environment: async engines, SQLite batch mode, URL from the caller."""
+"""Alembic environment: async engines, SQLite batch mode, URL from the caller.
+
+Several replicas may start at once, each upgrading the schema first: the whole upgrade is
+one transaction that only one process at a time may be in, and the version is read inside
+it, so the second one finds the schema already at head and runs nothing. On PostgreSQL an
+advisory lock held to the end of the transaction serializes them; on SQLite the engine's
+BEGIN IMMEDIATE does (storage/db.py), alembic being told that SQLite's DDL is
+transactional (it is; alembic assumes otherwise for the sake of old pysqlite versions,
+and would then commit after each migration, letting another process in between).
+"""
 
 from __future__ import annotations
 
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401 - registers the tables on SQLModel.metadata
 from storage.db import create_engine
+from storage.migrate import MIGRATION_LOCK
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -24,12 +35,17 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         render_as_batch=True,
         compare_type=True,
         literal_binds=connection is None,
+        # One transaction for the whole upgrade on SQLite too (see above).
+        transactional_ddl=True,
     )
 
 
 def _run_sync(connection: Connection) -> None:
     _configure(connection)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Released at commit or rollback, or when a killed process's connection closes.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

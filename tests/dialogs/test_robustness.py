@@ -144,6 +144,28 @@ async def test_language_switch_re_renders_and_is_remembered(
     assert shown_title(questionnaire, 1, "fr") in person.text()
 
 
+async def test_a_language_chosen_on_one_replica_is_spoken_by_the_other_at_once(
+    settings: Settings,
+    service: SurveyService,
+    i18n: I18n,
+    questionnaire: Questionnaire,
+) -> None:
+    # Two dispatchers on one database, as two replicas (REDIS_URL set: never contacted here,
+    # the dialog state is each one's own); the person's updates alternate.
+    replicas = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    first, other = start_app(replicas, service, i18n), start_app(replicas, service, i18n)
+    person = await verified(first, service, lang="en")
+    person.connect(other)
+    await person.send("/continue")  # the other replica has seen her in English
+    assert shown_title(questionnaire, 1) in person.text()
+    person.connect(first)
+    await person.send("/language")
+    await person.click("Français")
+    person.connect(other)
+    await person.send("/continue")
+    assert shown_title(questionnaire, 1, "fr") in person.text()
+
+
 @pytest.mark.parametrize(
     ("label", "stored", "shown"),
     [

@@ -71,12 +71,12 @@ async def test_results_and_export_reach_the_secretariat(
     ana = Delegate(telegram, 602, "fr")
     code = (await service.secretariat.create_invitation("FR", Actor.cli())).code
     await ana.send(f"/start {code}")
-    await ana.expect("Vérification réussie")
+    welcome = await ana.expect("Vérification réussie")
     eva_messages = len(telegram.history(601))
     await secretariat.send("/remind")
     await secretariat.expect("Representantes: 1;")
     await secretariat.click("📨 Enviar el recordatorio")
-    await ana.expect("/continue")
-    assert "Secrétariat" in (ana.last().text if ana.last() else "")
+    reminder = await ana.expect("Secrétariat", newer_than=welcome.message_id)
+    assert "/continue" in reminder.text
     await secretariat.expect("Entregados: 1;")
     assert len(telegram.history(601)) == eva_messages

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from survey.model import ExportRow, Funnel, Office, OfficeStatus, ResponseStatus
+from survey.model import AnswerRecord, ExportRow, Funnel, Office, OfficeStatus, ResponseStatus
 from survey.questionnaire import Questionnaire
 from survey.results import Digest, build_digest
 
-from .helpers import COUNTS, GENERATED, INJECTION, SUBMITTED, TRICKY, row
+from .helpers import CHANGED, COUNTS, GENERATED, INJECTION, SUBMITTED, TRICKY, row
 
 
 @pytest.fixture
@@ -50,3 +50,49 @@ def statuses() -> list[OfficeStatus]:
         OfficeStatus(office(4, "JP"), True, 1, 12, ResponseStatus.DRAFT, None),
         OfficeStatus(office(5, "EP", "regional"), True, 3, 40, ResponseStatus.SUBMITTED, SUBMITTED),
     ]
+
+
+# -- the Office's paperwork: the workbook, its upload, the PDF ------------------------------------
+
+PAPERWORK_LEVELS = ("high", "medium", "low", "no_opinion")
+
+
+@pytest.fixture
+def ep_office() -> Office:
+    names = {"en": "European Patent Office", "fr": "Office européen des brevets"}
+    return Office(id=5, code="EP", kind="regional", names=names)
+
+
+@pytest.fixture
+def fr_office() -> Office:
+    return Office(id=7, code="FR", kind="national")
+
+
+@pytest.fixture
+def draft_answers(questionnaire: Questionnaire) -> dict[int, AnswerRecord]:
+    """A draft: R01..R30 answered in turn High, Medium, Low, No opinion; a comment on every
+    third (with accents, quotes, a formula, a line break); R31..R40 without an answer, R35
+    with a comment only."""
+    answers: dict[int, AnswerRecord] = {}
+    for number in questionnaire.numbers:
+        level = PAPERWORK_LEVELS[(number - 1) % 4] if number <= 30 else None
+        comment = None
+        if number % 3 == 0 and number <= 30:
+            comment = f"Priorité n°{number} : élevée, año {number}; “phase 2”"
+        if number == 9:
+            comment = '=HYPERLINK("http://evil.example","click")'
+        if number == 12:
+            comment = "Two lines:\nsecond line"
+        if number == 35:
+            comment = "Still discussing"
+        if level is None and comment is None:
+            continue
+        answers[number] = AnswerRecord(
+            recommendation=number,
+            level=level,
+            comment=comment,
+            changed_at=CHANGED,
+            changed_by_id=1,
+            changed_by_name="Zoë Müller" if number % 2 else "José Núñez",
+        )
+    return answers

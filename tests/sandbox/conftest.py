@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +83,7 @@ class WebhookReceiver:
     secrets: list[str | None] = field(default_factory=list)
     fail_next: int = 0  # answer 500 to this many deliveries first
     reply: dict[str, Any] | None = None  # a method call to answer with, once
+    hold: asyncio.Event | None = None  # if given: each delivery is answered once it is set
 
 
 @pytest.fixture
@@ -94,6 +96,8 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
             return web.Response(status=500, text="down")
         state.secrets.append(request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
         state.received.append(await request.json())
+        if state.hold is not None:
+            await state.hold.wait()
         if state.reply is not None:
             reply, state.reply = state.reply, None
             return web.json_response(reply)

@@ -464,6 +464,31 @@ async def test_webhook_delivery_retries_in_order(
     assert [u["message"]["text"] for u in await api.ok("getUpdates")] == ["polled"]
 
 
+async def test_webhook_delivers_chats_at_once_and_each_chat_in_order(
+    api: Api, telegram: TelegramStandIn, receiver: WebhookReceiver
+) -> None:
+    # As Telegram: another chat's update does not wait for an unanswered one, but the same
+    # chat's next update is sent only once the previous one has been answered.
+    receiver.hold = asyncio.Event()
+    other = USER + 1
+    for user, text in ((USER, "first"), (USER, "second"), (other, "elsewhere")):
+        await telegram.user_sends(user, text)
+    await api.ok("setWebhook", url=receiver.url)
+
+    async def arrived(count: int) -> list[str]:
+        async with asyncio.timeout(10):
+            while len(receiver.received) < count:  # noqa: ASYNC110 - another server's list
+                await asyncio.sleep(0.01)
+        return [update["message"]["text"] for update in receiver.received]
+
+    assert sorted(await arrived(2)) == ["elsewhere", "first"]
+    await asyncio.sleep(0.2)
+    assert len(receiver.received) == 2  # "second" waits for "first" to be answered
+    receiver.hold.set()
+    assert (await arrived(3))[-1] == "second"
+    await telegram.wait_for(lambda t: not t.pending_updates)
+
+
 async def test_set_webhook_ends_a_long_poll(
     api: Api, telegram: TelegramStandIn, receiver: WebhookReceiver
 ) -> None:

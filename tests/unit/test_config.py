@@ -82,6 +82,7 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("SURVEY_DEADLINE", "next friday", "SURVEY_DEADLINE:"),
         ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL: expected an http"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL: expected DEBUG"),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL: expected a URL like redis://"),
         ("REMINDER_OFFSETS", "7d,1w", "REMINDER_OFFSETS: '1w' is not a time before the deadline"),
         ("REMINDER_OFFSETS", "0h", "REMINDER_OFFSETS: '0h' is not a time before the deadline"),
         ("REMINDER_OFFSETS", "-1d", "REMINDER_OFFSETS: '-1d' is not a time before"),

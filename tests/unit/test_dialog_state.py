@@ -1,19 +1,30 @@
 """Dialog state in a SQLite file: what aiogram and aiogram-dialog store there survives the
-process being killed and the file being opened again."""
+process being killed and the file being opened again. With REDIS_URL, in Redis: shared by the
+replicas, with one lock per chat across them that a killed replica does not keep for long."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisStorage
+from redis.asyncio import Redis
 
-from bot.config import Settings
-from bot.dialog_state import SqliteStorage, dialog_state_storage
+from bot.config import ConfigError, Settings
+from bot.dialog_state import (
+    RenewedRedisEventIsolation,
+    SqliteStorage,
+    chat_isolation,
+    check_dialog_state,
+    dialog_state_storage,
+)
 
 BOT = 123456
 
@@ -136,3 +147,115 @@ async def test_the_setting_chooses_the_file(
     finally:
         await storage.close()
     assert (tmp_path / "elsewhere" / "state.db").exists()
+
+
+# -- Redis, for several replicas ------------------------------------------------------------
+
+
+@pytest.fixture
+async def redis_settings(redis_url: str) -> AsyncIterator[tuple[Settings, int]]:
+    """Settings with REDIS_URL, and a bot id of this test's own: aiogram's keys start with
+    it, so that tests sharing the server keep apart; its keys are deleted afterwards."""
+    bot_id = random.randrange(10**9, 10**10)
+    yield Settings(_env_file=None, redis_url=redis_url), bot_id  # type: ignore[call-arg]
+    client = Redis.from_url(redis_url)
+    try:
+        async for name in client.scan_iter(match=f"fsm:{bot_id}:*"):
+            await client.delete(name)
+    finally:
+        await client.aclose()
+
+
+def replica_key(bot_id: int, destiny: str = "default") -> StorageKey:
+    return StorageKey(bot_id=bot_id, chat_id=42, user_id=42, destiny=destiny)
+
+
+@pytest.mark.redis
+async def test_with_redis_the_replicas_share_the_state(
+    redis_settings: tuple[Settings, int],
+) -> None:
+    settings, bot_id = redis_settings
+    first, second = dialog_state_storage(settings), dialog_state_storage(settings)
+    try:
+        assert isinstance(first, RedisStorage)
+        await first.set_state(replica_key(bot_id), Form.comment)
+        await first.set_data(replica_key(bot_id, "aiogd:stack:"), {"intents": ["a"]})
+        assert await second.get_state(replica_key(bot_id)) == Form.comment.state
+        # aiogram-dialog's stacks and contexts are kept apart by destiny.
+        assert await second.get_data(replica_key(bot_id, "aiogd:stack:")) == {"intents": ["a"]}
+        assert await second.get_data(replica_key(bot_id)) == {}
+    finally:
+        await first.close()
+        await second.close()
+
+
+@pytest.mark.redis
+async def test_with_redis_one_chat_is_handled_by_one_replica_at_a_time(
+    redis_settings: tuple[Settings, int],
+) -> None:
+    settings, bot_id = redis_settings
+    storages = [dialog_state_storage(settings) for _ in range(2)]
+    first, second = (chat_isolation(storage) for storage in storages)
+    assert isinstance(first, RenewedRedisEventIsolation)
+    first.ttl = second.ttl = 0.3  # renewed every 0.1 s while held
+    order: list[str] = []
+
+    async def handle(isolation: BaseEventIsolation, name: str, seconds: float) -> None:
+        async with isolation.lock(replica_key(bot_id)):
+            order.append(f"{name} in")
+            await asyncio.sleep(seconds)
+            order.append(f"{name} out")
+
+    try:
+        slow = asyncio.create_task(handle(first, "A", 1.0))  # longer than the ttl
+        await asyncio.sleep(0.05)
+        await handle(second, "B", 0)
+        await slow
+        assert order == ["A in", "A out", "B in", "B out"]
+        # Another chat is not held up.
+        other = StorageKey(bot_id=bot_id, chat_id=43, user_id=43)
+        async with first.lock(replica_key(bot_id)):
+            async with asyncio.timeout(5):
+                async with second.lock(other):
+                    pass
+    finally:
+        for storage in storages:
+            await storage.close()
+
+
+@pytest.mark.redis
+async def test_with_redis_a_killed_replicas_lock_expires(
+    redis_settings: tuple[Settings, int],
+) -> None:
+    settings, bot_id = redis_settings
+    storages = [dialog_state_storage(settings) for _ in range(2)]
+    dead, alive = (chat_isolation(storage) for storage in storages)
+    assert isinstance(dead, RenewedRedisEventIsolation)
+    assert isinstance(alive, RenewedRedisEventIsolation)
+    dead.ttl = 0.5
+    try:
+        # Taken and never released nor renewed, as by a process killed mid-update.
+        held = dead.redis.lock(dead.key_builder.build(replica_key(bot_id), "lock"), timeout=0.5)
+        assert await held.acquire()
+        started = asyncio.get_running_loop().time()
+        async with asyncio.timeout(5), alive.lock(replica_key(bot_id)):
+            waited = asyncio.get_running_loop().time() - started
+        assert 0.2 < waited < 3
+    finally:
+        for storage in storages:
+            await storage.close()
+
+
+async def test_an_unreachable_redis_is_one_line_at_start_up() -> None:
+    settings = Settings(_env_file=None, redis_url="redis://127.0.0.1:1/0")  # type: ignore[call-arg]
+    storage = dialog_state_storage(settings)
+    try:
+        with pytest.raises(ConfigError, match=r"cannot reach Redis \(REDIS_URL\) at 127.0.0.1:1"):
+            await check_dialog_state(storage)
+    finally:
+        await storage.close()
+
+
+def test_without_redis_the_isolation_is_this_process(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "dialog-state.db")
+    assert isinstance(chat_isolation(storage), SimpleEventIsolation)

@@ -1,6 +1,7 @@
 """The polling loop against the Bot API stand-in: an update is confirmed only once handled,
 never started twice, other chats go on meanwhile, one chat stays in order, an update aiogram
 cannot decode is skipped once, and stopping finishes (or leaves for later) what is in flight.
+A second process polling the same bot stops with one line instead of fighting the first.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 from aiogram.utils.backoff import BackoffConfig
 
-from bot.polling import Poller
+from bot.polling import CONFLICT_LIMIT, Poller, PollingConflictError
 from standin.telegram import TelegramStandIn
 
 GUARD = 30.0  # seconds; only keeps a broken loop from hanging the run
@@ -233,7 +234,7 @@ async def test_failing_get_updates_is_retried_after_a_pause(
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.polling")
     telegram.faults.add(method="getUpdates", status=502, times=2)
-    telegram.faults.add(method="getUpdates", status=409, times=1)
+    telegram.faults.add(method="getUpdates", status=500, times=1)
     echo = Echo()
     quick = BackoffConfig(min_delay=0.01, max_delay=0.05, factor=1.5, jitter=0.0)
     async with running(Poller(echo.dispatcher(), bot, backoff=quick)):
@@ -242,3 +243,74 @@ async def test_failing_get_updates_is_retried_after_a_pause(
     messages = [r.getMessage() for r in caplog.records]
     assert sum(m.startswith("Failed to fetch updates") for m in messages) == 3
     assert any(m.startswith("Fetching updates again") for m in messages)
+
+
+QUICK = BackoffConfig(min_delay=0.01, max_delay=0.05, factor=1.5, jitter=0.0)
+POLL_CONFLICT = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
+    "is running"
+)
+
+
+async def test_a_second_poller_stops_with_one_line_and_the_first_goes_on(
+    telegram: TelegramStandIn, bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.polling")
+    first = Echo()
+    async with running(Poller(first.dispatcher(), bot, backoff=QUICK)):
+        await telegram.user_sends(1, "before")
+        await telegram.wait_for(lambda t: replies(t, 1) == ["echo: before"], GUARD)
+        # As Telegram does, the newcomer's long poll cuts the first one's ("terminated by
+        # other getUpdates request"); the first asks again at once, which cuts the
+        # newcomer's, whose very first getUpdates has then failed: it gives up.
+        second_bot = Bot(telegram.token, session=bot.session)
+        second = Echo()
+        with pytest.raises(PollingConflictError) as stopped:
+            await asyncio.wait_for(
+                Poller(second.dispatcher(), second_bot, backoff=QUICK).run(handle_signals=False),
+                GUARD,
+            )
+        assert "another process is already polling this bot" in str(stopped.value)
+        assert "\n" not in str(stopped.value)
+        assert second.events == ["startup", "shutdown"]
+        await telegram.user_sends(1, "after")
+        await telegram.wait_for(lambda t: replies(t, 1)[-1:] == ["echo: after"], GUARD)
+    assert second.started == []
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert sum("another process polls this bot too" in m for m in warnings) == 1, warnings
+    assert not any(m.startswith("Failed to fetch updates") for m in warnings)
+
+
+async def test_a_webhook_in_the_way_stops_polling_at_once(
+    telegram: TelegramStandIn, bot: Bot
+) -> None:
+    await bot.set_webhook("http://127.0.0.1:9/elsewhere")
+    echo = Echo()
+    with pytest.raises(PollingConflictError, match="a webhook is set for this bot"):
+        await asyncio.wait_for(
+            Poller(echo.dispatcher(), bot, backoff=QUICK).run(handle_signals=False), GUARD
+        )
+    assert len(telegram.calls_of("getUpdates")) == 1
+
+
+async def test_a_poller_that_keeps_meeting_conflicts_gives_up(
+    telegram: TelegramStandIn, bot: Bot
+) -> None:
+    echo = Echo()
+    poller = Poller(echo.dispatcher(), bot, backoff=QUICK, long_poll=1)
+    task = asyncio.create_task(poller.run(handle_signals=False))
+    try:
+        await telegram.user_sends(1, "hello")
+        await telegram.wait_for(lambda t: replies(t, 1) == ["echo: hello"], GUARD)
+        asked = len(telegram.calls_of("getUpdates"))
+        # Another process that does not give up: every poll of this one is cut.
+        telegram.faults.add(method="getUpdates", status=409, description=POLL_CONFLICT, times=None)
+        with pytest.raises(PollingConflictError, match="another process is already polling"):
+            await asyncio.wait_for(task, GUARD)
+    finally:
+        telegram.faults.clear()
+        poller.stop()
+        with contextlib.suppress(PollingConflictError):
+            await asyncio.wait_for(task, GUARD)
+    # The getUpdates of the poll that was waiting, then CONFLICT_LIMIT refused ones.
+    assert len(telegram.calls_of("getUpdates")) - asked <= CONFLICT_LIMIT + 1

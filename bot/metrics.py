@@ -1,0 +1,158 @@
+"""Prometheus metrics (served at /metrics in webhook mode, bot/ops.py), each counted where it
+happens with the least coupling:
+
+- updates handled, by type, and how long handling took: an outer middleware on the dispatcher's
+  updates (`UpdateMiddleware`, which also gives the log lines the update's ids);
+- Bot API errors by method: a middleware of the bot's HTTP session, like bot/retry.py
+  (`ApiErrorMiddleware`), innermost, so every error answer counts, retried ones included;
+- answers stored and submissions: the dialogs report them to a `SurveyEvents` observer
+  (dialogs/deps.py) that they find in the dispatcher's data, without importing `bot`;
+  `Metrics` is that observer.
+
+Each `Metrics` has its own registry (with the process and Python collectors), so that tests
+and several bots in one process do not mix their counts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiogram import BaseMiddleware
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.methods.base import Response, TelegramMethod, TelegramType
+from aiogram.types import TelegramObject, Update, User
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
+
+from bot.logs import update_context
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+PREFIX = "survey_bot"
+# Handlers take milliseconds; a chart or an export takes seconds; Telegram waits a minute.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    """The process's metrics; also the dialogs' `SurveyEvents` observer."""
+
+    def __init__(self) -> None:
+        # No *_created series beside each counter: noise here. (Untyped in prometheus_client.)
+        disable_created_metrics()  # type: ignore[no-untyped-call]
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        self.updates = Counter(
+            f"{PREFIX}_updates",
+            "Updates handled, by type (message, callback_query, ...)",
+            ["type"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            f"{PREFIX}_update_handling_seconds",
+            "Time from an update entering the dispatcher to its handling finished",
+            ["type"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.api_errors = Counter(
+            f"{PREFIX}_api_errors",
+            "Bot API calls that failed (each attempt), by method and error",
+            ["method", "error"],
+            registry=self.registry,
+        )
+        self.answers = Counter(
+            f"{PREFIX}_answers_stored",
+            "Answers stored: a level chosen, or a comment set or cleared",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.submissions = Counter(
+            f"{PREFIX}_submissions", "Offices' answers submitted", registry=self.registry
+        )
+
+    # -- dialogs.deps.SurveyEvents --------------------------------------------------------------
+
+    def answer_stored(self, kind: str) -> None:
+        self.answers.labels(kind=kind).inc()
+
+    def submitted(self) -> None:
+        self.submissions.inc()
+
+    # -- exposition ------------------------------------------------------------------------------
+
+    def render(self) -> bytes:
+        """The text format Prometheus scrapes."""
+        return generate_latest(self.registry)
+
+
+def update_type(update: Update) -> str:
+    try:
+        return update.event_type
+    except Exception:  # an update kind aiogram does not know yet
+        return "unknown"
+
+
+class UpdateMiddleware(BaseMiddleware):
+    """Outer middleware on `dispatcher.update`: counts and times each update, and names it
+    (update id, user id) in every log line written while it is handled."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        user: User | None = data.get("event_from_user")
+        kind = update_type(event)
+        started = time.perf_counter()
+        try:
+            with update_context(event.update_id, user.id if user else None):
+                return await handler(event, data)
+        finally:
+            self.metrics.latency.labels(type=kind).observe(time.perf_counter() - started)
+            self.metrics.updates.labels(type=kind).inc()
+
+
+class ApiErrorMiddleware(BaseRequestMiddleware):
+    """Counts every Bot API call that fails, by method and by aiogram's exception class
+    (TelegramRetryAfter for a 429, TelegramServerError for a 5xx, TelegramNetworkError...)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        try:
+            return await make_request(bot, method)
+        except Exception as exc:
+            self.metrics.api_errors.labels(
+                method=method.__api_method__, error=type(exc).__name__
+            ).inc()
+            raise
