@@ -3,23 +3,26 @@ no dialog claims). Routers are built afresh for each dispatcher: a router belong
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message, User
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from dialogs.messages import button_hint, not_a_code, refusal_text, stale_button
 from dialogs.navigation import open_journey
 from dialogs.onboarding import redeem_and_welcome
+from dialogs.paperwork import send_workbook, upload_document
 from dialogs.presses import answer_press
 from dialogs.states import Help, Language, Onboarding, Survey
+from survey.answering import Answering
 from survey.codes import looks_like_code, normalize_code
 from survey.enrolment import Enrolment
 from survey.errors import Reason, Refused
 
-REPRESENTATIVE_COMMANDS = ("start", "continue", "review", "language", "help")
+REPRESENTATIVE_COMMANDS = ("start", "continue", "review", "workbook", "language", "help")
 
 
 def command_descriptions() -> dict[str, str]:
@@ -27,6 +30,7 @@ def command_descriptions() -> dict[str, str]:
     return {
         "continue": _("Resume where you left off"),
         "review": _("See all answers and submit"),
+        "workbook": _("The answers as an Excel workbook to fill in offline"),
         "language": _("Change the language"),
         "help": _("How the survey works"),
         "start": _("Start, or enter an invitation code"),
@@ -81,6 +85,20 @@ async def review(
     await dialog_manager.start(Survey.review, mode=StartMode.RESET_STACK)
 
 
+async def workbook(
+    message: Message,
+    answering: Answering,
+    enrolment: Enrolment,
+    event_from_user: User,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    if await enrolment.whereabouts(event_from_user.id) is None:
+        await message.answer(refusal_text(Refused(Reason.NOT_VERIFIED)))
+        return
+    await send_workbook(bot, message.chat.id, event_from_user.id, answering, i18n.current_locale)
+
+
 async def language(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(Language.pick)
 
@@ -125,9 +143,12 @@ def commands_router() -> Router:
     router.message.register(start, CommandStart())
     router.message.register(resume, Command("continue"))
     router.message.register(review, Command("review"))
+    router.message.register(workbook, Command("workbook"))
     router.message.register(language, Command("language"))
     router.message.register(show_help, Command("help"))
     router.message.register(unknown_command, F.text.startswith("/"))
+    # Before the dialogs: a document is a workbook sent back, whatever window is open.
+    router.message.register(upload_document, F.document)
     return router
 
 

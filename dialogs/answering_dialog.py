@@ -1,11 +1,11 @@
 """The answering dialog: one window per Recommendation, the comment input, the review, the
-confirmation, the receipt and the pause screen (`dialogs/recommendation.py` and
-`dialogs/review.py` hold the windows)."""
+confirmation, the receipt, the pause screen and a workbook's changes to confirm
+(`dialogs/recommendation.py`, `dialogs/review.py` and `dialogs/paperwork.py` hold the windows)."""
 
 from aiogram_dialog import Dialog
 
-from dialogs import recommendation, review
+from dialogs import paperwork, recommendation, review
 
 
 def build_dialog() -> Dialog:
-    return Dialog(*recommendation.windows(), *review.windows())
+    return Dialog(*recommendation.windows(), *review.windows(), *paperwork.windows())

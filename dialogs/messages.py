@@ -87,6 +87,15 @@ def refusal_text(refusal: Refused) -> str:
     if reason is Reason.INCOMPLETE:
         missing = ", ".join(f"R{number:02d}" for number in details.get("missing", ()))
         return render(_("Some Recommendations are not answered yet: {missing}."), missing=missing)
+    if reason is Reason.ANSWERS_CHANGED:
+        changed = ", ".join(f"R{number:02d}" for number in details.get("numbers", ()))
+        return render(
+            _(
+                "Nothing was applied: the answers changed since the workbook's changes were "
+                "shown ({numbers}). Please send the workbook again to see what it changes now."
+            ),
+            numbers=changed,
+        )
     if reason is Reason.REPRESENTATIVE_REMOVED:
         office = details.get("office")
         return render(

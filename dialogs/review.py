@@ -28,6 +28,7 @@ from dialogs.deps import Notifier, survey_events
 from dialogs.markup import Markup, render
 from dialogs.messages import when
 from dialogs.navigation import open_journey
+from dialogs.paperwork import pdf_button, workbook_button
 from dialogs.screen import screen
 from dialogs.states import Survey
 from dialogs.widgets import Html, T
@@ -51,6 +52,7 @@ CONFIRM = "yes"
 BACK_TO_REVIEW = "no"
 VIEW_ANSWERS = "va"
 RESUME = "resume"
+RECEIPT_PDF = "rpdf"
 
 PAGE_SIZE = 10
 TITLE_WIDTH = 38
@@ -281,6 +283,7 @@ def windows() -> list[Window]:
                 T("▶ Continue answering"), id=CONTINUE, on_click=on_continue, when="has_unanswered"
             ),
             SwitchTo(T("🧾 Receipt"), id=RECEIPT, state=Survey.receipt, when="submitted"),
+            Row(workbook_button(), pdf_button()),
             SwitchTo(T("💾 Save and exit"), id=SAVE_AND_EXIT, state=Survey.paused, when="editable"),
             getter=review_getter,
             state=Survey.review,
@@ -309,6 +312,7 @@ def windows() -> list[Window]:
                 when="not_submitted",
             ),
             SwitchTo(T("📋 View the answers"), id=VIEW_ANSWERS, state=Survey.review),
+            pdf_button(RECEIPT_PDF),
             getter=receipt_getter,
             state=Survey.receipt,
         ),

@@ -15,6 +15,7 @@ class Survey(StatesGroup):
     confirm = State()
     receipt = State()
     paused = State()
+    upload = State()  # a workbook sent back: its changes, to confirm
 
 
 class Language(StatesGroup):

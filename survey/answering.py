@@ -7,6 +7,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from survey import rules
 from survey.errors import Reason, Refused
@@ -27,7 +28,23 @@ from survey.setup import (
     locked_response,
     office_by_id,
 )
-from survey.views import Progress, Review, ReviewItem, Submission, progress_of
+from survey.views import OfficeAnswers, Progress, Review, ReviewItem, Submission, progress_of
+
+
+class PlannedChange(Protocol):
+    """One Recommendation's change as shown to the representative before they confirmed it
+    (``reports.workbook_upload.Change`` is one): the old values are those shown."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def old_level(self) -> str | None: ...
+    @property
+    def new_level(self) -> str | None: ...
+    @property
+    def old_comment(self) -> str | None: ...
+    @property
+    def new_comment(self) -> str | None: ...
 
 
 class Answering:
@@ -72,6 +89,70 @@ class Answering:
             )
             await store.commit()
         return progress
+
+    async def apply_upload(
+        self, telegram_user_id: int, changes: Sequence[PlannedChange]
+    ) -> Progress:
+        """Apply the changes of a workbook the representative confirmed, all in one unit of
+        work, each attributed to them. Refused after the submission or the deadline, and if
+        any answer is no longer what the confirmation showed (``old_level``/``old_comment``):
+        then nothing is applied."""
+        for change in changes:
+            if not self.questionnaire.has_recommendation(change.number):
+                raise Refused(Reason.UNKNOWN_RECOMMENDATION, number=change.number)
+            if change.new_level is not None and self.questionnaire.level(change.new_level) is None:
+                raise Refused(Reason.UNKNOWN_LEVEL, level=change.new_level)
+        now = self._setup.now()
+        async with self._stores() as store:
+            representative = await active_representative(store, telegram_user_id)
+            deadline = await effective_deadline(store, self._setup)
+            rules.check_open(deadline, now)
+            response = await locked_response(
+                store, representative.office_id, self.questionnaire.id, now
+            )
+            rules.check_draft(response)
+            current = {a.recommendation: a for a in await store.answers(response.id)}
+            moved = [
+                change.number
+                for change in changes
+                if _level_of(current.get(change.number)) != (change.old_level or None)
+                or _comment_of(current.get(change.number)) != (change.old_comment or None)
+            ]
+            if moved:
+                raise Refused(Reason.ANSWERS_CHANGED, numbers=tuple(sorted(moved)))
+            for change in changes:
+                values: dict[str, str | None] = {}
+                if (change.new_level or None) != (change.old_level or None):
+                    values["level"] = change.new_level
+                if (change.new_comment or None) != (change.old_comment or None):
+                    values["comment"] = (
+                        rules.check_comment(change.new_comment) if change.new_comment else None
+                    )
+                if values:
+                    await store.save_answer(
+                        response.id, change.number, values=values, by=representative.id, now=now
+                    )
+            progress = progress_of(
+                self.questionnaire,
+                response,
+                await store.answers(response.id),
+                deadline=deadline,
+                now=now,
+            )
+            await store.commit()
+        return progress
+
+    async def office_answers(self, telegram_user_id: int) -> OfficeAnswers:
+        """The representative's Office with its answers and response: what the workbook and
+        the PDF hold. A read."""
+        async with self._stores() as store:
+            representative = await active_representative(store, telegram_user_id)
+            office = await office_by_id(store, representative.office_id)
+            response = await store.response(office.id, self.questionnaire.id)
+            answers = await store.answers(response.id) if response is not None else []
+        return OfficeAnswers(
+            office, {a.recommendation: a for a in answers}, response, self._setup.now()
+        )
 
     async def progress(self, telegram_user_id: int) -> Progress:
         """The Office's answers so far: what a Recommendation's window, the comment window and
@@ -186,3 +267,11 @@ class Answering:
             },
             commented=sum(1 for a in ordered if a.comment),
         )
+
+
+def _level_of(answer: AnswerRecord | None) -> str | None:
+    return (answer.level or None) if answer is not None else None
+
+
+def _comment_of(answer: AnswerRecord | None) -> str | None:
+    return (answer.comment or None) if answer is not None else None

@@ -26,6 +26,9 @@ class Reason(StrEnum):
     UNKNOWN_LEVEL = "unknown_level"
     COMMENT_TOO_LONG = "comment_too_long"
     INCOMPLETE = "incomplete"
+    # A workbook's changes were confirmed after the answers changed (in the chat) since the
+    # changes were shown; details: `numbers` (the Recommendations that changed).
+    ANSWERS_CHANGED = "answers_changed"
     # Secretariat
     NOT_SECRETARIAT = "not_secretariat"
     UNKNOWN_OFFICE = "unknown_office"

@@ -27,6 +27,7 @@ from survey.offices import OfficeInfo
 from survey.ports import SurveyStore
 from survey.results import Digest, build_digest
 from survey.setup import SurveySetup, effective_deadline, office_by_code, office_by_id
+from survey.views import OfficeAnswers
 
 REPRESENTATIVE_REMOVE = "representative.remove"
 DEADLINE_SET = "deadline.set"
@@ -604,6 +605,17 @@ class Secretariat:
             funnel,
             generated_at=self._setup.now(),
             include_drafts=include_drafts,
+        )
+
+    async def office_answers(self, code: str, actor: Actor) -> OfficeAnswers:
+        """An Office's answers for its files (the workbook, the PDF). A read."""
+        self._check(actor)
+        async with self._stores() as store:
+            office = await office_by_code(store, code)
+            response = await store.response(office.id, self.questionnaire.id)
+            answers = await store.answers(response.id) if response is not None else []
+        return OfficeAnswers(
+            office, {a.recommendation: a for a in answers}, response, self._setup.now()
         )
 
     async def export_rows(self, actor: Actor) -> list[ExportRow]:

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from survey import rules
-from survey.model import Addressee, AnswerRecord, Office, Representative, ResponseRecord
+from survey.model import (
+    Addressee,
+    AnswerRecord,
+    Office,
+    Receipt,
+    Representative,
+    ResponseRecord,
+)
 from survey.questionnaire import Questionnaire
 
 
@@ -135,3 +142,22 @@ def progress_of(
         read_only=submitted or not rules.is_open(deadline, now),
         deadline=deadline,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeAnswers:
+    """An Office's answers as its files show them (the workbook, the PDF): the Office, its
+    answers by Recommendation number, and its response (None: nothing answered yet)."""
+
+    office: Office
+    answers: Mapping[int, AnswerRecord]
+    response: ResponseRecord | None
+    read_at: datetime  # the time of the read: the workbook's download time, the PDF's date
+
+    @property
+    def receipt(self) -> Receipt | None:
+        return self.response.receipt if self.response is not None else None
+
+    @property
+    def submitted(self) -> bool:
+        return self.response is not None and self.response.submitted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
     Chat,
+    Document,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -125,6 +127,9 @@ class RecordingBot(FakeBot):
     calls: list[TelegramMethod[Any]] = field(default_factory=list)
     next_message_id: int = 10_000
     fail: list[TelegramAPIError] = field(default_factory=list)  # the next sends fail so
+    # What people sent as documents, by file id: what `download` gives back.
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    downloads: list[str] = field(default_factory=list)  # the file ids downloaded, in order
 
     def __post_init__(self) -> None:  # FakeBot.__init__ deliberately does nothing
         self._me = User(id=1, is_bot=True, first_name="Survey", username=BOT_USERNAME)
@@ -165,6 +170,12 @@ class RecordingBot(FakeBot):
         if isinstance(method, EditMessageReplyMarkup):
             return True
         return True
+
+    async def download(self, file: Any, destination: Any = None, **_: Any) -> io.BytesIO:
+        """A document a person sent (`Person.send_document`), as Telegram would serve it."""
+        file_id = file if isinstance(file, str) else file.file_id
+        self.downloads.append(file_id)
+        return io.BytesIO(self.uploads[file_id])
 
     def files(self, chat_id: int | None = None) -> list[tuple[str, bytes]]:
         """Photos and documents sent, as (file name, content), oldest first."""
@@ -258,6 +269,32 @@ class Person:
 
     async def send(self, text: str) -> None:
         await self.client.send(text)
+        await self.settle()
+
+    async def send_document(
+        self, name: str, data: bytes, *, file_size: int | None = None, caption: str | None = None
+    ) -> None:
+        """Send a file; ``file_size`` is what Telegram says of it (its real size unless
+        given)."""
+        file_id = f"doc-{self.user_id}-{len(self.app.bot.uploads)}"
+        self.app.bot.uploads[file_id] = data
+        message = Message(
+            message_id=self.client._new_message_id(),
+            date=datetime.fromtimestamp(1234567890),
+            chat=self.client.chat,
+            from_user=self.client.user,
+            caption=caption,
+            document=Document(
+                file_id=file_id,
+                file_unique_id=file_id,
+                file_name=name,
+                mime_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                file_size=len(data) if file_size is None else file_size,
+            ),
+        )
+        await self.app.dispatcher.feed_update(
+            self.app.bot, Update(update_id=self.client._new_update_id(), message=message)
+        )
         await self.settle()
 
     async def settle(self) -> None:

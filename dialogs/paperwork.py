@@ -1,0 +1,236 @@
+"""The Office's paperwork in the chat: the workbook to fill in offline (sent, and read back with
+a confirmation of what it changes), and the PDF of the answers."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from aiogram import Bot
+from aiogram.types import BufferedInputFile, CallbackQuery, Message, User
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.kbd import Button
+
+from dialogs.markup import render
+from dialogs.messages import refusal_text
+from dialogs.presses import answer_press
+from dialogs.screen import screen
+from dialogs.secretariat.common import off_the_loop
+from dialogs.states import Survey
+from dialogs.widgets import Html, T
+from reports.pdf import answers_pdf, pdf_file_name
+from reports.workbook import office_workbook, workbook_file_name
+from reports.workbook_upload import (
+    MAX_BYTES,
+    Change,
+    UploadProblems,
+    diff_text,
+    read_office_workbook,
+    upload_diff,
+)
+from survey.answering import Answering
+from survey.errors import Reason, Refused
+
+log = logging.getLogger(__name__)
+
+# Widget ids: they travel in callback data, so they are short and never reused.
+WORKBOOK = "wb"
+PDF = "pdf"
+APPLY = "apply"
+CANCEL = "cancel"
+
+CHANGES = "changes"  # start data of the confirmation: the changes shown, as dicts
+DIFF = "diff"  # and the text that showed them
+
+
+async def send_workbook(
+    bot: Bot, chat_id: int, user_id: int, answering: Answering, lang: str
+) -> None:
+    """The Office's workbook, in ``lang``, as a document in the chat."""
+    paper = await answering.office_answers(user_id)
+    if paper.submitted:
+        assert paper.response is not None
+        raise Refused(
+            Reason.ALREADY_SUBMITTED,
+            submitted_by=paper.response.submitted_by_name,
+            submitted_at=paper.response.submitted_at,
+        )
+    questionnaire = answering.questionnaire
+    data = await off_the_loop(
+        lambda: office_workbook(
+            paper.office, paper.answers, questionnaire, lang, exported_at=paper.read_at
+        )
+    )
+    caption = _(
+        "Fill in the level and comment columns (with colleagues if you like), then send the "
+        "file back to me here. Nothing changes before you confirm."
+    )
+    await bot.send_document(
+        chat_id,
+        BufferedInputFile(data, filename=workbook_file_name(paper.office, paper.read_at, lang)),
+        caption=caption,
+    )
+
+
+async def send_pdf(bot: Bot, chat_id: int, user_id: int, answering: Answering, lang: str) -> None:
+    """The PDF of the Office's answers, in ``lang``, as a document in the chat."""
+    paper = await answering.office_answers(user_id)
+    questionnaire = answering.questionnaire
+    data = await off_the_loop(
+        lambda: answers_pdf(
+            paper.office,
+            paper.answers,
+            questionnaire,
+            lang,
+            receipt=paper.receipt,
+            generated_at=paper.read_at,
+        )
+    )
+    name = pdf_file_name(paper.office, paper.read_at, lang)
+    await bot.send_document(chat_id, BufferedInputFile(data, filename=name))
+
+
+async def on_workbook(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    data = manager.middleware_data
+    i18n: I18n = data["i18n"]
+    await answer_press(callback)
+    user = callback.from_user
+    await send_workbook(data["bot"], user.id, user.id, data["answering"], i18n.current_locale)
+    manager.show_mode = ShowMode.SEND  # the window again, under the file
+
+
+async def on_pdf(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    data = manager.middleware_data
+    i18n: I18n = data["i18n"]
+    await answer_press(callback)
+    user = callback.from_user
+    await send_pdf(data["bot"], user.id, user.id, data["answering"], i18n.current_locale)
+    manager.show_mode = ShowMode.SEND
+
+
+def workbook_button() -> Button:
+    return Button(T("📊 Workbook (Excel)"), id=WORKBOOK, on_click=on_workbook, when="editable")
+
+
+def pdf_button(widget_id: str = PDF) -> Button:
+    return Button(T("📄 PDF"), id=widget_id, on_click=on_pdf)
+
+
+# The workbook sent back ----------------------------------------------------------------------
+
+
+async def upload_document(
+    message: Message,
+    dialog_manager: DialogManager,
+    answering: Answering,
+    event_from_user: User,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    """A document in the private chat: a workbook sent back. Checked, then its changes are
+    shown for confirmation; nothing is applied here."""
+    document = message.document
+    assert document is not None
+    review = await answering.review(event_from_user.id)  # refuses a person not verified
+    if review.response.submitted:
+        raise Refused(
+            Reason.ALREADY_SUBMITTED,
+            submitted_by=review.response.submitted_by_name,
+            submitted_at=review.response.submitted_at,
+        )
+    if review.read_only:
+        raise Refused(Reason.DEADLINE_PASSED, deadline=review.deadline)
+    if document.file_size is not None and document.file_size > MAX_BYTES:
+        await message.answer(
+            render(
+                _(
+                    "This file is too large ({size} MB). A workbook of answers is at most "
+                    "{limit} MB; please send the workbook you downloaded with /workbook."
+                ),
+                size=f"{document.file_size / 1024 / 1024:.1f}",
+                limit=MAX_BYTES // 1024 // 1024,
+            )
+        )
+        return
+    downloaded = await bot.download(document)
+    assert downloaded is not None
+    data = downloaded.read()
+    lang = i18n.current_locale
+    questionnaire = answering.questionnaire
+    paper = await answering.office_answers(event_from_user.id)
+    result = await off_the_loop(
+        lambda: read_office_workbook(data, questionnaire, lang, office=paper.office)
+    )
+    if isinstance(result, UploadProblems):
+        await message.answer(render("{text}", text=result.text()))
+        return
+    diff = upload_diff(result, paper.answers)
+    if diff.empty:
+        await message.answer(
+            _("This workbook changes nothing: the answers are already as it says.")
+        )
+        return
+    await dialog_manager.start(
+        Survey.upload,
+        data={
+            CHANGES: [dataclasses.asdict(change) for change in diff.changes],
+            DIFF: diff_text(diff, questionnaire, lang),
+        },
+        mode=StartMode.RESET_STACK,
+        show_mode=ShowMode.SEND,
+    )
+
+
+async def upload_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    start = dialog_manager.start_data
+    diff = start.get(DIFF, "") if isinstance(start, dict) else ""
+    return {"diff": diff}
+
+
+def _changes(manager: DialogManager) -> list[Change]:
+    start = manager.start_data
+    shown = start.get(CHANGES, []) if isinstance(start, dict) else []
+    return [Change(**change) for change in shown]
+
+
+async def on_apply(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    answering: Answering = manager.middleware_data["answering"]
+    changes = _changes(manager)
+    try:
+        await answering.apply_upload(callback.from_user.id, changes)
+    except Refused as refusal:
+        if refusal.reason is not Reason.ANSWERS_CHANGED:
+            raise
+        await answer_press(callback, refusal_text(refusal))
+        await manager.switch_to(Survey.review)
+        return
+    await answer_press(
+        callback,
+        render(
+            _("✅ The workbook's changes are saved ({count} Recommendations)."),
+            count=len(changes),
+        ),
+    )
+    await manager.switch_to(Survey.review)
+
+
+async def on_cancel(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    await answer_press(callback, _("Nothing was changed."))
+    await manager.switch_to(Survey.review)
+
+
+def windows() -> list[Window]:
+    return [
+        screen(
+            T("<b>The workbook you sent</b>\n"),
+            Html("{diff}\n"),
+            T("Apply these changes to your Office's answers?"),
+            Button(T("✅ Apply these changes"), id=APPLY, on_click=on_apply),
+            Button(T("◀ Cancel"), id=CANCEL, on_click=on_cancel),
+            getter=upload_getter,
+            state=Survey.upload,
+        )
+    ]
