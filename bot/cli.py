@@ -24,7 +24,9 @@ from dialogs.deps import Delivery
 from reports.csv_export import answers_csv
 from reports.files import FORMATS, ResultsData, results_file
 from reports.invitations import deep_link, invitations_csv
+from reports.pdf import answers_pdf
 from reports.text import digest_text
+from reports.workbook import office_workbook
 from storage.backup import BackupError, backup_sqlite, sqlite_path
 from survey.errors import Reason, Refused
 from survey.model import Actor, Office, OfficeStage, Representative, RepresentativeSummary
@@ -223,6 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--drafts", action="store_true", help="count answers not yet submitted too"
     )
     results.add_argument("--lang", choices=("en", "fr", "es"), default="en")
+
+    for name, what in (
+        ("workbook", "an Office's workbook (XLSX) of its answers, to fill in offline"),
+        ("pdf", "the PDF of an Office's answers (with the receipt once submitted)"),
+    ):
+        paper = commands.add_parser(name, help=what)
+        paper.add_argument("office", help="the Office's two-letter code, e.g. EP")
+        paper.add_argument("--output", type=Path, required=True, help=f"the .{name} file")
+        paper.add_argument("--lang", choices=("en", "fr", "es"), default="en")
 
     catalogs = commands.add_parser(
         "catalogs", help="extract translatable strings, update en/fr/es catalogs, compile"
@@ -665,6 +676,42 @@ async def cmd_results(args: argparse.Namespace, settings: Settings, out: TextIO)
     return EXIT_OK
 
 
+async def cmd_paperwork(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """`workbook EP --output F.xlsx` and `pdf EP --output F.pdf`: an Office's files."""
+    async with open_service(settings) as service:
+        paper = await service.secretariat.office_answers(args.office, Actor.cli())
+        questionnaire = service.questionnaire
+    if args.command == "workbook":
+        data = await asyncio.to_thread(
+            office_workbook,
+            paper.office,
+            paper.answers,
+            questionnaire,
+            args.lang,
+            exported_at=paper.read_at,
+        )
+    else:
+        data = await asyncio.to_thread(
+            answers_pdf,
+            paper.office,
+            paper.answers,
+            questionnaire,
+            args.lang,
+            receipt=paper.receipt,
+            generated_at=paper.read_at,
+        )
+    try:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_bytes(data)
+    except OSError as exc:
+        example = f"{paper.office.code}.{'xlsx' if args.command == 'workbook' else 'pdf'}"
+        problem = _write_problem(args.output, exc, example)
+        print(f"error: cannot write {args.output}: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"Wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
 async def cmd_questionnaire(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     questionnaire = load_questionnaire(args.file)
     wording = (
@@ -703,6 +750,8 @@ COMMANDS: dict[str, Command] = {
     "deadline": cmd_deadline,
     "results": cmd_results,
     "questionnaire": cmd_questionnaire,
+    "workbook": cmd_paperwork,
+    "pdf": cmd_paperwork,
 }
 
 

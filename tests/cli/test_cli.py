@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from bot.cli import main
 from bot.config import load_settings
@@ -629,3 +630,35 @@ def test_reopen_tells_the_representatives_when_the_bot_can(
     assert status == 0
     assert "told: 1 delivered" in text
     assert "pedido por correo" in telegram.history(1)[-1].text
+
+
+def test_an_offices_workbook_and_pdf_from_the_command_line(
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def seed(service: SurveyService) -> None:
+        issued = await service.secretariat.create_invitation("EP", Actor.cli())
+        await service.enrolment.redeem(1, issued.code, full_name="Eva")
+        await answer_all(service, 1, "medium")
+        await service.answering.record_comment(1, 4, "Priorité pour nous")
+
+    assert run("offices", "list")[0] == 0
+    with_service(cli_db, seed)
+
+    status, _ = run("workbook", "EP", "--output", str(tmp_path / "ep.xlsx"), "--lang", "fr")
+    assert status == 0
+    sheet = load_workbook(tmp_path / "ep.xlsx").worksheets[0]
+    cells = [str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value]
+    assert "Priorité pour nous" in cells
+    assert "Moyenne" in cells
+
+    status, _ = run("pdf", "EP", "--output", str(tmp_path / "ep.pdf"))
+    assert status == 0
+    pages = PdfReader(tmp_path / "ep.pdf").pages
+    text = " ".join(" ".join(page.extract_text() for page in pages).split())
+    assert "Priorité pour nous" in text
+    assert "Medium" in text
+
+    status, _ = run("pdf", "ZZ", "--output", str(tmp_path / "zz.pdf"))
+    assert status != 0
+    assert "ZZ" in capsys.readouterr().err
+    assert not (tmp_path / "zz.pdf").exists()
