@@ -59,6 +59,7 @@ REFUSALS: dict[Reason, str] = {
     Reason.DEADLINE_NOT_FUTURE: (
         "the deadline must be in the future; {deadline:%Y-%m-%d %H:%M %Z} is not"
     ),
+    Reason.ANSWERS_CHANGED: "answers changed meanwhile: {numbers}",
 }
 
 SETUP_HELP = (
