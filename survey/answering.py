@@ -70,13 +70,9 @@ class Answering:
             raise Refused(Reason.UNKNOWN_RECOMMENDATION, number=number)
         now = self._setup.now()
         async with self._stores() as store:
-            representative = await active_representative(store, telegram_user_id)
-            deadline = await effective_deadline(store, self._setup)
-            rules.check_open(deadline, now)
-            response = await locked_response(
-                store, representative.office_id, self.questionnaire.id, now
+            representative, response, deadline = await self._open_draft(
+                store, telegram_user_id, now
             )
-            rules.check_draft(response)
             await store.save_answer(
                 response.id, number, values=values, by=representative.id, now=now
             )
@@ -104,13 +100,9 @@ class Answering:
                 raise Refused(Reason.UNKNOWN_LEVEL, level=change.new_level)
         now = self._setup.now()
         async with self._stores() as store:
-            representative = await active_representative(store, telegram_user_id)
-            deadline = await effective_deadline(store, self._setup)
-            rules.check_open(deadline, now)
-            response = await locked_response(
-                store, representative.office_id, self.questionnaire.id, now
+            representative, response, deadline = await self._open_draft(
+                store, telegram_user_id, now
             )
-            rules.check_draft(response)
             current = {a.recommendation: a for a in await store.answers(response.id)}
             moved = [
                 change.number
@@ -141,6 +133,21 @@ class Answering:
             )
             await store.commit()
         return progress
+
+    async def _open_draft(
+        self, store: SurveyStore, telegram_user_id: int, now: datetime
+    ) -> tuple[Representative, ResponseRecord, datetime | None]:
+        """Every write starts here: an active representative, the survey open, their Office's
+        response locked against a concurrent submission and still a draft; with the deadline
+        in force."""
+        representative = await active_representative(store, telegram_user_id)
+        deadline = await effective_deadline(store, self._setup)
+        rules.check_open(deadline, now)
+        response = await locked_response(
+            store, representative.office_id, self.questionnaire.id, now
+        )
+        rules.check_draft(response)
+        return representative, response, deadline
 
     async def office_answers(self, telegram_user_id: int) -> OfficeAnswers:
         """The representative's Office with its answers and response: what the workbook and
@@ -205,11 +212,8 @@ class Answering:
         the colleagues to tell, and the Secretariat members to tell."""
         now = self._setup.now()
         async with self._stores() as store:
-            representative = await active_representative(store, telegram_user_id)
-            rules.check_open(await effective_deadline(store, self._setup), now)
+            representative, response, _ = await self._open_draft(store, telegram_user_id, now)
             office_id = representative.office_id
-            response = await locked_response(store, office_id, self.questionnaire.id, now)
-            rules.check_draft(response)
             answers = await store.answers(response.id)
             rules.check_complete(
                 self.questionnaire.numbers, {a.recommendation for a in answers if a.level}
