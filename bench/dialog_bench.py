@@ -41,13 +41,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
-import aiosqlite
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters import CommandStart
 from aiogram.fsm.state import State, StatesGroup
@@ -181,31 +179,7 @@ class ProbedWindows:
         Window.render = self._render  # type: ignore[method-assign]
 
 
-class DriverCounts(common.StatementCounter):
-    """SQL statements sent (not BEGIN) and, on SQLite, aiosqlite's round trips to its worker
-    thread: every cursor call, fetch, commit and rollback is one such round trip."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.hops = 0
-
-    @contextmanager
-    def watching(self, engine: AsyncEngine) -> Iterator[Self]:
-        with super().watching(engine):
-            original: Callable[..., Awaitable[Any]] = aiosqlite.Connection._execute
-
-            async def counted(connection: Any, *args: Any, **kwargs: Any) -> Any:
-                self.hops += 1
-                return await original(connection, *args, **kwargs)
-
-            aiosqlite.Connection._execute = counted  # type: ignore[method-assign,assignment]
-            try:
-                yield self
-            finally:
-                aiosqlite.Connection._execute = original  # type: ignore[method-assign,assignment]
-
-
-COUNTS = DriverCounts()
+COUNTS = common.StatementCounter()
 
 
 @dataclass
@@ -214,7 +188,6 @@ class Samples(common.Samples):
 
     parts: dict[str, float] = field(default_factory=lambda: {DB: 0.0, RENDER: 0.0, SEND: 0.0})
     calls: dict[str, int] = field(default_factory=lambda: {DB: 0, RENDER: 0, SEND: 0})
-    hops: int = 0
 
     @property
     def mean(self) -> float:
@@ -234,7 +207,7 @@ class Samples(common.Samples):
 
 async def timed(samples: Samples | None, feed: Callable[[], Awaitable[Any]]) -> None:
     """Run one update; record it unless this is warm-up (samples is None)."""
-    statements, hops = COUNTS.statements, COUNTS.hops
+    statements = COUNTS.statements
     PROBE.start()
     wall, cpu = time.perf_counter(), time.process_time()
     await feed()
@@ -249,7 +222,6 @@ async def timed(samples: Samples | None, feed: Callable[[], Awaitable[Any]]) -> 
     for name, count in PROBE.calls.items():
         samples.calls[name] += count
     samples.statements += COUNTS.statements - statements
-    samples.hops += COUNTS.hops - hops
 
 
 # Telegram, in-process -----------------------------------------------------------------------
@@ -653,7 +625,7 @@ async def _version(engine: AsyncEngine) -> str:
     version = await common.server_version(engine)
     if engine.dialect.name == "postgresql":
         return f"{version} (asyncpg)"
-    return f"{version} file (aiosqlite)"
+    return f"{version} file (sqlite3 on the event loop: storage/sqlite_in_loop.py)"
 
 
 async def run(options: argparse.Namespace) -> Result:
@@ -759,7 +731,10 @@ async def measure(
         await bot_clicks(options.profile, False)
         profiler.disable()
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+        stats = pstats.Stats(profiler, stream=out).sort_stats("tottime")
+        stats.print_stats(25)
+        for pattern in options.callers:
+            stats.print_callers(pattern)
         profile = out.getvalue()
 
     return Result("", len(codes), bot.people, clicks, messages, Samples(), profile)
@@ -806,9 +781,8 @@ def report(result: Result, options: argparse.Namespace) -> str:
         "Breakdown, mean ms per update (share): DB = inside SurveyService calls; render = "
         "Window.render without DB; send = mock Telegram; framework = the rest.",
         f"{'update':<35}{'mean':>6}{'DB':>12}{'render':>12}{'send':>12}{'framework':>12}"
-        f"{'svc':>5}{'SQL':>5}{'hops':>6}",
+        f"{'svc':>5}{'SQL':>5}",
     ]
-    sqlite = options.backend == "sqlite"
     for name, samples in (
         ("bot: level click -> next question", c["bot"]),
         ("bot: 40th click -> review", c["bot last"]),
@@ -820,18 +794,15 @@ def report(result: Result, options: argparse.Namespace) -> str:
             f"{ms(samples.part(part)):>7}{samples.part(part) / samples.mean:>5.0%}"
             for part in (DB, RENDER, SEND, FRAMEWORK)
         )
-        hops = f"{samples.hops / len(samples):>6.1f}" if sqlite else f"{'-':>6}"
         lines.append(
             f"{name:<35}{ms(samples.mean):>6}{cells}"
-            f"{samples.calls[DB] / len(samples):>5.1f}{samples.statements_per_call:>5.1f}" + hops
+            f"{samples.calls[DB] / len(samples):>5.1f}{samples.statements_per_call:>5.1f}"
         )
     floor = result.transaction
     lines += [
-        "svc = SurveyService calls, SQL = statements (without BEGIN), hops = aiosqlite "
-        "worker-thread round trips, per update.",
+        "svc = SurveyService calls, SQL = statements (without BEGIN), per update.",
         f"One bare unit of work on the same engine (connection, BEGIN, SELECT 1, COMMIT): "
-        f"median {ms(floor.median)} ms, CPU {ms(floor.cpu_mean)} ms"
-        + (f", {floor.hops / len(floor):.0f} hops." if sqlite else "."),
+        f"median {ms(floor.median)} ms, CPU {ms(floor.cpu_mean)} ms.",
         f"{result.people} representatives took part, each for an Office of their own "
         f"({result.offices} Offices in the database).",
     ]
@@ -864,6 +835,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=0,
         metavar="N",
         help="after the timed run, profile N more bot clicks with cProfile and print the top 25",
+    )
+    parser.add_argument(
+        "--callers",
+        nargs="*",
+        default=[],
+        metavar="PATTERN",
+        help="with --profile, also print who calls the functions matching each pattern",
     )
     options = parser.parse_args(argv)
     for name in ("clicks", "messages", "users"):

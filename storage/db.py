@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.repositories import SqlSurveyStore
-
-SQLITE_BUSY_TIMEOUT_SECONDS = 30
+from storage.sqlite_in_loop import in_loop
 
 
 class _NoRowValues(logging.Filter):
@@ -49,9 +48,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **kwargs
-    )
+    # The units of work are short; see storage/sqlite_in_loop.py for why they run on the loop.
+    engine = create_async_engine(in_loop(parsed), **kwargs)
 
     # SQLite's default deferred transactions fail at once ("database is locked") when two
     # writers both read first and then write; BEGIN IMMEDIATE makes the second one wait

@@ -8,10 +8,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.base import Executable
 from sqlmodel import col
 
+from storage import click_statements as clicks
 from storage.models import (
     AnswerRow,
     AuditEventRow,
@@ -41,15 +44,7 @@ from survey.model import (
 )
 from survey.offices import OfficeInfo
 
-_REPRESENTATIVE_COLUMNS = (
-    col(RepresentativeRow.id),
-    col(RepresentativeRow.telegram_user_id),
-    col(RepresentativeRow.office_id),
-    col(RepresentativeRow.full_name),
-    col(RepresentativeRow.language),
-    col(RepresentativeRow.verified_at),
-    col(RepresentativeRow.revoked_at),
-)
+_REPRESENTATIVE_COLUMNS = clicks.REPRESENTATIVE_COLUMNS
 SUBMITTED = ResponseStatus.SUBMITTED.value
 DRAFT = ResponseStatus.DRAFT.value
 
@@ -135,10 +130,19 @@ class SqlSurveyStore:
     async def commit(self) -> None:
         await self.session.commit()
 
+    @property
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
     def _insert(self, table: Any) -> Any:
         """INSERT with ON CONFLICT support, in the session's own dialect."""
-        dialect = self.session.get_bind().dialect.name
-        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        return (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
+
+    async def _run(self, statement: Executable, **parameters: Any) -> Result[*tuple[Any, ...]]:
+        """A statement of storage/click_statements.py, in this unit of work's transaction,
+        without the ORM layer (those statements return columns, not objects)."""
+        connection = await self.session.connection()
+        return await connection.execute(statement, parameters)
 
     # Offices -------------------------------------------------------------------------------
 
@@ -325,14 +329,7 @@ class SqlSurveyStore:
     # Representatives -----------------------------------------------------------------------
 
     async def representative(self, telegram_user_id: int) -> Representative | None:
-        # Columns, not an ORM instance: this runs on every click.
-        row = (
-            await self.session.execute(
-                select(*_REPRESENTATIVE_COLUMNS).where(
-                    col(RepresentativeRow.telegram_user_id) == telegram_user_id
-                )
-            )
-        ).first()
+        row = (await self._run(clicks.REPRESENTATIVE_BY_USER, user=telegram_user_id)).first()
         if row is None:
             return None
         rep_id, user_id, office_id, full_name, language, verified_at, revoked_at = row
@@ -473,32 +470,11 @@ class SqlSurveyStore:
     async def response(
         self, office_id: int, questionnaire_id: str, *, lock: bool = False
     ) -> ResponseRecord | None:
-        where = (
-            col(ResponseRow.office_id) == office_id,
-            col(ResponseRow.questionnaire_id) == questionnaire_id,
-        )
-        if lock and self.session.get_bind().dialect.name != "sqlite":
-            # PostgreSQL: wait for a concurrent writer's commit. The lock is taken on its own:
-            # after such a wait PostgreSQL re-reads the locked row but not rows joined to it,
-            # so the read below is a new statement that sees everything committed.
+        the_response = {"office": office_id, "questionnaire": questionnaire_id}
+        if lock and self._dialect != "sqlite":
             # SQLite already runs one writer at a time (BEGIN IMMEDIATE).
-            await self.session.execute(select(col(ResponseRow.id)).where(*where).with_for_update())
-        query = (
-            select(
-                col(ResponseRow.id),
-                col(ResponseRow.office_id),
-                col(ResponseRow.questionnaire_id),
-                col(ResponseRow.status),
-                col(ResponseRow.submitted_at),
-                col(RepresentativeRow.full_name),
-                col(ResponseRow.receipt),
-            )
-            .outerjoin(
-                RepresentativeRow, col(RepresentativeRow.id) == col(ResponseRow.submitted_by)
-            )
-            .where(*where)
-        )
-        found = (await self.session.execute(query)).first()
+            await self._run(clicks.LOCK_RESPONSE, **the_response)
+        found = (await self._run(clicks.RESPONSE, **the_response)).first()
         if found is None:
             return None
         response_id, office, questionnaire, status, submitted_at, submitter, receipt = found
@@ -529,19 +505,7 @@ class SqlSurveyStore:
         return response
 
     async def answers(self, response_id: int) -> list[AnswerRecord]:
-        rows = await self.session.execute(
-            select(
-                col(AnswerRow.recommendation),
-                col(AnswerRow.level),
-                col(AnswerRow.comment),
-                col(AnswerRow.changed_at),
-                col(AnswerRow.changed_by),
-                col(RepresentativeRow.full_name),
-            )
-            .join(RepresentativeRow, col(RepresentativeRow.id) == col(AnswerRow.changed_by))
-            .where(col(AnswerRow.response_id) == response_id)
-            .order_by(col(AnswerRow.recommendation))
-        )
+        rows = await self._run(clicks.ANSWERS, response=response_id)
         return [AnswerRecord(*row) for row in rows.all()]
 
     async def save_answer(
@@ -554,10 +518,11 @@ class SqlSurveyStore:
         now: datetime,
     ) -> None:
         changes = {**values, "changed_at": now, "changed_by": by}
-        await self.session.execute(
-            self._insert(AnswerRow)
-            .values(response_id=response_id, recommendation=recommendation, **changes)
-            .on_conflict_do_update(index_elements=["response_id", "recommendation"], set_=changes)
+        await self._run(
+            clicks.save_answer(self._dialect, frozenset(changes)),
+            response_id=response_id,
+            recommendation=recommendation,
+            **changes,
         )
 
     async def mark_submitted(
@@ -583,15 +548,7 @@ class SqlSurveyStore:
     # Survey settings and reminders ---------------------------------------------------------
 
     async def deadline_setting(self, questionnaire_id: str) -> DeadlineSetting | None:
-        row = (
-            await self.session.execute(
-                select(
-                    col(SurveySettingRow.deadline),
-                    col(SurveySettingRow.updated_at),
-                    col(SurveySettingRow.updated_by),
-                ).where(col(SurveySettingRow.questionnaire_id) == questionnaire_id)
-            )
-        ).first()
+        row = (await self._run(clicks.DEADLINE_SETTING, questionnaire=questionnaire_id)).first()
         return DeadlineSetting(*row) if row is not None else None
 
     async def save_deadline(

@@ -1,0 +1,98 @@
+"""The statements every click runs, built once at import.
+
+Building a statement (`select(...).where(...)`) costs SQLAlchemy more than running it on
+SQLite, and the ORM layer of a session adds as much again. These are Core statements with
+named parameters: per click SQLAlchemy only finds their compiled form in its cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
+
+from storage.models import AnswerRow, RepresentativeRow, ResponseRow, SurveySettingRow
+
+REPRESENTATIVE_COLUMNS = (
+    col(RepresentativeRow.id),
+    col(RepresentativeRow.telegram_user_id),
+    col(RepresentativeRow.office_id),
+    col(RepresentativeRow.full_name),
+    col(RepresentativeRow.language),
+    col(RepresentativeRow.verified_at),
+    col(RepresentativeRow.revoked_at),
+)
+
+REPRESENTATIVE_BY_USER = select(*REPRESENTATIVE_COLUMNS).where(
+    col(RepresentativeRow.telegram_user_id) == bindparam("user")
+)
+
+DEADLINE_SETTING = select(
+    col(SurveySettingRow.deadline),
+    col(SurveySettingRow.updated_at),
+    col(SurveySettingRow.updated_by),
+).where(col(SurveySettingRow.questionnaire_id) == bindparam("questionnaire"))
+
+_THE_RESPONSE = (
+    col(ResponseRow.office_id) == bindparam("office"),
+    col(ResponseRow.questionnaire_id) == bindparam("questionnaire"),
+)
+
+# PostgreSQL: waits for a concurrent writer's commit. Taken on its own: after such a wait
+# PostgreSQL re-reads the locked row but not rows joined to it, so RESPONSE below is a new
+# statement that sees everything committed.
+LOCK_RESPONSE = select(col(ResponseRow.id)).where(*_THE_RESPONSE).with_for_update()
+
+RESPONSE = (
+    select(
+        col(ResponseRow.id),
+        col(ResponseRow.office_id),
+        col(ResponseRow.questionnaire_id),
+        col(ResponseRow.status),
+        col(ResponseRow.submitted_at),
+        col(RepresentativeRow.full_name),
+        col(ResponseRow.receipt),
+    )
+    .outerjoin(RepresentativeRow, col(RepresentativeRow.id) == col(ResponseRow.submitted_by))
+    .where(*_THE_RESPONSE)
+)
+
+ANSWERS = (
+    select(
+        col(AnswerRow.recommendation),
+        col(AnswerRow.level),
+        col(AnswerRow.comment),
+        col(AnswerRow.changed_at),
+        col(AnswerRow.changed_by),
+        col(RepresentativeRow.full_name),
+    )
+    .join(RepresentativeRow, col(RepresentativeRow.id) == col(AnswerRow.changed_by))
+    .where(col(AnswerRow.response_id) == bindparam("response"))
+    .order_by(col(AnswerRow.recommendation))
+)
+
+_INSERTS: dict[str, Callable[[Any], Any]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+
+
+@cache
+def save_answer(dialect: str, changed: Collection[str]) -> Any:
+    """The upsert of one answer that sets the `changed` columns (a frozenset: "level",
+    "comment" or both, with "changed_at" and "changed_by"); one per dialect and shape."""
+    insert = _INSERTS[dialect](AnswerRow)
+    columns = sorted(changed)
+    statement = insert.values(
+        response_id=bindparam("response_id"),
+        recommendation=bindparam("recommendation"),
+        **{name: bindparam(name) for name in columns},
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["response_id", "recommendation"],
+        set_={name: statement.excluded[name] for name in columns},
+    )
