@@ -42,11 +42,6 @@ _THE_RESPONSE = (
     col(ResponseRow.questionnaire_id) == bindparam("questionnaire"),
 )
 
-# PostgreSQL: waits for a concurrent writer's commit. Taken on its own: after such a wait
-# PostgreSQL re-reads the locked row but not rows joined to it, so RESPONSE below is a new
-# statement that sees everything committed.
-LOCK_RESPONSE = select(col(ResponseRow.id)).where(*_THE_RESPONSE).with_for_update()
-
 RESPONSE = (
     select(
         col(ResponseRow.id),
@@ -59,6 +54,28 @@ RESPONSE = (
     )
     .outerjoin(RepresentativeRow, col(RepresentativeRow.id) == col(ResponseRow.submitted_by))
     .where(*_THE_RESPONSE)
+)
+
+# The response of a write, locked against a concurrent submission until commit (PostgreSQL
+# waits for the other writer's commit; SQLite already runs one writer at a time and the
+# clause is left out). Nothing joined: after such a wait PostgreSQL re-reads the locked row
+# but not rows joined to it. The submitter's name is read apart, and only if there is one.
+LOCKED_RESPONSE = (
+    select(
+        col(ResponseRow.id),
+        col(ResponseRow.office_id),
+        col(ResponseRow.questionnaire_id),
+        col(ResponseRow.status),
+        col(ResponseRow.submitted_at),
+        col(ResponseRow.submitted_by),
+        col(ResponseRow.receipt),
+    )
+    .where(*_THE_RESPONSE)
+    .with_for_update()
+)
+
+NAME = select(col(RepresentativeRow.full_name)).where(
+    col(RepresentativeRow.id) == bindparam("representative")
 )
 
 ANSWERS = (

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Result
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.base import Executable
 from sqlmodel import col
 
@@ -138,11 +138,30 @@ class SqlSurveyStore:
         """INSERT with ON CONFLICT support, in the session's own dialect."""
         return (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
 
-    async def _run(self, statement: Executable, **parameters: Any) -> Result[*tuple[Any, ...]]:
-        """A statement of storage/click_statements.py, in this unit of work's transaction,
-        without the ORM layer (those statements return columns, not objects)."""
-        connection = await self.session.connection()
-        return await connection.execute(statement, parameters)
+    # The statements of storage/click_statements.py run on the session's connection without
+    # the ORM layer (they return columns, not objects), each call in one greenlet.
+
+    async def _first(
+        self, statement: Executable, **parameters: Any
+    ) -> Row[*tuple[Any, ...]] | None:
+        return await self.session.run_sync(
+            lambda session: session.connection().execute(statement, parameters).first()
+        )
+
+    async def _all(
+        self, statement: Executable, **parameters: Any
+    ) -> Sequence[Row[*tuple[Any, ...]]]:
+        return await self.session.run_sync(
+            lambda session: session.connection().execute(statement, parameters).all()
+        )
+
+    async def _execute(self, *statements: Executable, **parameters: Any) -> None:
+        def run(session: Session) -> None:
+            connection = session.connection()
+            for statement in statements:
+                connection.execute(statement, parameters)
+
+        await self.session.run_sync(run)
 
     # Offices -------------------------------------------------------------------------------
 
@@ -329,7 +348,7 @@ class SqlSurveyStore:
     # Representatives -----------------------------------------------------------------------
 
     async def representative(self, telegram_user_id: int) -> Representative | None:
-        row = (await self._run(clicks.REPRESENTATIVE_BY_USER, user=telegram_user_id)).first()
+        row = await self._first(clicks.REPRESENTATIVE_BY_USER, user=telegram_user_id)
         if row is None:
             return None
         rep_id, user_id, office_id, full_name, language, verified_at, revoked_at = row
@@ -471,13 +490,20 @@ class SqlSurveyStore:
         self, office_id: int, questionnaire_id: str, *, lock: bool = False
     ) -> ResponseRecord | None:
         the_response = {"office": office_id, "questionnaire": questionnaire_id}
-        if lock and self._dialect != "sqlite":
-            # SQLite already runs one writer at a time (BEGIN IMMEDIATE).
-            await self._run(clicks.LOCK_RESPONSE, **the_response)
-        found = (await self._run(clicks.RESPONSE, **the_response)).first()
-        if found is None:
-            return None
-        response_id, office, questionnaire, status, submitted_at, submitter, receipt = found
+        if lock:
+            locked = await self._first(clicks.LOCKED_RESPONSE, **the_response)
+            if locked is None:
+                return None
+            response_id, office, questionnaire, status, submitted_at, by, receipt = locked
+            submitter = None
+            if by is not None:  # submitted: this write will be refused, with the name
+                named = await self._first(clicks.NAME, representative=by)
+                submitter = named[0] if named is not None else None
+        else:
+            found = await self._first(clicks.RESPONSE, **the_response)
+            if found is None:
+                return None
+            response_id, office, questionnaire, status, submitted_at, submitter, receipt = found
         return ResponseRecord(
             id=response_id,
             office_id=office,
@@ -505,8 +531,8 @@ class SqlSurveyStore:
         return response
 
     async def answers(self, response_id: int) -> list[AnswerRecord]:
-        rows = await self._run(clicks.ANSWERS, response=response_id)
-        return [AnswerRecord(*row) for row in rows.all()]
+        rows = await self._all(clicks.ANSWERS, response=response_id)
+        return [AnswerRecord(*row) for row in rows]
 
     async def save_answer(
         self,
@@ -518,7 +544,7 @@ class SqlSurveyStore:
         now: datetime,
     ) -> None:
         changes = {**values, "changed_at": now, "changed_by": by}
-        await self._run(
+        await self._execute(
             clicks.save_answer(self._dialect, frozenset(changes)),
             response_id=response_id,
             recommendation=recommendation,
@@ -548,7 +574,7 @@ class SqlSurveyStore:
     # Survey settings and reminders ---------------------------------------------------------
 
     async def deadline_setting(self, questionnaire_id: str) -> DeadlineSetting | None:
-        row = (await self._run(clicks.DEADLINE_SETTING, questionnaire=questionnaire_id)).first()
+        row = await self._first(clicks.DEADLINE_SETTING, questionnaire=questionnaire_id)
         return DeadlineSetting(*row) if row is not None else None
 
     async def save_deadline(
