@@ -17,6 +17,7 @@ from aiohttp import web
 from standin import limits
 from standin.limits import ApiError
 from standin.methods import BotApi, Described, Params, Upload
+from standin.ratelimits import RateLimits
 from standin.state import Call, PendingUpdate, SandboxError, State, Webhook
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,9 @@ class ApiServer:
         app.router.add_post("/sandbox/faults", self.handle_faults_add)
         app.router.add_delete("/sandbox/faults", self.handle_faults_clear)
         app.router.add_get("/sandbox/calls", self.handle_calls)
+        app.router.add_get("/sandbox/rate-limits", self.handle_rate_limits)
+        app.router.add_post("/sandbox/rate-limits", self.handle_rate_limits_set)
+        app.router.add_delete("/sandbox/rate-limits", self.handle_rate_limits_off)
         app.router.add_route("*", "/{tail:.*}", self.handle_unknown)
         return app
 
@@ -158,7 +162,7 @@ class ApiServer:
             fault.holding += 1
         await state.changed()
         if fault is None:
-            return await self.api.call(name, params)
+            return await self._run(name, params)
         if not fault.hold:
             raise fault.error()
         gone = caller_gone or (lambda: False)
@@ -174,6 +178,11 @@ class ApiServer:
             # Nobody is waiting for the answer any more: the call never reaches "Telegram".
             log.info("held %s dropped: its caller has gone", name)
             raise ApiError(500, limits.STATUS_DESCRIPTIONS[500])
+        return await self._run(name, params)
+
+    async def _run(self, name: str, params: Params) -> Any:
+        """The method, unless it sends a message past the flood limits (when they are on)."""
+        self.state.flood.admit(name, self.state.chat_of_call(params))
         return await self.api.call(name, params)
 
     async def handle_api(self, request: web.Request) -> web.Response:
@@ -469,3 +478,26 @@ class ApiServer:
 
     async def handle_calls(self, request: web.Request) -> web.Response:
         return _ok([{"method": call.method, "params": call.params} for call in self.state.calls])
+
+    async def handle_rate_limits(self, request: web.Request) -> web.Response:
+        """The limits (null: off), every send they let through and every one they refused."""
+        return _ok(self.state.flood.as_json())
+
+    async def handle_rate_limits_set(self, request: web.Request) -> web.Response:
+        """Switch Telegram's limits on ({} for Telegram's own) or change them; the record of
+        sends and refusals starts afresh."""
+        body = await self._json_body(request)
+        try:
+            chosen = RateLimits(
+                per_bot=self._int(body.get("per_bot", RateLimits.per_bot), "per_bot"),
+                per_chat=self._int(body.get("per_chat", RateLimits.per_chat), "per_chat"),
+                window=float(body.get("window", RateLimits.window)),
+            )
+        except (TypeError, ValueError) as exc:
+            return _sandbox_error(400, str(exc))
+        self.state.flood.configure(chosen)
+        return _ok(self.state.flood.as_json())
+
+    async def handle_rate_limits_off(self, request: web.Request) -> web.Response:
+        self.state.flood.configure(None)
+        return _ok(True)

@@ -22,6 +22,7 @@ from standin.limits import (
     ApiError,
     FormattedText,
 )
+from standin.ratelimits import RateLimiter, RateLimits
 
 if TYPE_CHECKING:
     from standin.methods import Params
@@ -403,6 +404,7 @@ class StateOptions(TypedDict, total=False):
     first_name: str
     clock: Callable[[], float]
     callback_query_lifetime: float | None
+    rate_limits: RateLimits | None
 
 
 class State:
@@ -416,6 +418,7 @@ class State:
         first_name: str = DEFAULT_FIRST_NAME,
         clock: Callable[[], float] = time.time,
         callback_query_lifetime: float | None = None,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         bot_id, _, _ = token.partition(":")
         if not bot_id.isdigit():
@@ -436,6 +439,8 @@ class State:
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.webhook: Webhook | None = None
         self.faults = Faults()
+        # Telegram's flood limits; off by default, so that tests send as fast as they like.
+        self.flood = RateLimiter(clock, rate_limits)
         self.calls: list[Call] = []
         self.poll_generation = 0
         self.closing = False

@@ -12,6 +12,11 @@ then plays users through `/sandbox/users/{id}/messages` and `/sandbox/users/{id}
 reads `/sandbox/chats/{id}` and follows `/sandbox/chats/{id}/events?after=N&timeout=S`;
 `POST /sandbox/updates` queues an update as given (say, one the bot cannot parse) and
 `/sandbox/faults` injects failures, or holds calls open (`"hold": true`).
+
+Telegram's flood limits (30 messages a second per bot, 1 a second per chat, answered with
+429 and `retry_after` past them) are off unless asked for: `TelegramStandIn(rate_limits=
+RateLimits())`, `set_rate_limits(...)`, `python -m standin --rate-limits` or
+`POST /sandbox/rate-limits`; `GET /sandbox/rate-limits` lists what they let through and refused.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from types import TracebackType
 from typing import Any, Self, Unpack
 
 from standin.limits import ApiError, scope_key
+from standin.ratelimits import RateLimits, Refusal, Send
 from standin.server import ApiServer
 from standin.state import (
     DEFAULT_TOKEN,
@@ -45,7 +51,10 @@ __all__ = [
     "CallbackAnswer",
     "ChatMessage",
     "Faults",
+    "RateLimits",
+    "Refusal",
     "SandboxError",
+    "Send",
     "TelegramStandIn",
 ]
 
@@ -73,9 +82,10 @@ class TelegramStandIn:
     ) -> None:
         """`webhook_timeout`: how long a webhook may take to answer before the update counts
         as not delivered (Telegram gives about a minute). The other options are the State's:
-        the bot's `username` and `first_name`, the `clock`, and `callback_query_lifetime`:
+        the bot's `username` and `first_name`, the `clock`, `callback_query_lifetime`:
         seconds after which a press can no longer be answered ("query is too old"); None
-        (the default): never."""
+        (the default): never; and `rate_limits`: Telegram's flood limits (None, the
+        default: off; see `standin.ratelimits`), judged by the same `clock`."""
         self.state = State(token, **options)
         self._server = ApiServer(
             self.state,
@@ -144,6 +154,27 @@ class TelegramStandIn:
 
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         return [call.params for call in self.state.calls if call.method == method]
+
+    # -- flood limits --------------------------------------------------------------------------
+
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        return self.state.flood.limits
+
+    def set_rate_limits(self, limits: RateLimits | None) -> None:
+        """Switch Telegram's flood limits on (or change them), or off with None. The record of
+        sends and refusals starts afresh."""
+        self.state.flood.configure(limits)
+
+    @property
+    def sends(self) -> list[Send]:
+        """The message-sending calls the limits let through while on, with the time of each."""
+        return list(self.state.flood.sent)
+
+    @property
+    def refusals(self) -> list[Refusal]:
+        """The sends refused with 429 by the limits (not those of injected faults)."""
+        return list(self.state.flood.refused)
 
     @property
     def pending_updates(self) -> list[PendingUpdate]:

@@ -11,6 +11,7 @@ from aiogram.methods import SendMessage
 
 from bot import notify
 from bot.notify import Delivery, Notifier
+from standin.ratelimits import max_in_window
 
 
 class FakeTime:
@@ -98,3 +99,31 @@ async def test_a_flood_wait_beyond_the_limit_gives_that_message_up(clock: FakeTi
     assert telegram.sent == []
     assert reports == [Delivery(failed=1)]
     assert clock.now - started < 30  # not waited for
+
+
+class SlowTelegram(Telegram):
+    """A network with uneven delays: every other message reaches Telegram 30 ms after it is
+    sent, the others at once; each answer comes back 1 ms after arrival. Records arrivals."""
+
+    async def send_message(self, chat_id: int, text: str) -> Any:
+        await self.clock.sleep(0.03 if len(self.sent) % 2 == 0 else 0.0)
+        self.sent.append((self.clock.now, chat_id, text))
+        await self.clock.sleep(0.001)
+        return True
+
+
+async def test_the_pace_holds_where_telegram_sees_it(clock: FakeTime) -> None:
+    telegram = SlowTelegram(clock)
+    notifier = Notifier(per_second=25, per_chat_interval=1.0, clock=clock)
+    messages = [(chat % 40, f"hello {chat}") for chat in range(200)]
+    assert await notifier.send(telegram, messages) == Delivery(sent=len(messages))  # type: ignore[arg-type]
+
+    arrivals = [at for at, _, _ in telegram.sent]
+    # Evenly spaced starts would let 26 arrive within one second here (a late one, then 24,
+    # then an early one); counted from the answers, never more than 25.
+    assert max_in_window(arrivals) <= 25
+    for chat in range(40):
+        to_chat = [at for at, to, _ in telegram.sent if to == chat]
+        assert all(later - earlier > 1.0 for earlier, later in pairwise(to_chat))
+    # The price: about one round trip a second, not more.
+    assert arrivals[-1] - arrivals[0] < (len(messages) / 25) * 1.05
