@@ -73,6 +73,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import common
 from bench.common import log, ms
+from bench.figures import Figure, at_most_times
 from bot.bootstrap import create_dispatcher
 from bot.config import Settings
 from bot.dialog_state import SqliteStorage
@@ -860,3 +861,34 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def figures(quick: bool) -> list[Figure]:
+    """The in-process click on SQLite and PostgreSQL, each against bare aiogram-dialog in the
+    same run (python -m bench)."""
+    size = ["--clicks", "400", "--messages", "50"] if quick else ["--clicks", "2000"]
+    found: list[Figure] = []
+    for backend, times in (("sqlite", 3), ("postgres", 5)):
+        options = parse_args([*size, "--backend", backend])
+        result = asyncio.run(run(options))
+        bot, bare = result.clicks["bot"], result.clicks["dialog"]
+        name = "SQLite" if backend == "sqlite" else "PostgreSQL"
+        found += [
+            Figure(
+                f"click in process, {name}, median",
+                bot.median * 1000,
+                "ms",
+                bare.median * 1000,
+                "bare aiogram-dialog button click",
+                f"≤ {times}x floor",
+                at_most_times(bot.median, bare.median, times),
+            ),
+            Figure(
+                f"click in process, {name}, p99",
+                bot.percentile(99) * 1000,
+                "ms",
+                bare.percentile(99) * 1000,
+                "bare aiogram-dialog button click",
+            ),
+        ]
+    return found

@@ -349,13 +349,20 @@ class SqlSurveyStore:
 
     async def representative(self, telegram_user_id: int) -> Representative | None:
         row = await self._first(clicks.REPRESENTATIVE_BY_USER, user=telegram_user_id)
-        if row is None:
-            return None
-        rep_id, user_id, office_id, full_name, language, verified_at, revoked_at = row
-        assert rep_id is not None
-        return Representative(
-            rep_id, user_id, office_id, full_name, language, verified_at, revoked_at
+        return Representative(*row) if row is not None else None
+
+    async def representative_and_deadline(
+        self, telegram_user_id: int, questionnaire_id: str
+    ) -> tuple[Representative | None, DeadlineSetting | None]:
+        row = await self._first(
+            clicks.REPRESENTATIVE_AND_DEADLINE,
+            user=telegram_user_id,
+            questionnaire=questionnaire_id,
         )
+        if row is None:
+            return None, None
+        person, (stored, *setting) = row[:7], row[7:]
+        return Representative(*person), DeadlineSetting(*setting) if stored is not None else None
 
     async def _representative_row(self, telegram_user_id: int) -> RepresentativeRow | None:
         return await self.session.scalar(

@@ -24,7 +24,7 @@ from survey.ports import SurveyStore
 from survey.setup import (
     SurveySetup,
     active_representative,
-    effective_deadline,
+    active_writer,
     locked_response,
     office_by_id,
 )
@@ -140,8 +140,7 @@ class Answering:
         """Every write starts here: an active representative, the survey open, their Office's
         response locked against a concurrent submission and still a draft; with the deadline
         in force."""
-        representative = await active_representative(store, telegram_user_id)
-        deadline = await effective_deadline(store, self._setup)
+        representative, deadline = await active_writer(store, self._setup, telegram_user_id)
         rules.check_open(deadline, now)
         response = await locked_response(
             store, representative.office_id, self.questionnaire.id, now
@@ -165,10 +164,9 @@ class Answering:
         """The Office's answers so far: what a Recommendation's window, the comment window and
         the pause screen show."""
         async with self._stores() as store:
-            representative = await active_representative(store, telegram_user_id)
+            representative, deadline = await active_writer(store, self._setup, telegram_user_id)
             response = await store.response(representative.office_id, self.questionnaire.id)
             answers = await store.answers(response.id) if response is not None else []
-            deadline = await effective_deadline(store, self._setup)
         return progress_of(
             self.questionnaire, response, answers, deadline=deadline, now=self._setup.now()
         )
@@ -177,7 +175,7 @@ class Answering:
         """All answers with who changed them last: the review, the confirmation and the
         receipt. A read: an Office that has not answered yet gets an unsaved draft."""
         async with self._stores() as store:
-            representative = await active_representative(store, telegram_user_id)
+            representative, deadline = await active_writer(store, self._setup, telegram_user_id)
             office = await office_by_id(store, representative.office_id)
             stored = await store.response(office.id, self.questionnaire.id)
             response = stored or ResponseRecord(
@@ -187,7 +185,6 @@ class Answering:
                 {a.recommendation: a for a in await store.answers(stored.id)} if stored else {}
             )
             people = await store.office_representatives(office.id)
-            deadline = await effective_deadline(store, self._setup)
         items = tuple(
             ReviewItem(
                 number,

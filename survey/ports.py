@@ -69,6 +69,12 @@ class SurveyStore(Protocol):
 
     # Representatives
     async def representative(self, telegram_user_id: int) -> Representative | None: ...
+    async def representative_and_deadline(
+        self, telegram_user_id: int, questionnaire_id: str
+    ) -> tuple[Representative | None, DeadlineSetting | None]:
+        """`representative` and `deadline_setting` read together (every write needs both)."""
+        ...
+
     async def save_representative(
         self,
         *,

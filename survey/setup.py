@@ -67,6 +67,21 @@ async def active_representative(store: SurveyStore, telegram_user_id: int) -> Re
     return rules.check_active(representative, office)
 
 
+async def active_writer(
+    store: SurveyStore, setup: SurveySetup, telegram_user_id: int
+) -> tuple[Representative, datetime | None]:
+    """`active_representative` and `effective_deadline` in one read: what every answer,
+    the progress and the review start with."""
+    representative, stored = await store.representative_and_deadline(
+        telegram_user_id, setup.questionnaire.id
+    )
+    office = None
+    if representative is not None and not representative.active:
+        office = await office_by_id(store, representative.office_id)
+    deadline = setup.deadline if stored is None else stored.deadline
+    return rules.check_active(representative, office), deadline
+
+
 async def locked_response(
     store: SurveyStore, office_id: int, questionnaire_id: str, now: datetime
 ) -> ResponseRecord:
