@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TextIO
 
-from reports.labels import iso_utc, level_label, recommendation_label, title
+from reports.labels import RowLabels, iso_utc, recommendation_label
 from survey.model import ExportRow
-from survey.offices import office_name
 from survey.questionnaire import Questionnaire
 
 __all__ = ["BOM", "CSV_COLUMNS", "answers_csv", "answers_csv_file", "spreadsheet_safe"]
@@ -55,24 +55,7 @@ def answers_csv(rows: Sequence[ExportRow], questionnaire: Questionnaire, lang: s
     spreadsheet, use ``answers_csv_file``.
     """
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        cells = [
-            row.office_code,
-            office_name(row.office_code, lang, row.office_names),
-            row.office_kind,
-            row.status.value,
-            iso_utc(row.submitted_at),
-            recommendation_label(row.recommendation),
-            title(questionnaire, row.recommendation, lang),
-            row.level or "",
-            level_label(questionnaire, row.level, lang),
-            row.comment or "",
-            iso_utc(row.changed_at),
-            row.changed_by_name or "",
-        ]
-        writer.writerow([spreadsheet_safe(cell) for cell in cells])
+    _write(buffer, rows, questionnaire, lang)
     return buffer.getvalue()
 
 
@@ -80,4 +63,32 @@ def answers_csv_file(
     rows: Sequence[ExportRow], questionnaire: Questionnaire, lang: str = "en"
 ) -> bytes:
     """``answers_csv`` as the bytes of a file for spreadsheets: UTF-8 with a byte order mark."""
-    return BOM + answers_csv(rows, questionnaire, lang).encode("utf-8")
+    # Encoded as it is written: the text of 400,000 rows is never held as one string too.
+    buffer = io.BytesIO()
+    buffer.write(BOM)
+    with io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=False) as text:
+        _write(text, rows, questionnaire, lang)
+        text.flush()
+        return buffer.getvalue()
+
+
+def _write(out: TextIO, rows: Iterable[ExportRow], questionnaire: Questionnaire, lang: str) -> None:
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    labels = RowLabels(questionnaire, lang)
+    for row in rows:
+        cells = [
+            row.office_code,
+            labels.office_name(row),
+            row.office_kind,
+            row.status.value,
+            iso_utc(row.submitted_at),
+            recommendation_label(row.recommendation),
+            labels.title(row.recommendation),
+            row.level or "",
+            labels.level(row.level),
+            row.comment or "",
+            iso_utc(row.changed_at),
+            row.changed_by_name or "",
+        ]
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])

@@ -4,6 +4,7 @@ counted, the score rule and the status of an answer or an Office."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from babel.dates import format_date
@@ -11,11 +12,13 @@ from babel.lists import format_list
 from babel.numbers import format_decimal
 
 from reports.i18n import report_language, translations
-from survey.model import Funnel, OfficeStatus, ResponseStatus
+from survey.model import ExportRow, Funnel, OfficeStatus, ResponseStatus
+from survey.offices import office_name
 from survey.questionnaire import Questionnaire
 from survey.results import Digest
 
 __all__ = [
+    "RowLabels",
     "counted_text",
     "format_score",
     "funnel_counts",
@@ -202,3 +205,43 @@ def office_state(status: OfficeStatus, total: int, lang: str) -> str:
     if status.invited:
         return tr.pgettext("office", "invited")
     return tr.pgettext("office", "not invited")
+
+
+class RowLabels:
+    """The labels of answer rows in one language, each worked out once per Office, level,
+    Recommendation and status instead of once per row: ten thousand Offices make 400,000
+    rows, and a Babel look-up or a translation per cell would cost seconds."""
+
+    def __init__(self, questionnaire: Questionnaire, lang: str) -> None:
+        self._questionnaire = questionnaire
+        self._lang = lang
+        self._offices: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+        self._titles: dict[int, str] = {}
+        self._levels: dict[str | None, str] = {}
+        self._statuses: dict[ResponseStatus | None, str] = {}
+
+    def office_name(self, row: ExportRow) -> str:
+        names: Mapping[str, str] = row.office_names
+        key = (row.office_code, tuple(names.items()))
+        name = self._offices.get(key)
+        if name is None:
+            name = self._offices[key] = office_name(row.office_code, self._lang, names)
+        return name
+
+    def title(self, number: int) -> str:
+        text = self._titles.get(number)
+        if text is None:
+            text = self._titles[number] = title(self._questionnaire, number, self._lang)
+        return text
+
+    def level(self, code: str | None) -> str:
+        label = self._levels.get(code)
+        if label is None:
+            label = self._levels[code] = level_label(self._questionnaire, code, self._lang)
+        return label
+
+    def status(self, status: ResponseStatus | None) -> str:
+        label = self._statuses.get(status)
+        if label is None:
+            label = self._statuses[status] = status_label(status, self._lang)
+        return label

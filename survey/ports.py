@@ -24,6 +24,11 @@ from survey.model import (
 )
 from survey.offices import OfficeInfo
 
+# The submitted responses of a questionnaire, summed up: how many, the sum of their ids and
+# the latest submission. Submitted answers cannot change, so while the mark stays the same,
+# so do the counts of the submitted answers.
+SubmissionsMark = tuple[int, int, datetime | None]
+
 
 class SurveyStore(Protocol):
     """One unit of work. Nothing is kept unless `commit` is called."""
@@ -176,6 +181,7 @@ class SurveyStore(Protocol):
     async def level_counts(
         self, questionnaire_id: str, *, include_drafts: bool
     ) -> list[tuple[int, str, int]]: ...
+    async def submissions_mark(self, questionnaire_id: str) -> SubmissionsMark: ...
     async def funnel(self, questionnaire_id: str) -> Funnel: ...
     async def export_rows(self, questionnaire_id: str) -> list[ExportRow]: ...
 

@@ -6,6 +6,7 @@ import pytest
 
 from survey.errors import Reason, Refused
 from survey.model import Actor, ResponseStatus
+from survey.results import Digest
 from survey.service import SurveyService
 from tests.support import answer_all, verify
 
@@ -57,6 +58,32 @@ async def test_digest_with_drafts(service: SurveyService, admin: Actor) -> None:
     digest = await service.secretariat.digest(admin, include_drafts=True)
     assert dict(digest.items[0].counts) == {"high": 1, "medium": 1, "low": 1, "no_opinion": 0}
     assert digest.items[0].score == 2.0
+
+
+async def test_digest_follows_submissions_and_reopenings(
+    service: SurveyService, admin: Actor
+) -> None:
+    # The service keeps the counts of the submitted answers between digests: each
+    # submission, reopening and new submission must still show at once.
+    def high(digest: Digest) -> int:
+        return digest.items[0].counts["high"]
+
+    await _three_offices(service)
+    assert high(await service.secretariat.digest(admin)) == 1
+    assert high(await service.secretariat.digest(admin)) == 1
+
+    await service.secretariat.reopen("EP", admin, reason="typo")
+    reopened = await service.secretariat.digest(admin)
+    assert (high(reopened), reopened.funnel.submitted) == (0, 1)
+
+    await answer_all(service, 3, "high")
+    await service.answering.submit(3)
+    assert high(await service.secretariat.digest(admin)) == 1  # FR's, EP still reopened
+
+    await service.answering.submit(1)  # EP again, R1 still "high"
+    again = await service.secretariat.digest(admin)
+    assert (high(again), again.funnel.submitted) == (2, 3)
+    assert high(await service.secretariat.digest(admin, include_drafts=True)) == 2
 
 
 async def test_empty_digest(service: SurveyService, admin: Actor) -> None:
