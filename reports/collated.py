@@ -6,14 +6,23 @@ in the reader's language (``lang``); answers and comments are written as the Off
 
 A responding Office is one whose response is submitted or, when the digest counts the drafts,
 one that has given at least one level (as the digest's "started"); the others are left out.
+
+The 40 answer tables have one row per Office: 400,000 rows at 10,000 Offices. python-docx makes
+every cell an lxml element (minutes and gigabytes at that size), so it builds everything but
+those rows: each answer table gets its header row and a placeholder, and the rows are written
+as WordprocessingML text into ``word/document.xml`` while the saved package is copied into the
+final one, a chunk at a time. The text is what python-docx writes for the same cells, byte for
+byte (``tests/reports/test_collated.py`` builds a table both ways and compares them).
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import IO
 
 from docx import Document
 from docx.document import Document as DocumentObject
@@ -26,6 +35,7 @@ from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt, RGBColor
 from docx.table import Table, _Row
 from docx.text.paragraph import Paragraph
+from lxml import etree  # type: ignore[import-untyped]  # python-docx's XML library
 
 from reports.i18n import report_language, translations
 from reports.labels import (
@@ -52,8 +62,19 @@ _MUTED = RGBColor(0x59, 0x59, 0x59)
 _HEADER_FILL = "E7EEF7"
 _TABLE_FONT = Pt(9.5)
 # Characters an XML document cannot hold (control characters other than tab, line feed and
-# carriage return); python-docx refuses them, so they are dropped from typed text.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# carriage return, lone surrogates); python-docx refuses them, so they are dropped from typed
+# text. The answer rows are written as text without lxml to check them, so this is the guard.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_DOCUMENT_PART = "word/document.xml"
+# Where an answer table's rows go: a comment, which no typed text can make (its "<" is
+# escaped), after the table's header row; the number is the table's, from 0, in order.
+_PLACEHOLDER = "collated-answers-{index}"
+_PLACEHOLDERS = re.compile(rb"<!--collated-answers-(\d+)-->")
+_CHUNK_ROWS = 2_000  # answer rows encoded and compressed at a time
+# An upper bound on an answer row's XML: its fixed markup and labels, and per character of a
+# code or a comment (a line break between spaces ends a preserved <w:t> and adds a <w:br/>).
+# Beyond 2 GiB the part needs ZIP64, which must be chosen before writing it.
+_ROW_BYTES, _CHAR_BYTES = 1_024, 24
 
 
 def collated_docx(
@@ -78,9 +99,7 @@ def collated_docx(
     lang = report_language(lang)
     _ = translations(lang).gettext
     offices = responding_offices(rows, include_drafts=digest.include_drafts)
-    answers = {
-        (row.office_code, row.recommendation): row for row in rows if row.office_code in offices
-    }
+    answers, comments = _answers_by_recommendation(rows, offices)
 
     document = Document()
     _set_up(document, lang, _("Survey on ICT Strategy Recommendations: collated results"))
@@ -88,6 +107,7 @@ def collated_docx(
     _front_matter(document, digest, rows, questionnaire, lang, offices, period)
 
     results = {item.number: item for item in digest.items}
+    tables: list[int] = []  # the Recommendation of each answer table, in order
     for recommendation in questionnaire.recommendations:
         number = recommendation.number
         label = recommendation_label(number)
@@ -101,13 +121,8 @@ def collated_docx(
         ).bold = True
         if number in results:
             _muted(document.add_paragraph(), _result_line(results[number], questionnaire, lang))
-        _answers_table(
-            document,
-            [answers.get((code, number)) for code in offices],
-            offices,
-            questionnaire,
-            lang,
-        )
+        _answers_table(document, len(tables), lang)
+        tables.append(number)
 
     _new_section(document, landscape=True)  # the ranking's columns need the width
     document.add_heading(_("Ranking"), level=1)
@@ -121,7 +136,16 @@ def collated_docx(
 
     buffer = io.BytesIO()
     document.save(buffer)
-    return buffer.getvalue()
+    del document  # only the package's bytes are needed from here on
+    writer = _AnswerRows(questionnaire, offices, lang)
+    codes = sum(map(len, offices))
+    size = len(tables) * (len(offices) * _ROW_BYTES + codes * _CHAR_BYTES)
+    size += comments * _CHAR_BYTES
+    return _with_answer_rows(
+        buffer.getvalue(),
+        lambda index: writer.chunks(answers.get(tables[index], {})),
+        zip64=size > zipfile.ZIP64_LIMIT,
+    )
 
 
 def responding_offices(rows: Iterable[ExportRow], *, include_drafts: bool) -> dict[str, bool]:
@@ -251,31 +275,140 @@ def _result_line(item: RecommendationResult, questionnaire: Questionnaire, lang:
     )
 
 
-def _answers_table(
-    document: DocumentObject,
-    answers: Sequence[ExportRow | None],
-    offices: dict[str, bool],
-    questionnaire: Questionnaire,
-    lang: str,
-) -> None:
+def _answers_by_recommendation(
+    rows: Iterable[ExportRow], offices: Mapping[str, bool]
+) -> tuple[dict[int, dict[str, ExportRow]], int]:
+    """The responding Offices' answers by Recommendation and ST.3 code, and how many characters
+    their comments have (for the size of the document). Keyed by the rows' own strings, so that
+    the index adds no key objects of its own for 400,000 rows."""
+    answers: dict[int, dict[str, ExportRow]] = {}
+    characters = 0
+    for row in rows:
+        if row.office_code in offices:
+            answers.setdefault(row.recommendation, {})[row.office_code] = row
+            characters += len(row.comment or "")
+    return answers, characters
+
+
+def _answers_table(document: DocumentObject, index: int, lang: str) -> None:
+    """The header of the ``index``-th answer table, and the placeholder of its rows."""
     _ = translations(lang).gettext
-    draft = translations(lang).pgettext("response", "draft")
-    table = _table(
-        document, [_("ST.3 code"), _("Response"), _("Comments")], len(offices), _ANSWER_COLUMNS
-    )
-    for row, (code, is_draft), answer in zip(table.rows[1:], offices.items(), answers, strict=True):
-        code_cell, level_cell, comment_cell = row.cells
-        code_cell.text = code
-        if is_draft:
-            _muted(code_cell.paragraphs[0], f" ({draft})")
-        level = answer.level if answer is not None else None
-        if level:
-            level_cell.text = level_label(questionnaire, level, lang)
-        else:
-            _muted(level_cell.paragraphs[0], _("no answer"))
-        comment = (answer.comment or "").strip() if answer is not None else ""
-        if comment:
-            comment_cell.text = _xml_text(comment)
+    table = _table(document, [_("ST.3 code"), _("Response"), _("Comments")], 0, _ANSWER_COLUMNS)
+    table._tbl.append(etree.Comment(_PLACEHOLDER.format(index=index)))
+
+
+class _AnswerRows:
+    """The answer tables' rows as the WordprocessingML python-docx writes for them: a row that
+    cannot split across pages; the ST.3 code, with " (draft)" muted for a draft; the level's
+    label, or "no answer" muted; the comment as typed (tabs and line breaks as Word's), or an
+    empty paragraph. Each cell has the width of its column. The Offices' code cells and the
+    level cells are the same in every table, so they are made once."""
+
+    def __init__(self, questionnaire: Questionnaire, offices: Mapping[str, bool], lang: str):
+        _ = translations(lang).gettext
+        draft = translations(lang).pgettext("response", "draft")
+        self._questionnaire, self._lang = questionnaire, lang
+        self._cells = [
+            f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{Emu(width).twips}"/></w:tcPr>'
+            for width in _ANSWER_COLUMNS
+        ]
+        self._codes = {
+            code: self._cells[0]
+            + _paragraph(_run(code), _run(f" ({draft})", muted=True) if is_draft else "")
+            + "</w:tc>"
+            for code, is_draft in offices.items()
+        }
+        self._no_answer = self._cells[1] + _paragraph(_run(_("no answer"), muted=True)) + "</w:tc>"
+        self._levels: dict[str, str] = {}
+        self._no_comment = self._cells[2] + "<w:p/></w:tc>"
+
+    def chunks(self, answers: Mapping[str, ExportRow]) -> Iterator[bytes]:
+        """One table's rows, a row per responding Office by its code, in UTF-8 chunks."""
+        parts: list[str] = []
+        for code, cell in self._codes.items():
+            answer = answers.get(code)
+            level = answer.level if answer is not None else None
+            comment = (answer.comment or "").strip() if answer is not None else ""
+            parts += (
+                '<w:tr><w:trPr><w:cantSplit w:val="true"/></w:trPr>',
+                cell,
+                self._level(level) if level else self._no_answer,
+                self._cells[2] + _paragraph(_run(comment)) + "</w:tc>"
+                if comment
+                else self._no_comment,
+                "</w:tr>",
+            )
+            if len(parts) >= 5 * _CHUNK_ROWS:
+                yield "".join(parts).encode()
+                parts.clear()
+        if parts:
+            yield "".join(parts).encode()
+
+    def _level(self, code: str) -> str:
+        cell = self._levels.get(code)
+        if cell is None:
+            label = level_label(self._questionnaire, code, self._lang)
+            cell = self._levels[code] = self._cells[1] + _paragraph(_run(label)) + "</w:tc>"
+        return cell
+
+
+def _paragraph(*runs: str) -> str:
+    content = "".join(runs)
+    return f"<w:p>{content}</w:p>" if content else "<w:p/>"
+
+
+_BREAKS = re.compile("([\t\r\n])")
+_MUTED_PROPERTIES = f'<w:rPr><w:i/><w:color w:val="{_MUTED}"/></w:rPr>'
+
+
+def _run(text: str, *, muted: bool = False) -> str:
+    """A run of ``text`` as python-docx's ``Run.text`` writes it: a tab is a <w:tab/>, a line
+    feed or a carriage return a <w:br/>, the text between them a <w:t>, which keeps its spaces
+    when it starts or ends with one."""
+    content = [_MUTED_PROPERTIES] if muted else []
+    for piece in _BREAKS.split(_xml_text(text)):
+        if piece == "\t":
+            content.append("<w:tab/>")
+        elif piece in ("\r", "\n"):
+            content.append("<w:br/>")
+        elif piece:
+            space = ' xml:space="preserve"' if piece.strip() != piece else ""
+            escaped = piece.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            content.append(f"<w:t{space}>{escaped}</w:t>")
+    return f"<w:r>{''.join(content)}</w:r>" if content else "<w:r/>"
+
+
+def _with_answer_rows(
+    package: bytes, rows: Callable[[int], Iterable[bytes]], *, zip64: bool
+) -> bytes:
+    """The saved package with each answer table's placeholder replaced by ``rows(index)``: the
+    parts copied in their order, ``word/document.xml`` streamed into the new zip so that its
+    rows are never all in memory, neither as text nor compressed twice."""
+    output = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(package)) as source,
+        zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, info.date_time)
+            entry.compress_type = info.compress_type
+            if info.filename != _DOCUMENT_PART:
+                target.writestr(entry, source.read(info))
+                continue
+            xml = source.read(info)
+            with target.open(entry, "w", force_zip64=zip64) as stream:
+                _write_document(stream, xml, rows)
+    return output.getvalue()
+
+
+def _write_document(stream: IO[bytes], xml: bytes, rows: Callable[[int], Iterable[bytes]]) -> None:
+    start = 0
+    for placeholder in _PLACEHOLDERS.finditer(xml):
+        stream.write(xml[start : placeholder.start()])
+        for chunk in rows(int(placeholder[1])):
+            stream.write(chunk)
+        start = placeholder.end()
+    stream.write(xml[start:])
 
 
 def _ranking_table(

@@ -39,8 +39,8 @@ def file_name(kind: str, moment: datetime, lang: str) -> str:
 
 
 def results_file(kind: str, data: ResultsData, lang: str) -> ResultsFile:
-    """One file; slow for the larger ones (seconds for a DOCX of 190 Offices): call it off the
-    event loop. Heavy libraries are imported only here, when first needed."""
+    """One file; slow for the larger ones (seconds for an XLSX or a DOCX of 10,000 Offices):
+    call it off the event loop. Heavy libraries are imported only here, when first needed."""
     questionnaire = data.questionnaire
     if kind == "csv":
         from reports.csv_export import answers_csv_file

@@ -15,6 +15,7 @@ from docx import Document
 from docx.document import Document as DocumentObject
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from reports.collated import collated_docx, responding_offices
 from survey.model import ExportRow, Funnel, ResponseStatus
@@ -307,3 +308,68 @@ def test_responding_offices(
 
     assert found == expected
     assert list(found) == sorted(expected)  # by ST.3 code
+
+
+def python_docx_answers_table(
+    rows: list[ExportRow], offices: dict[str, bool], questionnaire: Questionnaire, lang: str
+) -> Table:
+    """R01's answer table made cell by cell with python-docx's API, as the document was made
+    before its rows were written as text: what they must stay equal to."""
+    from reports.collated import _ANSWER_COLUMNS, _muted, _table, _xml_text
+    from reports.i18n import translations
+    from reports.labels import level_label
+
+    _ = translations(lang).gettext
+    draft = translations(lang).pgettext("response", "draft")
+    answers = {row.office_code: row for row in rows if row.recommendation == 1}
+    header = [_("ST.3 code"), _("Response"), _("Comments")]
+    table = _table(Document(), header, len(offices), _ANSWER_COLUMNS)
+    for line, (code, is_draft) in zip(table.rows[1:], offices.items(), strict=True):
+        code_cell, level_cell, comment_cell = line.cells
+        answer = answers.get(code)
+        code_cell.text = code
+        if is_draft:
+            _muted(code_cell.paragraphs[0], f" ({draft})")
+        if answer is not None and answer.level:
+            level_cell.text = level_label(questionnaire, answer.level, lang)
+        else:
+            _muted(level_cell.paragraphs[0], _("no answer"))
+        comment = (answer.comment or "").strip() if answer is not None else ""
+        if comment:
+            comment_cell.text = _xml_text(comment)
+    return table
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_answer_rows_are_the_xml_python_docx_writes(
+    questionnaire: Questionnaire, lang: str
+) -> None:
+    draft = ResponseStatus.DRAFT
+    rows = [
+        row("EP", 1, "high", HOSTILE),
+        row("FR", 1, "low", " a < b & c > d; \"quoted\" 'single' ]]>\r\nnext\rline\n"),
+        row("JP", 1, "medium", "\ttabbed\t\u00a0nbsp\u00a0 emoji 🎉👍🏽 日本語", status=draft),
+        row("K&", 1, "unknown_level", "lone \ud800 surrogate"),
+        row("KR", 1, None, "\x00", status=draft),  # no level: "no answer", an empty run
+        row("KR", 2, "low", status=draft),
+        row("<Q", 1, "no_opinion", "  "),
+        row("US", 2, "high", "another Recommendation"),
+    ]
+    digest = build_digest(
+        questionnaire,
+        COUNTS,
+        Funnel(offices=193, invited=20, verified=15, started=6, submitted=4),
+        generated_at=GENERATED,
+        include_drafts=True,
+    )
+    document = Document(
+        io.BytesIO(collated_docx(digest, rows, questionnaire, lang, chart=tiny_png()))
+    )
+    written = document.tables[0]._tbl
+    offices = responding_offices(rows, include_drafts=True)
+    expected = python_docx_answers_table(rows, offices, questionnaire, lang)._tbl
+
+    assert list(offices) == ["<Q", "EP", "FR", "JP", "K&", "KR", "US"]
+    assert etree.tostring(written, method="c14n", exclusive=True) == etree.tostring(
+        expected, method="c14n", exclusive=True
+    )
