@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -785,6 +786,9 @@ class SqlSurveyStore:
         rows: list[ExportRow] = []
         result = await self.session.stream(query)
         async for batch in result.partitions():
+            # SQLite runs on the event loop's thread (storage/sqlite_in_loop.py): between
+            # batches, other people's updates get their turn.
+            await asyncio.sleep(0)
             for office_id, code, kind, names, status, submitted_at, *answer in batch:
                 number, level, comment, changed_at, by, name = answer
                 office = offices.get(office_id)
