@@ -20,7 +20,7 @@ from typing import Any, Self, TypeVar
 import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 R = TypeVar("R")
 
@@ -131,6 +131,28 @@ async def fresh_database(
     finally:
         if not keep:
             await _recreate_postgres(server_url, name, create=False)
+
+
+# Seeding -----------------------------------------------------------------------------------
+
+# The service keeps level_tally at each submission and reopening; the benchmarks insert
+# submitted responses directly, so they make the tally from them once seeded.
+_LEVEL_TALLY = (
+    text("DELETE FROM level_tally"),
+    text(
+        "INSERT INTO level_tally (questionnaire_id, recommendation, level, answers) "
+        "SELECT r.questionnaire_id, a.recommendation, a.level, count(*) "
+        "FROM answer a JOIN response r ON r.id = a.response_id "
+        "WHERE r.status = 'submitted' AND a.level IS NOT NULL "
+        "GROUP BY r.questionnaire_id, a.recommendation, a.level"
+    ),
+)
+
+
+async def tally_submitted(connection: AsyncConnection) -> None:
+    """level_tally made again from every submitted answer, in the caller's transaction."""
+    for statement in _LEVEL_TALLY:
+        await connection.execute(statement)
 
 
 async def server_version(engine: AsyncEngine) -> str:

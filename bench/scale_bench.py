@@ -172,6 +172,7 @@ async def seed(
         if chunk:
             await connection.execute(insert(_table(AnswerRow)), chunk)
             added += len(chunk)
+        await common.tally_submitted(connection)
     if engine.dialect.name == "postgresql":  # fresh statistics, as autovacuum would give
         async with engine.connect() as connection:
             await connection.execution_options(isolation_level="AUTOCOMMIT")

@@ -303,6 +303,7 @@ async def seed(engine: AsyncEngine, questionnaire: Questionnaire, offices: int) 
         ]
         for chunk in _chunks(answers):
             await connection.execute(insert(_table(AnswerRow)), chunk)
+        await common.tally_submitted(connection)
     if engine.dialect.name == "postgresql":  # fresh statistics, as autovacuum would give
         async with engine.connect() as connection:
             await connection.execution_options(isolation_level="AUTOCOMMIT")

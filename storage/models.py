@@ -77,6 +77,21 @@ class AnswerRow(SQLModel, table=True):
     changed_by: int = Field(foreign_key="representative.id")
 
 
+class LevelTallyRow(SQLModel, table=True):
+    """How many submitted answers give each level to each Recommendation: kept by
+    `mark_submitted` and `mark_draft` in the unit of work that changes the response's status,
+    so that the /results digest reads these rows instead of counting every submitted answer
+    (400,000 at 10,000 Offices). Submitted answers cannot change, so only the submission and
+    the reopening of a response move the counts. A count back at 0 keeps its row."""
+
+    __tablename__ = "level_tally"
+
+    questionnaire_id: str = Field(primary_key=True, max_length=64)
+    recommendation: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    level: str = Field(primary_key=True, max_length=20)
+    answers: int
+
+
 class AuditEventRow(SQLModel, table=True):
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_actor_action_at", "actor", "action", "at"),)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     distinct,
     exists,
     func,
+    literal,
     or_,
     select,
     update,
@@ -33,6 +34,7 @@ from storage.models import (
     AnswerRow,
     AuditEventRow,
     InvitationRow,
+    LevelTallyRow,
     OfficeRow,
     ReminderClaimRow,
     RepresentativeRow,
@@ -584,7 +586,10 @@ class SqlSurveyStore:
                 status=SUBMITTED, submitted_at=now, submitted_by=by, receipt=_receipt_data(receipt)
             )
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        await self._tally(response_id, 1)
+        return True
 
     async def mark_draft(self, response_id: int) -> bool:
         result = await self.session.execute(
@@ -592,7 +597,36 @@ class SqlSurveyStore:
             .where(col(ResponseRow.id) == response_id, col(ResponseRow.status) == SUBMITTED)
             .values(status=DRAFT, submitted_at=None, submitted_by=None, receipt=None)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        await self._tally(response_id, -1)
+        return True
+
+    async def _tally(self, response_id: int, change: int) -> None:
+        """Adds `change` (1: submitted, -1: reopened) to the level tally of each of the
+        response's answers, in the caller's unit of work. The status update before it holds
+        the response's row, and answer writes lock that row and refuse a submitted response,
+        so the answers read here are the ones whose status changed."""
+        insert = self._insert(LevelTallyRow).from_select(
+            ["questionnaire_id", "recommendation", "level", "answers"],
+            select(
+                col(ResponseRow.questionnaire_id),
+                col(AnswerRow.recommendation),
+                col(AnswerRow.level),
+                literal(change),
+            )
+            .join(ResponseRow, col(ResponseRow.id) == col(AnswerRow.response_id))
+            .where(col(AnswerRow.response_id) == response_id, col(AnswerRow.level).is_not(None))
+            # On PostgreSQL every submission and reopening locks tally rows until it commits:
+            # taken in one order, two of them wait for each other instead of deadlocking.
+            .order_by(col(AnswerRow.recommendation), col(AnswerRow.level)),
+        )
+        await self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["questionnaire_id", "recommendation", "level"],
+                set_={"answers": col(LevelTallyRow.answers) + insert.excluded.answers},
+            )
+        )
 
     # Survey settings and reminders ---------------------------------------------------------
 
@@ -683,6 +717,20 @@ class SqlSurveyStore:
     async def level_counts(
         self, questionnaire_id: str, *, include_drafts: bool
     ) -> list[tuple[int, str, int]]:
+        if not include_drafts:  # the tally kept at each submission and reopening: 160 rows
+            tallied = await self.session.execute(
+                select(
+                    col(LevelTallyRow.recommendation),
+                    col(LevelTallyRow.level),
+                    col(LevelTallyRow.answers),
+                ).where(
+                    col(LevelTallyRow.questionnaire_id) == questionnaire_id,
+                    col(LevelTallyRow.answers) > 0,
+                )
+            )
+            return [(int(number), str(level), int(count)) for number, level, count in tallied]
+        # With the drafts, every answer of the questionnaire is counted: drafts change at
+        # every click, and the Secretariat asks for them rarely.
         query = (
             select(col(AnswerRow.recommendation), col(AnswerRow.level), func.count())
             .join(ResponseRow, col(ResponseRow.id) == col(AnswerRow.response_id))
@@ -692,8 +740,6 @@ class SqlSurveyStore:
             )
             .group_by(col(AnswerRow.recommendation), col(AnswerRow.level))
         )
-        if not include_drafts:
-            query = query.where(col(ResponseRow.status) == SUBMITTED)
         rows = await self.session.execute(query)
         return [(int(number), str(level), int(count)) for number, level, count in rows.all()]
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from survey.errors import Reason, Refused
 from survey.model import Actor, ResponseStatus
 from survey.results import Digest
 from survey.service import SurveyService
-from tests.support import answer_all, verify
+from tests.support import answer_all, stored_rows, verify
 
 
 async def _three_offices(service: SurveyService) -> None:
@@ -84,6 +88,74 @@ async def test_digest_follows_submissions_and_reopenings(
     again = await service.secretariat.digest(admin)
     assert (high(again), again.funnel.submitted) == (2, 3)
     assert high(await service.secretariat.digest(admin, include_drafts=True)) == 2
+
+
+# The digest reads level_tally, kept at each submission and reopening: it must hold exactly
+# what counting every submitted answer gives, whatever happened in between.
+RECOUNT = text(
+    "SELECT a.recommendation, a.level, count(*) FROM answer a "
+    "JOIN response r ON r.id = a.response_id "
+    "WHERE r.status = 'submitted' AND a.level IS NOT NULL "
+    "GROUP BY a.recommendation, a.level"
+)
+TALLY = text("SELECT recommendation, level, answers FROM level_tally WHERE answers > 0")
+
+
+async def _tally_is_a_full_count(engine: AsyncEngine, digest: Digest) -> None:
+    recount = {
+        (int(n), str(level)): int(count) for n, level, count in await stored_rows(engine, RECOUNT)
+    }
+    tally = {
+        (int(n), str(level)): int(count) for n, level, count in await stored_rows(engine, TALLY)
+    }
+    assert tally == recount
+    shown = {
+        (item.number, level): count
+        for item in digest.items
+        for level, count in item.counts.items()
+        if count
+    }
+    assert shown == recount
+
+
+async def test_level_tally_follows_submit_reopen_and_resubmit(
+    service: SurveyService, engine: AsyncEngine, admin: Actor
+) -> None:
+    await _three_offices(service)
+    await _tally_is_a_full_count(engine, await service.secretariat.digest(admin))
+
+    # EP reopened, changed and submitted again; JP reopened and left a draft.
+    await service.secretariat.reopen("EP", admin, reason="typo")
+    await service.answering.record_answer(1, 1, "low")
+    await service.answering.record_answer(1, 3, "medium")
+    await service.answering.submit(1)
+    await service.secretariat.reopen("JP", admin)
+    await _tally_is_a_full_count(engine, await service.secretariat.digest(admin))
+
+    # Two Offices submitting at once (on PostgreSQL both update the same tally rows), and a
+    # second submission of the same Office racing the first: counted once.
+    await answer_all(service, 3, "medium")
+    await answer_all(service, 2, "no_opinion")
+    outcomes = await asyncio.gather(
+        service.answering.submit(3),
+        service.answering.submit(2),
+        service.answering.submit(3),
+        return_exceptions=True,
+    )
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(refused) == 1, outcomes
+    assert isinstance(refused[0], Refused), outcomes
+    assert refused[0].reason is Reason.ALREADY_SUBMITTED
+    digest = await service.secretariat.digest(admin)
+    assert digest.funnel.submitted == 3
+    await _tally_is_a_full_count(engine, digest)
+
+    # Everything reopened: all counts back to 0 (rows kept), and the digest is empty.
+    for office in ("EP", "JP", "FR"):
+        await service.secretariat.reopen(office, admin)
+    digest = await service.secretariat.digest(admin)
+    assert all(item.answered == 0 for item in digest.items)
+    await _tally_is_a_full_count(engine, digest)
 
 
 async def test_empty_digest(service: SurveyService, admin: Actor) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from storage.db import create_engine
@@ -67,3 +67,42 @@ async def test_stairway_up_down_up(empty_database: str) -> None:
 async def test_migrations_match_the_models(empty_database: str) -> None:
     await upgrade_async(empty_database)
     assert await _schema_diff(empty_database) == []
+
+
+async def test_level_tally_is_filled_from_the_responses_already_submitted(
+    empty_database: str,
+) -> None:
+    # 0004 adds the tally the digest reads: a database that has submissions already must get
+    # their counts, and drafts and unanswered rows must stay out.
+    await upgrade_async(empty_database, "0003")
+    now = "2026-05-20 14:00:00+00:00"
+    engine = create_engine(empty_database)
+    try:
+        async with engine.begin() as connection:
+            for statement in (
+                "INSERT INTO office (id, code, kind, names) VALUES (1, 'EP', 'regional', '{}'),"
+                " (2, 'JP', 'national', '{}'), (3, 'FR', 'national', '{}')",
+                "INSERT INTO representative (id, telegram_user_id, office_id, full_name,"
+                f" verified_at) VALUES (1, 11, 1, 'A', '{now}')",
+                "INSERT INTO response (id, office_id, questionnaire_id, status, created_at)"
+                f" VALUES (1, 1, 'q', 'submitted', '{now}'), (2, 2, 'q', 'submitted', '{now}'),"
+                f" (3, 3, 'q', 'draft', '{now}')",
+                "INSERT INTO answer (response_id, recommendation, level, changed_at, changed_by)"
+                f" VALUES (1, 1, 'high', '{now}', 1), (1, 2, NULL, '{now}', 1),"
+                f" (2, 1, 'high', '{now}', 1), (2, 2, 'low', '{now}', 1),"
+                f" (3, 1, 'low', '{now}', 1)",
+            ):
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+    await upgrade_async(empty_database)
+    engine = create_engine(empty_database)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT questionnaire_id, recommendation, level, answers FROM level_tally")
+            )
+            assert sorted(tuple(row) for row in rows) == [("q", 1, "high", 2), ("q", 2, "low", 1)]
+    finally:
+        await engine.dispose()
