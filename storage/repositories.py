@@ -59,7 +59,6 @@ from survey.model import (
     UserPreference,
 )
 from survey.offices import OfficeInfo
-from survey.ports import SubmissionsMark
 
 _REPRESENTATIVE_COLUMNS = clicks.REPRESENTATIVE_COLUMNS
 SUBMITTED = ResponseStatus.SUBMITTED.value
@@ -742,21 +741,6 @@ class SqlSurveyStore:
         )
         rows = await self.session.execute(query)
         return [(int(number), str(level), int(count)) for number, level, count in rows.all()]
-
-    async def submissions_mark(self, questionnaire_id: str) -> SubmissionsMark:
-        count, ids, latest = (
-            await self.session.execute(
-                select(
-                    func.count(),
-                    func.coalesce(func.sum(col(ResponseRow.id)), 0),
-                    func.max(col(ResponseRow.submitted_at)),
-                ).where(
-                    col(ResponseRow.questionnaire_id) == questionnaire_id,
-                    col(ResponseRow.status) == SUBMITTED,
-                )
-            )
-        ).one()
-        return int(count or 0), int(ids or 0), latest
 
     async def funnel(self, questionnaire_id: str) -> Funnel:
         answered = aliased(AnswerRow)

@@ -27,7 +27,6 @@ from survey.offices import OfficeInfo
 # The submitted responses of a questionnaire, summed up: how many, the sum of their ids and
 # the latest submission. Submitted answers cannot change, so while the mark stays the same,
 # so do the counts of the submitted answers.
-SubmissionsMark = tuple[int, int, datetime | None]
 
 
 class SurveyStore(Protocol):
@@ -185,7 +184,6 @@ class SurveyStore(Protocol):
         kept at each submission and reopening (cheap at any size); with them, counted."""
         ...
 
-    async def submissions_mark(self, questionnaire_id: str) -> SubmissionsMark: ...
     async def funnel(self, questionnaire_id: str) -> Funnel: ...
     async def export_rows(self, questionnaire_id: str) -> list[ExportRow]: ...
 

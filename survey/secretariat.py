@@ -24,7 +24,7 @@ from survey.model import (
     office_stage,
 )
 from survey.offices import OfficeInfo
-from survey.ports import SubmissionsMark, SurveyStore
+from survey.ports import SurveyStore
 from survey.results import Digest, build_digest
 from survey.setup import SurveySetup, effective_deadline, office_by_code, office_by_id
 from survey.views import OfficeAnswers
@@ -149,7 +149,6 @@ class Secretariat:
         self._stores = setup.stores
         self.questionnaire = setup.questionnaire
         # The counts of the submitted answers, and the submissions they were counted from.
-        self._counted: tuple[SubmissionsMark, list[tuple[int, str, int]]] | None = None
 
     def is_member(self, telegram_user_id: int) -> bool:
         return telegram_user_id in self._setup.admin_ids
@@ -599,10 +598,7 @@ class Secretariat:
     async def digest(self, actor: Actor, *, include_drafts: bool = False) -> Digest:
         self._check(actor)
         async with self._stores() as store:
-            if include_drafts:
-                counts = await store.level_counts(self.questionnaire.id, include_drafts=True)
-            else:
-                counts = await self._submitted_counts(store)
+            counts = await store.level_counts(self.questionnaire.id, include_drafts=include_drafts)
             funnel = await store.funnel(self.questionnaire.id)
         return build_digest(
             self.questionnaire,
@@ -611,22 +607,6 @@ class Secretariat:
             generated_at=self._setup.now(),
             include_drafts=include_drafts,
         )
-
-    async def _submitted_counts(self, store: SurveyStore) -> list[tuple[int, str, int]]:
-        """The level counts of the submitted answers, read again only when a response was
-        submitted or reopened since the last time. The store keeps them as a tally (one row
-        per Recommendation and level) since migration 0004, so a fresh read is about as cheap
-        as the mark (one row per response), and keeping the counts saves little now."""
-        questionnaire_id = self.questionnaire.id
-        mark = await store.submissions_mark(questionnaire_id)
-        if self._counted is not None and self._counted[0] == mark:
-            return self._counted[1]
-        counts = await store.level_counts(questionnaire_id, include_drafts=False)
-        # On PostgreSQL each statement sees the data as of its own start: the counts are kept
-        # only if nothing was submitted or reopened while they were made.
-        if await store.submissions_mark(questionnaire_id) == mark:
-            self._counted = (mark, counts)
-        return counts
 
     async def office_answers(self, code: str, actor: Actor) -> OfficeAnswers:
         """An Office's answers for its files (the workbook, the PDF). A read."""
