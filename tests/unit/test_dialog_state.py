@@ -152,7 +152,7 @@ async def test_the_setting_chooses_the_file(
 async def test_memory_is_chosen_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DIALOG_STATE_PATH", ":memory:")
-    storage = dialog_state_storage(Settings(_env_file=None))  # type: ignore[call-arg]
+    storage = dialog_state_storage(Settings(_env_file=None))
     try:
         assert isinstance(storage, MemoryStorage)
         assert isinstance(chat_isolation(storage), SimpleEventIsolation)
