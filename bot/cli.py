@@ -24,9 +24,7 @@ from dialogs.deps import Delivery
 from reports.csv_export import answers_csv
 from reports.files import FORMATS, ResultsData, results_file
 from reports.invitations import deep_link, invitations_csv
-from reports.pdf import answers_pdf
 from reports.text import digest_text
-from reports.workbook import office_workbook
 from storage.backup import BackupError, backup_sqlite, sqlite_path
 from survey.errors import Reason, Refused
 from survey.model import Actor, Office, OfficeStage, Representative, RepresentativeSummary
@@ -683,6 +681,8 @@ async def cmd_paperwork(args: argparse.Namespace, settings: Settings, out: TextI
         paper = await service.secretariat.office_answers(args.office, Actor.cli())
         questionnaire = service.questionnaire
     if args.command == "workbook":
+        from reports.workbook import office_workbook
+
         data = await asyncio.to_thread(
             office_workbook,
             paper.office,
@@ -692,6 +692,8 @@ async def cmd_paperwork(args: argparse.Namespace, settings: Settings, out: TextI
             exported_at=paper.read_at,
         )
     else:
+        from reports.pdf import answers_pdf  # fpdf: not at every `python -m bot` start
+
         data = await asyncio.to_thread(
             answers_pdf,
             paper.office,

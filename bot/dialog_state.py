@@ -15,17 +15,17 @@ With several replicas the state lives in Redis (aiogram's RedisStorage), and one
 updates are handled one at a time across all of them by a lock in Redis: a tap handled by
 one replica while the same person's next tap reaches another must not race on the dialog
 stack. The lock expires LOCK_TTL seconds after its holder stops renewing it, so a replica
-killed mid-update holds that chat for seconds, not for aiogram's minute.
+killed mid-update holds that chat for seconds, not for aiogram's minute. The Redis side is in
+bot/redis_state.py, imported only when REDIS_URL is set.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Mapping
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -38,18 +38,11 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
-from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
-from redis.asyncio.lock import Lock
-from redis.exceptions import LockError, RedisError
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
-from bot.config import ConfigError, Settings
+from bot.config import Settings
 
 log = logging.getLogger(__name__)
-
-# Seconds a chat's lock outlives a replica that stopped renewing it (killed); renewed every
-# third of that while the update is handled, however long that takes.
-LOCK_TTL = 10.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dialog_state (
@@ -66,68 +59,49 @@ def dialog_key_builder() -> DefaultKeyBuilder:
     return DefaultKeyBuilder(with_bot_id=True, with_business_connection_id=True, with_destiny=True)
 
 
+# DIALOG_STATE_PATH=:memory: keeps dialog state in the process (aiogram's MemoryStorage): lost
+# with the process, so a tap delivered again after a crash meets "older message". For
+# benchmarks and trials (bench/process_bench.py measures memory with it), not production.
+IN_MEMORY = Path(":memory:")
+
+
 def dialog_state_storage(settings: Settings) -> BaseStorage:
     """The one place that chooses the dialog state storage: Redis when REDIS_URL is set
-    (several replicas share it), else a SQLite file of this machine (DIALOG_STATE_PATH)."""
+    (several replicas share it), else a SQLite file of this machine (DIALOG_STATE_PATH), or
+    the process's memory when that is `:memory:`."""
     if settings.redis_url:
-        return RedisStorage.from_url(settings.redis_url, key_builder=dialog_key_builder())
+        from bot.redis_state import redis_storage
+
+        return redis_storage(settings.redis_url)
+    if settings.dialog_state_path == IN_MEMORY:
+        return MemoryStorage()
     return SqliteStorage(settings.dialog_state_path)
+
+
+def _redis_loaded() -> bool:
+    """Whether a RedisStorage can exist at all: redis (a fifth of a second and some MB at
+    start-up) is imported only with REDIS_URL (bot/redis_state.py), or by whoever made one."""
+    return "aiogram.fsm.storage.redis" in sys.modules
 
 
 def chat_isolation(storage: BaseStorage) -> BaseEventIsolation:
     """One update at a time per chat: across every replica with Redis, in this process
     otherwise (the SQLite file is one machine's, so is its process)."""
-    if isinstance(storage, RedisStorage):
-        return RenewedRedisEventIsolation(storage.redis, key_builder=storage.key_builder)
+    if _redis_loaded():
+        from bot.redis_state import redis_isolation
+
+        isolation = redis_isolation(storage)
+        if isolation is not None:
+            return isolation
     return SimpleEventIsolation()
 
 
 async def check_dialog_state(storage: BaseStorage) -> None:
     """At start-up: Redis answers, or one line for the operator (not an error per update)."""
-    if not isinstance(storage, RedisStorage):
-        return
-    try:
-        await cast(Awaitable[bool], storage.redis.ping())  # redis-py types both clients' ping
-    except (RedisError, OSError) as exc:
-        where = storage.redis.connection_pool.connection_kwargs
-        target = where.get("path") or f"{where.get('host')}:{where.get('port')}"
-        raise ConfigError(f"cannot reach Redis (REDIS_URL) at {target}: {exc}") from None
+    if _redis_loaded():
+        from bot.redis_state import check_redis
 
-
-class RenewedRedisEventIsolation(RedisEventIsolation):
-    """aiogram's Redis lock per chat, with a short expiry renewed while it is held: a
-    replica killed mid-update leaves the chat locked for LOCK_TTL seconds at most, and an
-    update handled for longer than that keeps its lock."""
-
-    def __init__(self, *args: Any, ttl: float = LOCK_TTL, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.ttl = ttl
-
-    @contextlib.asynccontextmanager
-    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
-        name = self.key_builder.build(key, "lock")
-        held = self.redis.lock(name=name, timeout=self.ttl, sleep=0.02)
-        await held.acquire()
-        renewing = asyncio.create_task(self._renew(held), name=f"renew {name}")
-        try:
-            yield None
-        finally:
-            renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewing
-            try:
-                await held.release()
-            except LockError:  # expired meanwhile (the loop stalled past the ttl): say so
-                log.warning("The lock %s had expired before the update was handled", name)
-
-    async def _renew(self, held: Lock) -> None:
-        while True:
-            await asyncio.sleep(self.ttl / 3)
-            try:
-                await held.reacquire()
-            except (LockError, RedisError) as exc:
-                log.warning("Could not renew the lock %s: %s", held.name, exc)
-                return
+        await check_redis(storage)
 
 
 class SqliteStorage(BaseStorage):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, CallbackQuery, Message, User
@@ -21,18 +21,14 @@ from dialogs.screen import screen
 from dialogs.secretariat.common import off_the_loop
 from dialogs.states import Survey
 from dialogs.widgets import Html, T
-from reports.pdf import answers_pdf, pdf_file_name
-from reports.workbook import office_workbook, workbook_file_name
-from reports.workbook_upload import (
-    MAX_BYTES,
-    Change,
-    UploadProblems,
-    diff_text,
-    read_office_workbook,
-    upload_diff,
-)
 from survey.answering import Answering
 from survey.errors import Reason, Refused
+
+if TYPE_CHECKING:
+    from reports.workbook_upload import Change
+
+# The workbook and the PDF (reports.workbook, reports.workbook_upload, reports.pdf and the
+# libraries behind them) are imported where they are used: nobody's start-up pays for them.
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +46,8 @@ async def send_workbook(
     bot: Bot, chat_id: int, user_id: int, answering: Answering, lang: str
 ) -> None:
     """The Office's workbook, in ``lang``, as a document in the chat."""
+    from reports.workbook import office_workbook, workbook_file_name
+
     paper = await answering.office_answers(user_id)
     if paper.submitted:
         assert paper.response is not None
@@ -79,8 +77,13 @@ async def send_pdf(bot: Bot, chat_id: int, user_id: int, answering: Answering, l
     """The PDF of the Office's answers, in ``lang``, as a document in the chat."""
     paper = await answering.office_answers(user_id)
     questionnaire = answering.questionnaire
-    data = await off_the_loop(
-        lambda: answers_pdf(
+
+    def make() -> bytes:
+        # fpdf and fontTools on first use, in the worker thread: imported with this module they
+        # would cost the bot's start-up most of a second and some 40 MB.
+        from reports.pdf import answers_pdf
+
+        return answers_pdf(
             paper.office,
             paper.answers,
             questionnaire,
@@ -88,7 +91,10 @@ async def send_pdf(bot: Bot, chat_id: int, user_id: int, answering: Answering, l
             receipt=paper.receipt,
             generated_at=paper.read_at,
         )
-    )
+
+    data = await off_the_loop(make)
+    from reports.pdf import pdf_file_name
+
     name = pdf_file_name(paper.office, paper.read_at, lang)
     await bot.send_document(chat_id, BufferedInputFile(data, filename=name))
 
@@ -132,6 +138,14 @@ async def upload_document(
 ) -> None:
     """A document in the private chat: a workbook sent back. Checked, then its changes are
     shown for confirmation; nothing is applied here."""
+    from reports.workbook_upload import (
+        MAX_BYTES,
+        UploadProblems,
+        diff_text,
+        read_office_workbook,
+        upload_diff,
+    )
+
     document = message.document
     assert document is not None
     review = await answering.review(event_from_user.id)  # refuses a person not verified
@@ -191,6 +205,8 @@ async def upload_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
 
 
 def _changes(manager: DialogManager) -> list[Change]:
+    from reports.workbook_upload import Change
+
     start = manager.start_data
     shown = start.get(CHANGES, []) if isinstance(start, dict) else []
     return [Change(**change) for change in shown]

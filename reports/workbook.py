@@ -26,14 +26,10 @@ import hashlib
 import io
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from reports.i18n import report_language, translations
 from reports.labels import iso_utc, level_label, long_date
@@ -41,6 +37,13 @@ from survey.errors import Refused
 from survey.model import AnswerRecord, Office
 from survey.questionnaire import Questionnaire
 from survey.rules import MAX_COMMENT_LENGTH, check_comment
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+# openpyxl is imported where a workbook is made (in a worker thread: dialogs/paperwork.py), not
+# with this module: it costs the bot's start-up a tenth of a second and some 25 MB it would
+# keep whether or not anyone ever asks for a workbook.
 
 __all__ = [
     "COLUMNS",
@@ -64,18 +67,46 @@ HEADER_ROW = 3  # rows 1 and 2: the Office and the draft's state; the Recommenda
 COLUMNS = {"number": 1, "title": 2, "statement": 3, "level": 4, "comment": 5, "by": 6, "at": 7}
 
 Sheet = Any  # an openpyxl worksheet; openpyxl ships no type information
-_BOLD = Font(bold=True)
-_TITLE = Font(bold=True, size=13)
-_MUTED = Font(color="595959", italic=True)
-_WRAPPED = Alignment(wrap_text=True, vertical="top")
-_TOP = Alignment(vertical="top")
-_HEADER_FILL = PatternFill("solid", fgColor="E7EEF7")
-_ANSWER_FILL = PatternFill("solid", fgColor="FFF8DC")  # the cells to fill in
-_UNLOCKED = Protection(locked=False)
 _STRING = "s"
-_ILLEGAL: re.Pattern[str] = ILLEGAL_CHARACTERS_RE
 # An inline list of a data validation is limited to 255 characters, separated by commas.
 _INLINE_LIST_LIMIT = 255
+
+
+@dataclass(frozen=True)
+class _Styles:
+    bold: Any
+    title: Any
+    muted: Any
+    wrapped: Any
+    top: Any
+    header_fill: Any
+    answer_fill: Any  # the cells to fill in
+    unlocked: Any
+
+
+@cache
+def _styles() -> _Styles:
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+
+    return _Styles(
+        bold=Font(bold=True),
+        title=Font(bold=True, size=13),
+        muted=Font(color="595959", italic=True),
+        wrapped=Alignment(wrap_text=True, vertical="top"),
+        top=Alignment(vertical="top"),
+        header_fill=PatternFill("solid", fgColor="E7EEF7"),
+        answer_fill=PatternFill("solid", fgColor="FFF8DC"),
+        unlocked=Protection(locked=False),
+    )
+
+
+@cache
+def _illegal() -> re.Pattern[str]:
+    """The characters a workbook cannot hold (openpyxl's own pattern)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    pattern: re.Pattern[str] = ILLEGAL_CHARACTERS_RE
+    return pattern
 
 
 def answers_sheet_name(lang: str) -> str:
@@ -98,6 +129,8 @@ def office_workbook(
 ) -> bytes:
     """The Office's workbook as XLSX bytes, in ``lang``, with ``answers`` (the current draft,
     by Recommendation number) filled in; ``exported_at`` is the time of the download."""
+    from openpyxl import Workbook
+
     lang = report_language(lang)
     _ = translations(lang).gettext
     workbook = Workbook()
@@ -126,7 +159,7 @@ def comment_key(comment: str | None) -> str:
     characters a workbook cannot hold, without blank space around it; "" for no comment."""
     if not comment:
         return ""
-    text = _ILLEGAL.sub("", comment.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _illegal().sub("", comment.replace("\r\n", "\n").replace("\r", "\n"))
     try:
         return check_comment(text) or ""  # trimmed as the survey trims what is typed
     except Refused:  # too long: the upload says so; here only the fingerprint counts
@@ -175,8 +208,11 @@ def _answers_sheet(
     lang: str,
     exported_at: datetime,
 ) -> None:
+    from openpyxl.utils import get_column_letter
+
     _ = translations(lang).gettext
-    _put(ws, 1, 1, _office_line(office, lang)).font = _TITLE
+    style = _styles()
+    _put(ws, 1, 1, _office_line(office, lang)).font = style.title
     answered = sum(1 for n in questionnaire.numbers if (a := answers.get(n)) and a.level)
     _put(
         ws,
@@ -185,7 +221,7 @@ def _answers_sheet(
         _("Draft as of {time}: {answered} of {total} answered.").format(
             time=_when(exported_at, lang), answered=answered, total=len(questionnaire)
         ),
-    ).font = _MUTED
+    ).font = style.muted
     headers = {
         "number": _("No."),
         "title": _("Title"),
@@ -197,14 +233,14 @@ def _answers_sheet(
     }
     for key, column in COLUMNS.items():
         cell = _put(ws, HEADER_ROW, column, headers[key])
-        cell.font, cell.fill, cell.alignment = _BOLD, _HEADER_FILL, _WRAPPED
+        cell.font, cell.fill, cell.alignment = style.bold, style.header_fill, style.wrapped
 
     first = HEADER_ROW + 1
     for row, item in enumerate(questionnaire.recommendations, start=first):
         answer = answers.get(item.number)
-        ws.cell(row, COLUMNS["number"], item.number).alignment = _TOP
-        _put(ws, row, COLUMNS["title"], item.title(lang)).alignment = _WRAPPED
-        _put(ws, row, COLUMNS["statement"], item.statement(lang)).alignment = _WRAPPED
+        ws.cell(row, COLUMNS["number"], item.number).alignment = style.top
+        _put(ws, row, COLUMNS["title"], item.title(lang)).alignment = style.wrapped
+        _put(ws, row, COLUMNS["statement"], item.statement(lang)).alignment = style.wrapped
         level = _put(
             ws,
             row,
@@ -213,11 +249,15 @@ def _answers_sheet(
         )
         comment = _put(ws, row, COLUMNS["comment"], answer.comment if answer else None)
         for cell in (level, comment):
-            cell.protection, cell.fill, cell.alignment = _UNLOCKED, _ANSWER_FILL, _WRAPPED
+            cell.protection, cell.fill, cell.alignment = (
+                style.unlocked,
+                style.answer_fill,
+                style.wrapped,
+            )
         by = answer.changed_by_name if answer else None
-        _put(ws, row, COLUMNS["by"], by).alignment = _WRAPPED
+        _put(ws, row, COLUMNS["by"], by).alignment = style.wrapped
         at = iso_utc(answer.changed_at)[:16].replace("T", " ") if answer else None
-        _put(ws, row, COLUMNS["at"], at).alignment = _TOP
+        _put(ws, row, COLUMNS["at"], at).alignment = style.top
     last = first + len(questionnaire) - 1
 
     column = get_column_letter(COLUMNS["level"])
@@ -240,6 +280,9 @@ def _answers_sheet(
 def _level_validation(questionnaire: Questionnaire, lang: str) -> DataValidation:
     """A drop-down of the levels in ``lang``. Other text is let through after a notice: a
     level typed in another language or by its code is read too."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     _ = translations(lang).gettext
     labels = [level.label(lang) for level in questionnaire.scale]
     inline = '"' + ",".join(labels) + '"'
@@ -300,9 +343,9 @@ def _instructions_sheet(ws: Sheet, office: Office, questionnaire: Questionnaire,
     ]
     for row, line in enumerate(lines, start=1):
         cell = _put(ws, row, 1, line)
-        cell.alignment = _WRAPPED
+        cell.alignment = _styles().wrapped
         if row == 1:
-            cell.font = _TITLE
+            cell.font = _styles().title
     ws.column_dimensions["A"].width = 100
     _protect(ws)
 
@@ -373,7 +416,7 @@ def _put(ws: Sheet, row: int, column: int, value: str | None) -> Any:
     """A text cell, typed as text whatever it starts with ("=..." is never a formula)."""
     cell = ws.cell(row, column)
     if value:
-        cell.value = _ILLEGAL.sub("", value)
+        cell.value = _illegal().sub("", value)
         cell.data_type = _STRING
     return cell
 

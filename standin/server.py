@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -153,10 +154,19 @@ class ApiServer:
     ) -> Any:
         """One call as Telegram runs it: logged, then a fault if one applies, then the method.
 
-        `caller_gone` says whether the client has hung up, for a call held by a fault."""
+        `caller_gone` says whether the client has hung up, for a call held by a fault. The
+        state's `call_listeners` are told of the call once it is done (or has failed)."""
         state = self.state
-        name = self.api.canonical(method) or method
-        state.calls.append(Call(name, params.logged()))
+        call = Call(self.api.canonical(method) or method, params.logged(), time.perf_counter())
+        state.calls.append(call)
+        try:
+            return await self._run(call.method, params, caller_gone)
+        finally:
+            for listener in state.call_listeners:
+                listener(call)
+
+    async def _run(self, name: str, params: Params, caller_gone: Callable[[], bool] | None) -> Any:
+        state = self.state
         fault = state.faults.take(name, state.chat_of_call(params))
         if fault is not None and fault.hold:
             fault.holding += 1

@@ -39,10 +39,12 @@ class SandboxError(Exception):
 
 
 class Call(NamedTuple):
-    """One Bot API request received: the method (canonical name) and its parameters."""
+    """One Bot API request received: the method (canonical name), its parameters, and when
+    it arrived (`time.perf_counter()` of the stand-in's process, for benchmarks)."""
 
     method: str
     params: dict[str, Any]
+    received: float = 0.0
 
 
 @dataclass
@@ -442,6 +444,8 @@ class State:
         # Telegram's flood limits; off by default, so that tests send as fast as they like.
         self.flood = RateLimiter(clock, rate_limits)
         self.calls: list[Call] = []
+        # Told of each call once it has been carried out (benchmarks time the bot with it).
+        self.call_listeners: list[Callable[[Call], None]] = []
         self.poll_generation = 0
         self.closing = False
         self.version = 0

@@ -13,18 +13,18 @@ from pathlib import Path
 import pytest
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
-from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 
 from bot.config import ConfigError, Settings
 from bot.dialog_state import (
-    RenewedRedisEventIsolation,
     SqliteStorage,
     chat_isolation,
     check_dialog_state,
     dialog_state_storage,
 )
+from bot.redis_state import RenewedRedisEventIsolation
 
 BOT = 123456
 
@@ -147,6 +147,20 @@ async def test_the_setting_chooses_the_file(
     finally:
         await storage.close()
     assert (tmp_path / "elsewhere" / "state.db").exists()
+
+
+async def test_memory_is_chosen_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DIALOG_STATE_PATH", ":memory:")
+    storage = dialog_state_storage(Settings(_env_file=None))
+    try:
+        assert isinstance(storage, MemoryStorage)
+        assert isinstance(chat_isolation(storage), SimpleEventIsolation)
+        await storage.set_state(key(), "S:1")
+        assert await storage.get_state(key()) == "S:1"
+    finally:
+        await storage.close()
+    assert not any(tmp_path.iterdir())  # noqa: ASYNC240 - no file anywhere
 
 
 # -- Redis, for several replicas ------------------------------------------------------------
