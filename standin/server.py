@@ -172,7 +172,7 @@ class ApiServer:
             fault.holding += 1
         await state.changed()
         if fault is None:
-            return await self._run(name, params)
+            return await self._admitted(name, params)
         if not fault.hold:
             raise fault.error()
         gone = caller_gone or (lambda: False)
@@ -188,9 +188,9 @@ class ApiServer:
             # Nobody is waiting for the answer any more: the call never reaches "Telegram".
             log.info("held %s dropped: its caller has gone", name)
             raise ApiError(500, limits.STATUS_DESCRIPTIONS[500])
-        return await self._run(name, params)
+        return await self._admitted(name, params)
 
-    async def _run(self, name: str, params: Params) -> Any:
+    async def _admitted(self, name: str, params: Params) -> Any:
         """The method, unless it sends a message past the flood limits (when they are on)."""
         self.state.flood.admit(name, self.state.chat_of_call(params))
         return await self.api.call(name, params)
