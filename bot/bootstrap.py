@@ -28,7 +28,7 @@ from dialogs import answering_dialog, language, onboarding
 from dialogs import help as help_dialog
 from dialogs.presses import SurveyMessageManager
 from storage.db import SqlStoreFactory, create_engine
-from storage.migrate import MigrationTargetError, downgrade_async, upgrade_async
+from storage.schema_version import MigrationTargetError, at_head
 from survey.offices import shipped_offices
 from survey.questionnaire import Questionnaire, load_questionnaire
 from survey.service import SurveyService
@@ -68,6 +68,11 @@ async def prepare_database(
     together may all call this: one migrates, the others wait and find nothing to do
     (storage/migrations/env.py)."""
     try:
+        if not downgrade and revision == "head" and await at_head(settings.database_url):
+            return  # the usual start: nothing to migrate, and Alembic is not even loaded
+        # Alembic is imported only now, when there is something to migrate.
+        from storage.migrate import downgrade_async, upgrade_async
+
         if downgrade:
             await downgrade_async(settings.database_url, revision)
         else:

@@ -3,14 +3,14 @@ no dialog claims). Routers are built afresh for each dispatcher: a router belong
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
+from bot import filters
 from dialogs.messages import button_hint, not_a_code, refusal_text, stale_button
 from dialogs.navigation import open_journey
 from dialogs.onboarding import redeem_and_welcome
@@ -139,24 +139,24 @@ async def orphan_button(callback: CallbackQuery, dialog_manager: DialogManager) 
 def commands_router() -> Router:
     """Commands; included before the dialogs so that no window takes them as typed text."""
     router = Router(name="commands")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.filter(filters.in_private_chat)
     router.message.register(start, CommandStart())
     router.message.register(resume, Command("continue"))
     router.message.register(review, Command("review"))
     router.message.register(workbook, Command("workbook"))
     router.message.register(language, Command("language"))
     router.message.register(show_help, Command("help"))
-    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.register(unknown_command, filters.looks_like_a_command)
     # Before the dialogs: a document is a workbook sent back, whatever window is open.
-    router.message.register(upload_document, F.document)
+    router.message.register(upload_document, filters.has_document)
     return router
 
 
 def fallback_router() -> Router:
     """After the dialogs: what no window took."""
     router = Router(name="fallback")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.message.register(loose_text, F.text)
+    router.message.filter(filters.in_private_chat)
+    router.message.register(loose_text, filters.has_text)
     router.message.register(other_content)
     router.callback_query.register(orphan_button)
     return router

@@ -6,7 +6,7 @@ import contextlib
 import logging
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, Message
@@ -92,6 +92,11 @@ def is_database_outage(exception: BaseException) -> bool:
     return isinstance(exception, OperationalError | InterfaceError | PoolTimeout | OSError)
 
 
+async def _database_outage(event: ErrorEvent) -> bool:
+    # A coroutine: aiogram would run a plain function in a worker thread (bot/filters.py).
+    return is_database_outage(event.exception)
+
+
 def errors_router() -> Router:
     """Errors: stale dialog buttons, refusals nobody caught, anything unexpected."""
     router = Router(name="errors")
@@ -99,6 +104,6 @@ def errors_router() -> Router:
         stale_dialog, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState)
     )
     router.error.register(refused, ExceptionTypeFilter(Refused))
-    router.error.register(database_down, F.exception.func(is_database_outage))
+    router.error.register(database_down, _database_outage)
     router.error.register(unexpected)
     return router

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
+from bot import filters
 from dialogs.messages import group_refusal
 from dialogs.presses import answer_press
 
@@ -28,8 +28,8 @@ async def refuse_channel(post: Message) -> None:
 def guards_router() -> Router:
     """Outside private chats: a one-line refusal."""
     router = Router(name="guards")
-    router.message.filter(F.chat.type != ChatType.PRIVATE)
-    router.callback_query.filter(F.message.chat.type != ChatType.PRIVATE)
+    router.message.filter(filters.outside_private_chat)
+    router.callback_query.filter(filters.pressed_outside_private_chat)
     router.message.register(refuse_group_message)
     router.callback_query.register(refuse_group_button)
     router.channel_post.register(refuse_channel)

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
+from aiogram import Bot, Router
 from aiogram.filters import BaseFilter, Command, CommandObject
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode
 
+from bot import filters
 from dialogs.secretariat import deadline as deadline_dialog
 from dialogs.secretariat import invitations, reminders, results
 from dialogs.secretariat import offices as offices_dialog
@@ -118,7 +118,7 @@ async def reopen(
 def secretariat_router() -> Router:
     """Included before the representatives' commands; built afresh for each dispatcher."""
     router = Router(name="secretariat")
-    router.message.filter(F.chat.type == ChatType.PRIVATE, IsSecretariat())
+    router.message.filter(filters.in_private_chat, IsSecretariat())
     router.callback_query.filter(IsSecretariat())
     router.message.register(show_results, Command("results"))
     router.message.register(export, Command("export"))

@@ -7,12 +7,12 @@ named parameters: per click SQLAlchemy only finds their compiled form in its cac
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Collection
 from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, outerjoin, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from storage.models import AnswerRow, RepresentativeRow, ResponseRow, SurveySettingRow
@@ -113,17 +113,19 @@ ANSWERS = (
     .order_by(col(AnswerRow.recommendation))
 )
 
-_INSERTS: dict[str, Callable[[Any], Any]] = {
-    "postgresql": postgresql.insert,
-    "sqlite": sqlite.insert,
-}
+
+def insert_of(dialect: str) -> Callable[[Any], Any]:
+    """INSERT with ON CONFLICT, in `dialect` ("sqlite" or "postgresql"). The dialect module is
+    imported here, on first use: a SQLite bot need not carry PostgreSQL's (a few MB)."""
+    module = importlib.import_module(f"sqlalchemy.dialects.{dialect}")
+    return module.insert  # type: ignore[no-any-return]
 
 
 @cache
 def save_answer(dialect: str, changed: Collection[str]) -> Any:
     """The upsert of one answer that sets the `changed` columns (a frozenset: "level",
     "comment" or both, with "changed_at" and "changed_by"); one per dialect and shape."""
-    insert = _INSERTS[dialect](AnswerRow)
+    insert = insert_of(dialect)(AnswerRow)
     columns = sorted(changed)
     statement = insert.values(
         response_id=bindparam("response_id"),

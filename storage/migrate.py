@@ -12,6 +12,8 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
+from storage.schema_version import MigrationTargetError
+
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 # The PostgreSQL advisory lock every upgrade and downgrade holds (migrations/env.py), so that
 # replicas starting at once migrate one after the other; advisory locks are per database.
@@ -31,11 +33,6 @@ def revisions(url: str) -> list[str]:
     """Every revision, oldest first."""
     script = ScriptDirectory.from_config(alembic_config(url))
     return [rev.revision for rev in reversed(list(script.walk_revisions()))]
-
-
-class MigrationTargetError(ValueError):
-    """The revision asked for does not exist or cannot be reached from where the database is.
-    The message is one line for the operator."""
 
 
 @contextmanager

@@ -22,7 +22,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
@@ -153,7 +152,7 @@ class SqlSurveyStore:
 
     def _insert(self, table: Any) -> Any:
         """INSERT with ON CONFLICT support, in the session's own dialect."""
-        return (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
+        return clicks.insert_of(self._dialect)(table)
 
     # The statements of storage/click_statements.py run on the session's connection without
     # the ORM layer (they return columns, not objects), each call in one greenlet.
