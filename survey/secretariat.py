@@ -172,13 +172,24 @@ class Secretariat:
         async with self._stores() as store:
             if await store.count_offices():
                 return 0
-            added, _ = await self._import_offices(store, offices, Actor.cli())
+            added, updated = await store.upsert_offices(offices)
+            if not added and not updated:
+                # Another process (PostgreSQL) loaded them between the count and the read:
+                # the import is theirs, and so is its line in the audit trail.
+                return 0
+            await self._audit_import(store, Actor.cli(), added, updated)
         return added
 
     async def _import_offices(
         self, store: SurveyStore, offices: Sequence[OfficeInfo], actor: Actor
     ) -> tuple[int, int]:
         added, updated = await store.upsert_offices(offices)
+        await self._audit_import(store, actor, added, updated)
+        return added, updated
+
+    async def _audit_import(
+        self, store: SurveyStore, actor: Actor, added: int, updated: int
+    ) -> None:
         await store.audit(
             actor,
             "offices.import",
@@ -186,7 +197,6 @@ class Secretariat:
             details={"added": added, "updated": updated},
         )
         await store.commit()
-        return added, updated
 
     async def office(self, code: str) -> Office:
         async with self._stores() as store:
