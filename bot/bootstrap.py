@@ -115,7 +115,7 @@ async def open_service(
 
 async def _seed_offices(service: SurveyService) -> None:
     try:
-        added = await service.secretariat.seed_offices(shipped_offices())
+        added = await service.secretariat.seed_offices(shipped_offices)
     except IntegrityError:
         # Another replica starting at the same moment on the same empty database loaded
         # them first (PostgreSQL; SQLite's BEGIN IMMEDIATE makes the second one wait).

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
@@ -70,7 +70,15 @@ class _DuplicateKey(yaml.MarkedYAMLError):
         )
 
 
-class _StrictLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it: the pure-Python one took about 35 ms of every
+# start for this file; the safe constructor (and the check below) are the same either way.
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_SafeLoader):
     """PyYAML keeps the last of two equal keys without a word: a second `en:` or `wording:`
     would silently replace the first. Refuse them instead."""
 

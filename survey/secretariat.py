@@ -4,7 +4,7 @@ checks that the actor is a Secretariat member."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -166,13 +166,14 @@ class Secretariat:
         async with self._stores() as store:
             return await self._import_offices(store, offices, actor)
 
-    async def seed_offices(self, offices: Sequence[OfficeInfo]) -> int:
-        """Load `offices` into a database that has none yet; how many were added (0 if the
-        database had Offices: what the Secretariat imported is never touched)."""
+    async def seed_offices(self, offices: Callable[[], Sequence[OfficeInfo]]) -> int:
+        """Load the list `offices()` gives into a database that has none yet; how many were
+        added (0 if the database had Offices: what the Secretariat imported is never touched).
+        The list is asked for only then: reading it costs every start otherwise."""
         async with self._stores() as store:
             if await store.count_offices():
                 return 0
-            added, updated = await store.upsert_offices(offices)
+            added, updated = await store.upsert_offices(offices())
             if not added and not updated:
                 # Another process (PostgreSQL) loaded them between the count and the read:
                 # the import is theirs, and so is its line in the audit trail.
