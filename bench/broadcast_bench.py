@@ -35,7 +35,8 @@ from sqlalchemy import insert, select
 from bench import common
 from bench.common import log
 from bench.figures import Figure
-from bench.survey_bench import OFFICE_CODES, _table
+from bench.seeding import table_of
+from bench.survey_bench import OFFICE_CODES
 from bot.bootstrap import prepare_database
 from bot.cli import cmd_remind
 from bot.config import Settings, load_settings
@@ -155,7 +156,7 @@ async def seed(database_url: str, representatives: int) -> list[int]:
     engine = create_engine(database_url)
     try:
         async with engine.begin() as connection:
-            office, person = _table(OfficeRow), _table(RepresentativeRow)
+            office, person = table_of(OfficeRow), table_of(RepresentativeRow)
             await connection.execute(
                 insert(office),
                 [{"code": c, "kind": "national", "names": {"en": f"Office {c}"}} for c in codes],

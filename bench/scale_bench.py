@@ -20,30 +20,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import hashlib
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import SQLModel
 
-from bench import common
+from bench import common, seeding
 from bench.common import log
 from bench.figures import Figure
 from storage.db import SqlStoreFactory, create_engine
 from storage.migrate import upgrade
-from storage.models import AnswerRow, InvitationRow, OfficeRow, RepresentativeRow, ResponseRow
 from survey.model import Actor
 from survey.questionnaire import Questionnaire, load_questionnaire
 from survey.results import Digest
@@ -53,14 +48,6 @@ BENCH_DATABASE = "scale_bench"
 DEFAULT_OFFICES = (200, 2_000, 10_000)
 QUICK_OFFICES = 2_000
 FORMATS = ("csv", "xlsx", "docx")
-SEED_CHUNK = 10_000  # rows per bulk INSERT while seeding
-LEVEL_WEIGHTS = (4, 3, 2, 1)  # how often each level of the scale is given while seeding
-COMMENT_SHARE = 0.1
-COMMENT = (
-    "Our Office has started on this; the budget for the next two years depends on the "
-    "decision of the board, expected in the spring."
-)
-
 DIGEST_TARGET = 0.1  # s, at 10,000 Offices
 CHART_TARGET = 1.0  # s
 XLSX_MEMORY_TARGET = 200.0  # MB added to the process by the XLSX export
@@ -77,107 +64,6 @@ def office_codes(count: int) -> list[str]:
 
 
 # Seeding -----------------------------------------------------------------------------------
-
-
-def _table(model: type[SQLModel]) -> Table:
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
-
-
-async def _ids(connection: Any, model: type[SQLModel], key: str, values: list[Any]) -> list[int]:
-    table = _table(model)
-    found = {k: int(v) for k, v in (await connection.execute(select(table.c[key], table.c.id)))}
-    return [found[value] for value in values]
-
-
-async def seed(
-    engine: AsyncEngine, questionnaire: Questionnaire, codes: Sequence[str], first: int
-) -> int:
-    """Offices `codes` (the `first`-th Office onwards), each with one representative, one
-    invitation and a submitted response with an answer to every Recommendation (a tenth with a
-    comment). Returns the number of answer rows added."""
-    rng = random.Random(2021 + first)
-    now = datetime.now(UTC)
-    levels = [level.code for level in questionnaire.scale]
-    weights = [LEVEL_WEIGHTS[i % len(LEVEL_WEIGHTS)] for i in range(len(levels))]
-    people = range(10_000_000 + first, 10_000_000 + first + len(codes))
-    async with engine.begin() as connection:
-        await connection.execute(
-            insert(_table(OfficeRow)),
-            [{"code": code, "kind": "national", "names": {}} for code in codes],
-        )
-        office_ids = await _ids(connection, OfficeRow, "code", list(codes))
-        await connection.execute(
-            insert(_table(RepresentativeRow)),
-            [
-                {
-                    "telegram_user_id": person,
-                    "office_id": office_id,
-                    "full_name": f"Delegate {person - 10_000_000}",
-                    "language": "en",
-                    "verified_at": now,
-                }
-                for person, office_id in zip(people, office_ids, strict=True)
-            ],
-        )
-        person_ids = await _ids(connection, RepresentativeRow, "telegram_user_id", list(people))
-        await connection.execute(
-            insert(_table(InvitationRow)),
-            [
-                {
-                    "office_id": office_id,
-                    "code_hash": hashlib.sha256(f"scale-{code}".encode()).hexdigest(),
-                    "created_at": now - timedelta(days=7),
-                    "created_by": "cli:bench",
-                    "max_uses": 3,
-                    "uses": 1,
-                }
-                for code, office_id in zip(codes, office_ids, strict=True)
-            ],
-        )
-        await connection.execute(
-            insert(_table(ResponseRow)),
-            [
-                {
-                    "office_id": office_id,
-                    "questionnaire_id": questionnaire.id,
-                    "status": "submitted",
-                    "created_at": now - timedelta(days=1),
-                    "submitted_at": now,
-                    "submitted_by": person_id,
-                }
-                for office_id, person_id in zip(office_ids, person_ids, strict=True)
-            ],
-        )
-        response_ids = await _ids(connection, ResponseRow, "office_id", office_ids)
-        added = 0
-        chunk: list[dict[str, Any]] = []
-        for response_id, person_id in zip(response_ids, person_ids, strict=True):
-            chosen = rng.choices(levels, weights, k=len(questionnaire.numbers))
-            for number, level in zip(questionnaire.numbers, chosen, strict=True):
-                chunk.append(
-                    {
-                        "response_id": response_id,
-                        "recommendation": number,
-                        "level": level,
-                        "comment": COMMENT if rng.random() < COMMENT_SHARE else None,
-                        "changed_at": now - timedelta(hours=2, seconds=rng.randrange(3600)),
-                        "changed_by": person_id,
-                    }
-                )
-            if len(chunk) >= SEED_CHUNK:
-                await connection.execute(insert(_table(AnswerRow)), chunk)
-                added, chunk = added + len(chunk), []
-        if chunk:
-            await connection.execute(insert(_table(AnswerRow)), chunk)
-            added += len(chunk)
-        await common.tally_submitted(connection)
-    if engine.dialect.name == "postgresql":  # fresh statistics, as autovacuum would give
-        async with engine.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.execute(text("ANALYZE"))
-    return added
 
 
 async def widen_office_codes(engine: AsyncEngine) -> None:
@@ -408,7 +294,9 @@ async def run_backend(
         seeded = answers = 0
         for size in sizes:
             start = time.perf_counter()
-            answers += await seed(engine, questionnaire, codes[seeded:size], seeded)
+            answers += await seeding.seed_submitted(
+                engine, questionnaire, codes[seeded:size], seeded
+            )
             seed_seconds = time.perf_counter() - start
             seeded = size
             log(f"{backend}: seeded up to {size:,} Offices, {answers:,} answers")

@@ -19,33 +19,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import hashlib
-import random
 import resource
 import statistics
 import string
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import SQLModel, col
 
-from bench import common
+from bench import common, seeding
 from bench.common import Samples, log, ms
 from storage.db import SqlStoreFactory, create_engine
 from storage.migrate import upgrade
 from storage.models import (
     AnswerRow,
-    InvitationRow,
-    OfficeRow,
-    RepresentativeRow,
     ResponseRow,
 )
 from survey.model import Actor
@@ -61,8 +56,6 @@ BENCH_DATABASE = "survey_bench"
 WRITER_ID = 7_000_001
 WRITER_OFFICE = "EP"
 BLOCK = 50  # service and bare calls alternate in blocks of this many
-SEED_CHUNK = 10_000  # rows per bulk INSERT while seeding
-LEVEL_WEIGHTS = (4, 3, 2, 1)  # how often each level of the scale is given while seeding
 
 # Office.code is two characters. The 676 letter pairs come first; beyond them the benchmark
 # uses other alphanumeric pairs ("A0", "a1", ...), which the application's own import would
@@ -130,12 +123,6 @@ def _upsert(engine: AsyncEngine) -> Callable[[Table], Any]:
     return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
-def _table(model: type[SQLModel]) -> Table:
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
-
-
 # 1. Answer write latency --------------------------------------------------------------------
 
 
@@ -171,7 +158,7 @@ async def bench_writes(
             )
         )
     representative_id = member.representative.id
-    answer_table = _table(AnswerRow)
+    answer_table = seeding.table_of(AnswerRow)
     upsert = _upsert(engine)
 
     async def bare(number: int, level: str) -> None:
@@ -217,100 +204,6 @@ async def bench_writes(
 # 2. Digest ----------------------------------------------------------------------------------
 
 
-def _chunks(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]]]:
-    for start in range(0, len(rows), SEED_CHUNK):
-        yield rows[start : start + SEED_CHUNK]
-
-
-async def seed(engine: AsyncEngine, questionnaire: Questionnaire, offices: int) -> int:
-    """N Offices, each with one representative, one invitation and a submitted response of
-    an answer to every Recommendation. Returns the number of answer rows."""
-    rng = random.Random(2021)
-    now = datetime.now(UTC)
-    levels = [level.code for level in questionnaire.scale]
-    weights = [LEVEL_WEIGHTS[i % len(LEVEL_WEIGHTS)] for i in range(len(levels))]
-    codes = OFFICE_CODES[:offices]
-    async with engine.begin() as connection:
-
-        async def ids(model: type[SQLModel], key: str) -> dict[Any, int]:
-            table = _table(model)
-            rows = await connection.execute(select(table.c[key], table.c.id))
-            return {k: int(v) for k, v in rows.all()}
-
-        await connection.execute(
-            insert(_table(OfficeRow)),
-            [{"code": code, "kind": "national", "names": {}} for code in codes],
-        )
-        office_ids = [(await ids(OfficeRow, "code"))[code] for code in codes]
-        await connection.execute(
-            insert(_table(RepresentativeRow)),
-            [
-                {
-                    "telegram_user_id": 10_000_000 + i,
-                    "office_id": office_id,
-                    "full_name": f"Delegate {i}",
-                    "language": "en",
-                    "verified_at": now,
-                }
-                for i, office_id in enumerate(office_ids)
-            ],
-        )
-        people = await ids(RepresentativeRow, "office_id")
-        await connection.execute(
-            insert(_table(InvitationRow)),
-            [
-                {
-                    "office_id": office_id,
-                    "code_hash": hashlib.sha256(f"bench-{i}".encode()).hexdigest(),
-                    "created_at": now - timedelta(days=7),
-                    "created_by": "cli:bench",
-                    "max_uses": 3,
-                    "uses": 1,
-                }
-                for i, office_id in enumerate(office_ids)
-            ],
-        )
-        await connection.execute(
-            insert(_table(ResponseRow)),
-            [
-                {
-                    "office_id": office_id,
-                    "questionnaire_id": questionnaire.id,
-                    "status": "submitted",
-                    "created_at": now - timedelta(days=1),
-                    "submitted_at": now,
-                    "submitted_by": people[office_id],
-                }
-                for office_id in office_ids
-            ],
-        )
-        responses = await ids(ResponseRow, "office_id")
-        answers = [
-            {
-                "response_id": responses[office_id],
-                "recommendation": number,
-                "level": level,
-                "comment": "A comment." if rng.random() < 0.1 else None,
-                "changed_at": now - timedelta(hours=2),
-                "changed_by": people[office_id],
-            }
-            for office_id in office_ids
-            for number, level in zip(
-                questionnaire.numbers,
-                rng.choices(levels, weights, k=len(questionnaire.numbers)),
-                strict=True,
-            )
-        ]
-        for chunk in _chunks(answers):
-            await connection.execute(insert(_table(AnswerRow)), chunk)
-        await common.tally_submitted(connection)
-    if engine.dialect.name == "postgresql":  # fresh statistics, as autovacuum would give
-        async with engine.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.execute(text("ANALYZE"))
-    return len(answers)
-
-
 GROUP_BY = text(
     """
     SELECT a.recommendation, a.level, count(*)
@@ -351,7 +244,7 @@ async def bench_digest(
 ) -> DigestResult:
     await wipe(engine)
     start = time.perf_counter()
-    answers = await seed(engine, questionnaire, offices)
+    answers = await seeding.seed_submitted(engine, questionnaire, OFFICE_CODES[:offices])
     seed_seconds = time.perf_counter() - start
     log(f"seeded {offices} Offices, {answers:,} answers in {seed_seconds:.1f} s")
 
