@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from survey import rules
 from survey.errors import Reason, Refused
-from survey.model import Office, Representative, ResponseRecord
+from survey.model import DeadlineSetting, Office, Representative, ResponseRecord
 from survey.offices import normalize_office_code
 from survey.ports import StoreFactory, SurveyStore
 from survey.questionnaire import Questionnaire
@@ -36,7 +36,10 @@ class SurveySetup:
 async def effective_deadline(store: SurveyStore, setup: SurveySetup) -> datetime | None:
     """The closing time now: the one the Secretariat stored, else the configured one. Read in
     each unit of work (one primary-key lookup), so a change needs no restart on any replica."""
-    stored = await store.deadline_setting(setup.questionnaire.id)
+    return _in_force(setup, await store.deadline_setting(setup.questionnaire.id))
+
+
+def _in_force(setup: SurveySetup, stored: DeadlineSetting | None) -> datetime | None:
     return setup.deadline if stored is None else stored.deadline
 
 
@@ -60,11 +63,7 @@ async def office_by_id(store: SurveyStore, office_id: int) -> Office:
 
 async def active_representative(store: SurveyStore, telegram_user_id: int) -> Representative:
     """The person as a representative allowed to act, or refused with the reason why."""
-    representative = await store.representative(telegram_user_id)
-    office = None
-    if representative is not None and not representative.active:
-        office = await office_by_id(store, representative.office_id)
-    return rules.check_active(representative, office)
+    return await _allowed(store, await store.representative(telegram_user_id))
 
 
 async def active_writer(
@@ -75,11 +74,15 @@ async def active_writer(
     representative, stored = await store.representative_and_deadline(
         telegram_user_id, setup.questionnaire.id
     )
+    return await _allowed(store, representative), _in_force(setup, stored)
+
+
+async def _allowed(store: SurveyStore, representative: Representative | None) -> Representative:
+    # A removed representative is told which Office they were removed from: read only then.
     office = None
     if representative is not None and not representative.active:
         office = await office_by_id(store, representative.office_id)
-    deadline = setup.deadline if stored is None else stored.deadline
-    return rules.check_active(representative, office), deadline
+    return rules.check_active(representative, office)
 
 
 async def locked_response(
