@@ -68,22 +68,48 @@ class Samples:
 
 
 class StatementCounter:
-    """Counts the SQL statements an engine sends (not BEGIN; COMMIT is not a statement)."""
+    """Counts the SQL statements an engine sends (not BEGIN, COMMIT or ROLLBACK).
+
+    On SQLite the click's statements run on sqlite3 itself, past SQLAlchemy's events
+    (storage/prepared.py): there SQLite's own trace callback sees every statement."""
+
+    _NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")
 
     def __init__(self) -> None:
         self.statements = 0
 
-    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith("BEGIN"):
+    def _traced(self, statement: str) -> None:
+        if not statement.lstrip().upper().startswith(self._NOT_COUNTED):
             self.statements += 1
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self._traced(statement)
+
+    def _checked_out(self, dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.set_trace_callback(self._traced)
+
+    @staticmethod
+    def _checked_in(dbapi_connection: Any, *_: Any) -> None:
+        if dbapi_connection is not None:  # None: invalidated on its way back
+            dbapi_connection.set_trace_callback(None)
 
     @contextmanager
     def watching(self, engine: AsyncEngine) -> Iterator[Self]:
-        event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
+        if engine.dialect.name != "sqlite":
+            event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
+            try:
+                yield self
+            finally:
+                event.remove(engine.sync_engine, "before_cursor_execute", self._seen)
+            return
+        pool = engine.sync_engine.pool
+        event.listen(pool, "checkout", self._checked_out)
+        event.listen(pool, "checkin", self._checked_in)
         try:
             yield self
         finally:
-            event.remove(engine.sync_engine, "before_cursor_execute", self._seen)
+            event.remove(pool, "checkout", self._checked_out)
+            event.remove(pool, "checkin", self._checked_in)
 
 
 def log(message: str) -> None:

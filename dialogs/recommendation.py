@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from operator import itemgetter
 from typing import Any
 
 from aiogram.enums import ContentType
@@ -10,17 +9,18 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Group, Row, Select, SwitchTo
-from aiogram_dialog.widgets.text import Format
+from aiogram_dialog.widgets.kbd import Select, SwitchTo
 
 from dialogs.answering import LEVELS, NUMBER, level_item, parse_level_item, record_level
 from dialogs.deps import FRESH_PROGRESS, survey_events
 from dialogs.messages import stale_button
 from dialogs.navigation import start_data
 from dialogs.presses import answer_press
+from dialogs.question_buttons import Choices, QuestionButtons, Switch
 from dialogs.screen import screen
 from dialogs.states import Survey
 from dialogs.widgets import Html, T
+from reports.i18n import N_
 from survey.answering import Answering
 from survey.rules import MAX_COMMENT_LENGTH
 from survey.views import Progress
@@ -232,29 +232,19 @@ def windows() -> list[Window]:
             T("Your comment: <i>{comment}</i>", when="has_comment"),
             T("🔒 The answers can no longer be changed.", when="read_only"),
             Html("\n<i>{source}</i>"),
-            Group(
-                Select(
-                    Format("{item[1]}"),
-                    id=LEVELS,
-                    item_id_getter=itemgetter(0),
-                    items="levels",
-                    on_click=on_level,
-                ),
-                width=2,
-                when="editable",
-            ),
-            _for_this_one(T("💬 Add a comment"), ADD_COMMENT, "add_comment", on_open_comment),
-            _for_this_one(T("💬 Edit the comment"), EDIT_COMMENT, "edit_comment", on_open_comment),
-            Row(
-                _for_this_one(T("◀ Back"), PREVIOUS, "prev", on_previous),
-                _for_this_one(T("Skip for now ▶"), SKIP, "skip", on_skip),
-                _for_this_one(T("Next ▶"), NEXT, "next", on_next),
-            ),
-            Row(
-                SwitchTo(T("📋 Review"), id=REVIEW, state=Survey.review),
-                SwitchTo(
-                    T("💾 Save and exit"), id=SAVE_AND_EXIT, state=Survey.paused, when="editable"
-                ),
+            QuestionButtons(
+                [Choices(LEVELS, "levels", on_level, width=2, when="editable")],
+                [Choices(ADD_COMMENT, "add_comment", on_open_comment, N_("💬 Add a comment"))],
+                [Choices(EDIT_COMMENT, "edit_comment", on_open_comment, N_("💬 Edit the comment"))],
+                [
+                    Choices(PREVIOUS, "prev", on_previous, N_("◀ Back")),
+                    Choices(SKIP, "skip", on_skip, N_("Skip for now ▶")),
+                    Choices(NEXT, "next", on_next, N_("Next ▶")),
+                ],
+                [
+                    Switch(REVIEW, N_("📋 Review"), Survey.review),
+                    Switch(SAVE_AND_EXIT, N_("💾 Save and exit"), Survey.paused, when="editable"),
+                ],
             ),
             getter=question_getter,
             state=Survey.question,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +23,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.base import Executable
@@ -41,6 +41,7 @@ from storage.models import (
     SurveySettingRow,
     UserPreferenceRow,
 )
+from storage.prepared import DirectSqlite
 from survey.model import (
     Actor,
     AnswerRecord,
@@ -142,8 +143,10 @@ def _receipt_data(receipt: Receipt) -> dict[str, Any]:
 class SqlSurveyStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._direct: DirectSqlite | None = None
 
     async def commit(self) -> None:
+        self._direct = None  # the connection goes back to the pool
         await self.session.commit()
 
     @property
@@ -155,23 +158,40 @@ class SqlSurveyStore:
         return clicks.insert_of(self._dialect)(table)
 
     # The statements of storage/click_statements.py run on the session's connection without
-    # the ORM layer (they return columns, not objects), each call in one greenlet.
+    # the ORM layer (they return columns, not objects): on SQLite compiled once and run on
+    # sqlite3 itself (storage/prepared.py), elsewhere each call in one greenlet.
 
-    async def _first(
-        self, statement: Executable, **parameters: Any
-    ) -> Row[*tuple[Any, ...]] | None:
+    async def _sqlite(self) -> DirectSqlite | None:
+        if self._direct is None and self._dialect == "sqlite":
+            connection = (await self.session.connection()).sync_connection  # begins
+            assert connection is not None
+            if connection.engine._should_log_info():  # an operator reads the SQL log: via it
+                return None
+            driver = connection.connection.driver_connection
+            assert isinstance(driver, sqlite3.Connection)
+            self._direct = DirectSqlite(driver, connection.dialect)
+        return self._direct
+
+    async def _first(self, statement: Executable, **parameters: Any) -> Sequence[Any] | None:
+        if direct := await self._sqlite():
+            return direct.first(statement, parameters)
         return await self.session.run_sync(
             lambda session: session.connection().execute(statement, parameters).first()
         )
 
-    async def _all(
-        self, statement: Executable, **parameters: Any
-    ) -> Sequence[Row[*tuple[Any, ...]]]:
+    async def _all(self, statement: Executable, **parameters: Any) -> Sequence[Sequence[Any]]:
+        if direct := await self._sqlite():
+            return direct.all(statement, parameters)
         return await self.session.run_sync(
             lambda session: session.connection().execute(statement, parameters).all()
         )
 
     async def _execute(self, *statements: Executable, **parameters: Any) -> None:
+        if direct := await self._sqlite():
+            for statement in statements:
+                direct.execute(statement, parameters)
+            return
+
         def run(session: Session) -> None:
             connection = session.connection()
             for statement in statements:

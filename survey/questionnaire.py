@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -136,14 +136,18 @@ class Questionnaire:
     scale: tuple[Level, ...]
     recommendations: tuple[Recommendation, ...]  # sorted by number
     path: Path
+    # Asked several times a click: computed once.
+    numbers: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _by_number: Mapping[int, Recommendation] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_number = {item.number: item for item in self.recommendations}
+        object.__setattr__(self, "numbers", tuple(by_number))
+        object.__setattr__(self, "_by_number", MappingProxyType(by_number))
 
     @property
     def is_working_summary(self) -> bool:
         return self.wording != OFFICIAL
-
-    @property
-    def numbers(self) -> tuple[int, ...]:
-        return tuple(item.number for item in self.recommendations)
 
     def __len__(self) -> int:
         return len(self.recommendations)
@@ -152,13 +156,10 @@ class Questionnaire:
         return _pick(self.sources, lang)
 
     def recommendation(self, number: int) -> Recommendation:
-        for item in self.recommendations:
-            if item.number == number:
-                return item
-        raise KeyError(number)
+        return self._by_number[number]
 
     def has_recommendation(self, number: int) -> bool:
-        return any(item.number == number for item in self.recommendations)
+        return number in self._by_number
 
     def level(self, code: str) -> Level | None:
         for level in self.scale:

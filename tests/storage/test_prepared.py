@@ -1,0 +1,112 @@
+"""On SQLite the click's statements run on sqlite3 itself (storage/prepared.py): the rows they
+give are the ones SQLAlchemy gives, and they belong to the unit of work they run in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Executable, event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import click_statements as clicks
+from storage.db import SqlStoreFactory
+from storage.models import AnswerRow
+from storage.prepared import DirectSqlite, prepare
+from survey.model import Actor
+from survey.service import SurveyService
+from tests.support import Clock, answer_all, count_stored, verify
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+async def both_ways(
+    engine: AsyncEngine, statement: Executable, parameters: dict[str, Any]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    async with engine.connect() as connection:
+        through = [tuple(row) for row in (await connection.execute(statement, parameters)).all()]
+        raw = await connection.get_raw_connection()
+        direct = DirectSqlite(raw.driver_connection, engine.dialect).all(statement, parameters)
+    return through, [tuple(row) for row in direct]
+
+
+async def test_every_click_statement_reads_what_sqlalchemy_reads(
+    engine: AsyncEngine, service: SurveyService, clock: Clock
+) -> None:
+    member = await verify(service, 1, "EP", name="Eva Lind")
+    await service.secretariat.set_deadline(clock.now + timedelta(days=9), Actor.cli())
+    await answer_all(service, 1)
+    await service.answering.record_comment(1, 3, "Depends on the <budget> & staff")
+    submission = await service.answering.submit(1)
+    office = (await service.secretariat.office("EP")).id
+    response = submission.response.id
+    questionnaire = service.questionnaire.id
+    representative = member.representative.id
+
+    cases: list[tuple[Executable, dict[str, Any]]] = [
+        (clicks.REPRESENTATIVE_BY_USER, {"user": 1}),
+        (clicks.REPRESENTATIVE_AND_DEADLINE, {"user": 1, "questionnaire": questionnaire}),
+        (clicks.DEADLINE_SETTING, {"questionnaire": questionnaire}),
+        (clicks.RESPONSE, {"office": office, "questionnaire": questionnaire}),
+        (clicks.LOCKED_RESPONSE, {"office": office, "questionnaire": questionnaire}),
+        (clicks.NAME, {"representative": representative}),
+        (clicks.ANSWERS, {"response": response}),
+    ]
+    for statement, parameters in cases:
+        through, direct = await both_ways(engine, statement, parameters)
+        assert through, str(statement)  # something to compare
+        assert direct == through, statement
+        assert [type(value) for value in direct[0]] == [type(value) for value in through[0]]
+    _, answers = await both_ways(engine, clicks.ANSWERS, {"response": response})
+    assert answers[2][2] == "Depends on the <budget> & staff"
+    assert all(row[3].tzinfo is not None for row in answers)  # aware datetimes, as before
+
+
+async def test_an_upsert_converts_its_values_as_sqlalchemy_does(
+    engine: AsyncEngine, service: SurveyService, clock: Clock
+) -> None:
+    await verify(service, 1)
+    await service.answering.record_answer(1, 5, "low")
+    saved = await service.answering.progress(1)
+    answer = saved.answer(5)
+    assert answer is not None
+    assert answer.level == "low"
+    assert answer.changed_at == clock.now  # written as naive UTC, read back aware
+
+
+async def test_what_a_unit_of_work_did_not_commit_is_not_stored(
+    engine: AsyncEngine, stores: SqlStoreFactory, service: SurveyService, clock: Clock
+) -> None:
+    member = await verify(service, 1)
+    await service.answering.record_answer(1, 1, "high")
+    response = (await service.answering.review(1)).response.id
+    async with stores() as store:
+        await store.save_answer(
+            response, 2, values={"level": "low"}, by=member.representative.id, now=clock.now
+        )
+        assert len(await store.answers(response)) == 2  # seen inside the unit of work
+    # ... and gone with it: the session rolled the sqlite3 connection back.
+    assert await count_stored(engine, AnswerRow) == 1
+
+
+async def test_a_click_runs_its_statements_past_sqlalchemy(
+    engine: AsyncEngine, service: SurveyService
+) -> None:
+    await verify(service, 1)
+    await service.answering.record_answer(1, 1, "low")  # the first one creates the response
+    seen: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await service.answering.record_answer(1, 1, "high")
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert seen == ["BEGIN IMMEDIATE"]  # the rest ran on sqlite3 itself
+    assert prepare(clicks.ANSWERS, engine.dialect).sql.startswith("SELECT answer.recommendation")
+    async with engine.connect() as connection:
+        stored = await connection.scalar(text("SELECT level FROM answer"))
+    assert stored == "high"
