@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sqlite3
 import statistics
 import string
 import sys
@@ -68,12 +69,14 @@ class Samples:
 
 
 class StatementCounter:
-    """Counts the SQL statements an engine sends (not BEGIN, COMMIT or ROLLBACK).
+    """Counts the SQL statements an engine sends (not BEGIN, COMMIT, ROLLBACK or the pool's
+    ping).
 
-    On SQLite the click's statements run on sqlite3 itself, past SQLAlchemy's events
-    (storage/prepared.py): there SQLite's own trace callback sees every statement."""
+    The click's statements run on the driver itself, past SQLAlchemy's events
+    (storage/prepared.py): SQLite's trace callback sees every statement; on PostgreSQL,
+    asyncpg's query logger sees those (and not SQLAlchemy's own, counted by its event)."""
 
-    _NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")
+    _NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", ";")
 
     def __init__(self) -> None:
         self.statements = 0
@@ -85,31 +88,39 @@ class StatementCounter:
     def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         self._traced(statement)
 
-    def _checked_out(self, dbapi_connection: Any, *_: Any) -> None:
-        dbapi_connection.set_trace_callback(self._traced)
+    def _logged(self, query: Any) -> None:
+        self._traced(query.query)
 
-    @staticmethod
-    def _checked_in(dbapi_connection: Any, *_: Any) -> None:
-        if dbapi_connection is not None:  # None: invalidated on its way back
+    def _checked_out(self, dbapi_connection: Any, *_: Any) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(self._traced)
+        else:
+            dbapi_connection.driver_connection.add_query_logger(self._logged)
+
+    def _checked_in(self, dbapi_connection: Any, *_: Any) -> None:
+        if dbapi_connection is None:  # invalidated on its way back
+            return
+        if isinstance(dbapi_connection, sqlite3.Connection):
             dbapi_connection.set_trace_callback(None)
+        else:
+            dbapi_connection.driver_connection.remove_query_logger(self._logged)
 
     @contextmanager
     def watching(self, engine: AsyncEngine) -> Iterator[Self]:
-        if engine.dialect.name != "sqlite":
-            event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
-            try:
-                yield self
-            finally:
-                event.remove(engine.sync_engine, "before_cursor_execute", self._seen)
-            return
         pool = engine.sync_engine.pool
-        event.listen(pool, "checkout", self._checked_out)
-        event.listen(pool, "checkin", self._checked_in)
+        hooks: list[tuple[Any, str, Callable[..., None]]] = [
+            (pool, "checkout", self._checked_out),
+            (pool, "checkin", self._checked_in),
+        ]
+        if engine.dialect.name != "sqlite":
+            hooks.append((engine.sync_engine, "before_cursor_execute", self._seen))
+        for target, name, hook in hooks:
+            event.listen(target, name, hook)
         try:
             yield self
         finally:
-            event.remove(pool, "checkout", self._checked_out)
-            event.remove(pool, "checkin", self._checked_in)
+            for target, name, hook in hooks:
+                event.remove(target, name, hook)
 
 
 def log(message: str) -> None:

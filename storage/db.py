@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util.concurrency import await_
 
 from storage.repositories import SqlSurveyStore
 from storage.sqlite_in_loop import in_loop
@@ -44,7 +45,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_async_engine(url, pool_pre_ping=True, **kwargs)
+        if engine.dialect.driver == "asyncpg":
+            engine.dialect.do_ping = _ping_asyncpg  # type: ignore[method-assign]
+        return engine
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -70,14 +74,40 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
+def _ping_asyncpg(dbapi_connection: Any) -> bool:
+    """The pool's check of a connection before each unit of work, in one round trip.
+
+    SQLAlchemy's asyncpg ping wraps its ";" in BEGIN and ROLLBACK, for PgBouncer's
+    transaction mode: three round trips before every unit of work. One statement outside a
+    transaction is a transaction of its own, there as anywhere."""
+    try:
+        await_(dbapi_connection._connection.fetchrow(";"))
+    except Exception as error:
+        dbapi_connection._handle_exception(error)  # raises it in the form the pool expects
+    return True
+
+
 class SqlStoreFactory:
     """Opens one `SqlSurveyStore` per unit of work; uncommitted work is rolled back."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # SQLAlchemy closes a session in a task of its own, shielded from cancellation, so
+        # that a cancelled caller cannot leave its connection half returned: a trip through
+        # the event loop for every unit of work. On SQLite, which runs on the loop's thread
+        # (storage/sqlite_in_loop.py), closing never waits for anything, so nothing can
+        # interrupt it and it is done in place.
+        self._close_in_place = engine.dialect.name == "sqlite"
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[SqlSurveyStore]:
-        async with self._sessions() as session:
+        if not self._close_in_place:
+            async with self._sessions() as session:
+                yield SqlSurveyStore(session)
+            return
+        session = self._sessions()
+        try:
             yield SqlSurveyStore(session)
+        finally:
+            await session.close()

@@ -1,16 +1,20 @@
-"""The click's statements compiled once, and run on SQLite's own connection.
+"""The click's statements compiled once, and run on the driver's own connection.
 
-On SQLite a click's statements take microseconds each, and SQLAlchemy spent ten times that
-around every one of them: the compiled cache's key walked over the statement, an execution
-context, a result object, the ORM session's bookkeeping. A statement of
-`storage/click_statements.py` is compiled here once per dialect into its SQL text, the order
-of its parameters and the conversions of its values (the same ones SQLAlchemy applies, taken
-from the compiled form), then run straight on the sqlite3 connection of the session's unit of
-work. The transaction is still the session's: it began with BEGIN IMMEDIATE (waited for
-patiently, `storage/sqlite_in_loop.py`) and ends with the session's commit or rollback; while a
-unit of work holds SQLite's write lock nothing here can be refused with SQLITE_BUSY.
+A click's statements take microseconds each on SQLite, and a few tens of microseconds on a
+PostgreSQL server next door, while SQLAlchemy spent far more than that around every one of
+them: the compiled cache's key walked over the statement, an execution context, a result
+object, the session's bookkeeping, and for asyncpg a greenlet switch on every call into the
+driver. A statement of `storage/click_statements.py` is compiled here once per dialect into
+its SQL text, the order of its parameters and the conversions of its values (the ones
+SQLAlchemy applies, taken from the compiled form), then run straight on the driver connection
+of the session's unit of work.
 
-PostgreSQL keeps SQLAlchemy's path: there the round trips are the cost, not the Python.
+The transaction stays the session's. On SQLite it began with BEGIN IMMEDIATE (waited for
+patiently, `storage/sqlite_in_loop.py`), and while a unit of work holds SQLite's write lock
+nothing here can be refused with SQLITE_BUSY. On PostgreSQL it begins at the first statement,
+as SQLAlchemy's asyncpg adapter would begin it; a driver error leaves here as the same
+SQLAlchemy exception the session would have raised. Both end with the session's commit or
+rollback.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
+
+from storage.types import UTCDateTime
 
 Convert = Callable[[Any], Any]
 
@@ -57,10 +64,15 @@ def prepare(statement: Executable, dialect: Dialect) -> Prepared:
     return Prepared(
         sql=compiled.string,
         parameters=tuple((name, binds.get(name)) for name in names),
-        columns=tuple(
-            entry.type._cached_result_processor(dialect, None) for entry in compiled._result_columns
-        ),
+        columns=tuple(_result_converter(entry.type, dialect) for entry in compiled._result_columns),
     )
+
+
+def _result_converter(column_type: Any, dialect: Dialect) -> Convert | None:
+    if isinstance(column_type, UTCDateTime) and dialect.name == "sqlite":
+        return UTCDateTime.from_sqlite  # SQLAlchemy's two conversions in one
+    converter: Convert | None = column_type._cached_result_processor(dialect, None)
+    return converter
 
 
 class DirectSqlite:
@@ -70,18 +82,99 @@ class DirectSqlite:
         self._connection = connection
         self._dialect = dialect
 
-    def first(self, statement: Executable, parameters: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    async def first(
+        self, statement: Executable, parameters: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
         prepared = prepare(statement, self._dialect)
-        raw = self._connection.execute(prepared.sql, prepared.arguments(parameters)).fetchone()
+        raw = self._run(prepared, parameters).fetchone()
         return None if raw is None else prepared.row(raw)
 
-    def all(self, statement: Executable, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    async def all(
+        self, statement: Executable, parameters: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
         prepared = prepare(statement, self._dialect)
-        rows = self._connection.execute(prepared.sql, prepared.arguments(parameters)).fetchall()
+        rows = self._run(prepared, parameters).fetchall()
         if not any(prepared.columns):
             return rows
         return [prepared.row(raw) for raw in rows]
 
-    def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> None:
+    async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> None:
+        self._run(prepare(statement, self._dialect), parameters)
+
+    def _run(self, prepared: Prepared, parameters: Mapping[str, Any]) -> sqlite3.Cursor:
+        try:
+            return self._connection.execute(prepared.sql, prepared.arguments(parameters))
+        except sqlite3.Error as error:
+            raise _wrapped(error, sqlite3.Error, self._dialect, prepared.sql) from error
+
+
+class DirectPostgres:
+    """The asyncpg connection of one unit of work (through SQLAlchemy's adapter of it, whose
+    transaction this shares), running prepared statements."""
+
+    def __init__(self, adapter: Any, dialect: Dialect) -> None:
+        self._adapter = adapter  # sqlalchemy.dialects.postgresql.asyncpg's connection adapter
+        self._dialect = dialect
+
+    async def first(
+        self, statement: Executable, parameters: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
         prepared = prepare(statement, self._dialect)
-        self._connection.execute(prepared.sql, prepared.arguments(parameters))
+        raw = await self._run("fetchrow", prepared, prepared.arguments(parameters))
+        return None if raw is None else prepared.row(raw)
+
+    async def all(
+        self, statement: Executable, parameters: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        prepared = prepare(statement, self._dialect)
+        rows = await self._run("fetch", prepared, prepared.arguments(parameters))
+        return [prepared.row(raw) for raw in rows]
+
+    async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> None:
+        prepared = prepare(statement, self._dialect)
+        await self._run("execute", prepared, prepared.arguments(parameters))
+
+    async def _run(self, method: str, prepared: Prepared, arguments: tuple[Any, ...]) -> Any:
+        adapter = self._adapter
+        try:
+            async with adapter._execute_mutex:  # the adapter's own guard of the connection
+                if adapter._transaction is None:
+                    await adapter._start_transaction()  # BEGIN, as the adapter would
+                return await getattr(adapter._connection, method)(prepared.sql, *arguments)
+        except Exception as error:
+            raise _as_sqlalchemy_error(error, adapter, self._dialect, prepared.sql) from error
+
+
+def _as_sqlalchemy_error(error: Exception, adapter: Any, dialect: Dialect, sql: str) -> Exception:
+    """`error` from asyncpg as the session would have raised it: first in the adapter's
+    DB-API form (IntegrityError, OperationalError...)."""
+    dbapi_error: type[Exception] = adapter.dbapi.Error
+    if not isinstance(error, dbapi_error):
+        try:
+            adapter._handle_exception(error)  # raises the DB-API form, or `error` itself
+        except dbapi_error as adapted:
+            error = adapted
+        except Exception:  # noqa: S110 - not a driver error: wrapped as it is below
+            pass
+    return _wrapped(error, dbapi_error, dialect, sql, adapter)
+
+
+def _wrapped(
+    error: Exception,
+    dbapi_error: type[Exception],
+    dialect: Dialect,
+    sql: str,
+    connection: Any = None,
+) -> Exception:
+    """A DB-API error in SQLAlchemy's exception of the same name (what the error handlers and
+    callers catch), marked as a lost connection when it is one. The parameters stay out of
+    it: they are what people typed."""
+    return DBAPIError.instance(
+        sql,
+        None,
+        error,
+        dbapi_error,
+        hide_parameters=True,
+        connection_invalidated=dialect.is_disconnect(error, connection, None),  # type: ignore[arg-type]
+        dialect=dialect,
+    )

@@ -41,7 +41,7 @@ from storage.models import (
     SurveySettingRow,
     UserPreferenceRow,
 )
-from storage.prepared import DirectSqlite
+from storage.prepared import DirectPostgres, DirectSqlite
 from survey.model import (
     Actor,
     AnswerRecord,
@@ -143,7 +143,7 @@ def _receipt_data(receipt: Receipt) -> dict[str, Any]:
 class SqlSurveyStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._direct: DirectSqlite | None = None
+        self._direct: DirectSqlite | DirectPostgres | None = None
 
     async def commit(self) -> None:
         self._direct = None  # the connection goes back to the pool
@@ -158,38 +158,40 @@ class SqlSurveyStore:
         return clicks.insert_of(self._dialect)(table)
 
     # The statements of storage/click_statements.py run on the session's connection without
-    # the ORM layer (they return columns, not objects): on SQLite compiled once and run on
-    # sqlite3 itself (storage/prepared.py), elsewhere each call in one greenlet.
+    # the ORM layer (they return columns, not objects), compiled once and run on the driver's
+    # own connection (storage/prepared.py); through SQLAlchemy while its SQL log is on.
 
-    async def _sqlite(self) -> DirectSqlite | None:
-        if self._direct is None and self._dialect == "sqlite":
+    async def _driver(self) -> DirectSqlite | DirectPostgres | None:
+        if self._direct is None:
             connection = (await self.session.connection()).sync_connection  # begins
             assert connection is not None
             if connection.engine._should_log_info():  # an operator reads the SQL log: via it
                 return None
-            driver = connection.connection.driver_connection
-            assert isinstance(driver, sqlite3.Connection)
-            self._direct = DirectSqlite(driver, connection.dialect)
+            pooled = connection.connection
+            if isinstance(pooled.driver_connection, sqlite3.Connection):
+                self._direct = DirectSqlite(pooled.driver_connection, connection.dialect)
+            elif connection.dialect.driver == "asyncpg":
+                self._direct = DirectPostgres(pooled.dbapi_connection, connection.dialect)
         return self._direct
 
     async def _first(self, statement: Executable, **parameters: Any) -> Sequence[Any] | None:
-        if direct := await self._sqlite():
-            return direct.first(statement, parameters)
+        if direct := await self._driver():
+            return await direct.first(statement, parameters)
         return await self.session.run_sync(
             lambda session: session.connection().execute(statement, parameters).first()
         )
 
     async def _all(self, statement: Executable, **parameters: Any) -> Sequence[Sequence[Any]]:
-        if direct := await self._sqlite():
-            return direct.all(statement, parameters)
+        if direct := await self._driver():
+            return await direct.all(statement, parameters)
         return await self.session.run_sync(
             lambda session: session.connection().execute(statement, parameters).all()
         )
 
     async def _execute(self, *statements: Executable, **parameters: Any) -> None:
-        if direct := await self._sqlite():
+        if direct := await self._driver():
             for statement in statements:
-                direct.execute(statement, parameters)
+                await direct.execute(statement, parameters)
             return
 
         def run(session: Session) -> None:

@@ -35,3 +35,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    @staticmethod
+    def from_sqlite(value: str | None) -> datetime | None:
+        """What SQLite keeps (naive UTC text) as SQLAlchemy reads it back through this type,
+        in one step: the click's statements (storage/prepared.py) read forty of these."""
+        if value is None:
+            return None
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)

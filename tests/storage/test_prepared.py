@@ -1,5 +1,6 @@
-"""On SQLite the click's statements run on sqlite3 itself (storage/prepared.py): the rows they
-give are the ones SQLAlchemy gives, and they belong to the unit of work they run in."""
+"""The click's statements run on the driver's own connection (storage/prepared.py): the rows
+they give are the ones SQLAlchemy gives, they belong to the unit of work they run in, and a
+driver error leaves as the SQLAlchemy exception the session would have raised."""
 
 from __future__ import annotations
 
@@ -8,17 +9,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Executable, event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import click_statements as clicks
 from storage.db import SqlStoreFactory
 from storage.models import AnswerRow
-from storage.prepared import DirectSqlite, prepare
+from storage.prepared import DirectPostgres, DirectSqlite, prepare
 from survey.model import Actor
 from survey.service import SurveyService
 from tests.support import Clock, answer_all, count_stored, verify
-
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 async def both_ways(
@@ -27,7 +27,12 @@ async def both_ways(
     async with engine.connect() as connection:
         through = [tuple(row) for row in (await connection.execute(statement, parameters)).all()]
         raw = await connection.get_raw_connection()
-        direct = DirectSqlite(raw.driver_connection, engine.dialect).all(statement, parameters)
+        driver: DirectSqlite | DirectPostgres
+        if engine.dialect.name == "sqlite":
+            driver = DirectSqlite(raw.driver_connection, engine.dialect)
+        else:
+            driver = DirectPostgres(raw.dbapi_connection, engine.dialect)
+        direct = await driver.all(statement, parameters)
     return through, [tuple(row) for row in direct]
 
 
@@ -105,8 +110,25 @@ async def test_a_click_runs_its_statements_past_sqlalchemy(
         await service.answering.record_answer(1, 1, "high")
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
-    assert seen == ["BEGIN IMMEDIATE"]  # the rest ran on sqlite3 itself
+    # SQLite's BEGIN IMMEDIATE goes through SQLAlchemy (storage/db.py); the rest ran on the
+    # driver itself.
+    assert seen == (["BEGIN IMMEDIATE"] if engine.dialect.name == "sqlite" else [])
     assert prepare(clicks.ANSWERS, engine.dialect).sql.startswith("SELECT answer.recommendation")
     async with engine.connect() as connection:
         stored = await connection.scalar(text("SELECT level FROM answer"))
     assert stored == "high"
+
+
+async def test_a_driver_error_is_the_sqlalchemy_error_the_session_raised_before(
+    engine: AsyncEngine, stores: SqlStoreFactory, service: SurveyService, clock: Clock
+) -> None:
+    await verify(service, 1)
+    await service.answering.record_answer(1, 1, "high")
+    response = (await service.answering.review(1)).response.id
+    async with stores() as store:
+        with pytest.raises(IntegrityError) as raised:  # no such representative
+            await store.save_answer(response, 2, values={"level": "low"}, by=999, now=clock.now)
+    assert "999" not in str(raised.value)  # parameters stay out of messages and logs
+    assert await count_stored(engine, AnswerRow) == 1
+    await service.answering.record_answer(1, 2, "low")  # the connection is fine afterwards
+    assert await count_stored(engine, AnswerRow) == 2
