@@ -25,6 +25,7 @@ import json
 import logging
 import sqlite3
 import sys
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -105,7 +106,14 @@ async def check_dialog_state(storage: BaseStorage) -> None:
 
 
 class SqliteStorage(BaseStorage):
-    """aiogram's FSM storage in one SQLite table: one row per key, state and JSON data."""
+    """aiogram's FSM storage in one SQLite table: one row per key, state and JSON data.
+
+    What was last read or written for the most recent keys is kept in memory (the file is
+    this process's alone): aiogram-dialog saves a chat's stack and context after every
+    update, most often unchanged, and a write that would store what the file already holds
+    is left out, as is the read of what was just written."""
+
+    REMEMBERED = 4096  # keys (a stack and a context per chat being answered)
 
     def __init__(self, path: Path | str, key_builder: KeyBuilder | None = None) -> None:
         path = Path(path)
@@ -116,6 +124,7 @@ class SqliteStorage(BaseStorage):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
+        self._stored: OrderedDict[tuple[str, str], str | None] = OrderedDict()
 
     @property
     def _connection(self) -> sqlite3.Connection:
@@ -126,46 +135,66 @@ class SqliteStorage(BaseStorage):
     def _key(self, key: StorageKey) -> str:
         return self.key_builder.build(key)
 
-    def _drop_if_empty(self, key: str) -> None:
-        self._connection.execute(
-            "DELETE FROM dialog_state WHERE key = ? AND state IS NULL AND data IS NULL", (key,)
-        )
+    def _known(self, column: str, key: str) -> tuple[bool, str | None]:
+        try:
+            value = self._stored[(column, key)]
+        except KeyError:
+            return False, None
+        self._stored.move_to_end((column, key))
+        return True, value
+
+    def _remember(self, column: str, key: str, value: str | None) -> None:
+        self._stored[(column, key)] = value
+        self._stored.move_to_end((column, key))
+        if len(self._stored) > self.REMEMBERED:
+            self._stored.popitem(last=False)
+
+    def _read(self, column: str, key: str) -> str | None:
+        known, value = self._known(column, key)
+        if not known:
+            row = self._connection.execute(
+                f"SELECT {column} FROM dialog_state WHERE key = ?",  # noqa: S608 - ours
+                (key,),
+            ).fetchone()
+            value = cast(str | None, row[0]) if row else None
+            self._remember(column, key, value)
+        return value
+
+    def _write(self, column: str, key: str, value: str | None) -> None:
+        known, stored = self._known(column, key)
+        if known and stored == value:
+            return  # the file holds it already
+        try:
+            self._connection.execute(
+                f"INSERT INTO dialog_state (key, {column}) VALUES (?, ?) "  # noqa: S608 - ours
+                f"ON CONFLICT (key) DO UPDATE SET {column} = excluded.{column}",
+                (key, value),
+            )
+            if value is None:
+                self._connection.execute(
+                    "DELETE FROM dialog_state WHERE key = ? AND state IS NULL AND data IS NULL",
+                    (key,),
+                )
+        except BaseException:
+            self._stored.pop((column, key), None)  # unknown now: read it again next time
+            raise
+        self._remember(column, key, value)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        built = self._key(key)
-        self._connection.execute(
-            "INSERT INTO dialog_state (key, state) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET state = excluded.state",
-            (built, value),
-        )
-        if value is None:
-            self._drop_if_empty(built)
+        self._write("state", self._key(key), value)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = self._connection.execute(
-            "SELECT state FROM dialog_state WHERE key = ?", (self._key(key),)
-        ).fetchone()
-        return cast(str | None, row[0]) if row else None
+        return self._read("state", self._key(key))
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        built = self._key(key)
         encoded = json.dumps(dict(data), ensure_ascii=False) if data else None
-        self._connection.execute(
-            "INSERT INTO dialog_state (key, data) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET data = excluded.data",
-            (built, encoded),
-        )
-        if encoded is None:
-            self._drop_if_empty(built)
+        self._write("data", self._key(key), encoded)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = self._connection.execute(
-            "SELECT data FROM dialog_state WHERE key = ?", (self._key(key),)
-        ).fetchone()
-        if not row or row[0] is None:
-            return {}
-        return cast(dict[str, Any], json.loads(row[0]))
+        encoded = self._read("data", self._key(key))
+        # Decoded each time: the caller gets a dict of its own to change.
+        return {} if encoded is None else cast(dict[str, Any], json.loads(encoded))
 
     async def close(self) -> None:
         # The dispatcher closes its storage on shutdown and the runner again on the way out.

@@ -29,6 +29,7 @@ from bot.dialog_state import dialog_state_storage
 from bot.i18n import build_i18n
 from bot.metrics import ApiErrorMiddleware, Metrics, UpdateMiddleware
 from bot.polling import Poller
+from bot.response_models import KeepResponseModels
 from bot.retry import ExpiredPressMiddleware, RetryMiddleware
 from bot.secretariat import secretariat_command_descriptions
 from bot.webhook import serve_webhook
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 def create_bot(settings: Settings, metrics: Metrics | None = None) -> Bot:
     assert settings.bot_token is not None
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(KeepResponseModels())
     session.middleware(RetryMiddleware())
     session.middleware(ExpiredPressMiddleware())
     if metrics is not None:  # innermost: each failed attempt counts, retried ones included

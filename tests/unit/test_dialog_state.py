@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -125,6 +126,70 @@ asyncio.run(main())
     storage = SqliteStorage(path)
     try:
         assert await storage.get_data(StorageKey(bot_id=1, chat_id=2, user_id=2)) == {"number": 13}
+    finally:
+        await storage.close()
+
+
+def writes(storage: SqliteStorage) -> list[str]:
+    """The statements that change the file from now on."""
+    seen: list[str] = []
+    storage._connection.set_trace_callback(
+        lambda sql: (
+            seen.append(sql) if sql.lstrip().upper().startswith(("INSERT", "DELETE")) else None
+        )
+    )
+    return seen
+
+
+async def test_saving_what_the_file_already_holds_writes_nothing(storage: SqliteStorage) -> None:
+    # aiogram-dialog saves a chat's stack after every update, most often unchanged.
+    stack = key(destiny="aiogd:stack:")
+    await storage.set_data(stack, {"intents": ["a1"]})
+    assert await storage.get_state(key()) is None
+    seen = writes(storage)
+    await storage.set_data(stack, {"intents": ["a1"]})
+    await storage.set_state(key(), None)  # read as nothing: nothing to clear
+    assert seen == []
+    await storage.set_data(stack, {"intents": ["a1", "b2"]})
+    assert len(seen) == 1
+    assert await storage.get_data(stack) == {"intents": ["a1", "b2"]}
+
+
+async def test_what_is_remembered_is_what_the_file_holds(tmp_path: Path) -> None:
+    path = tmp_path / "dialog-state.db"
+    storage = SqliteStorage(path)
+    storage.REMEMBERED = 2  # forget quickly: reads and writes of forgotten keys go to the file
+    try:
+        for chat in range(5):
+            await storage.set_data(key(chat=chat), {"chat": chat})
+        first = await storage.get_data(key(chat=0))  # forgotten: read from the file
+        first["changed by the caller"] = True  # a copy of its own
+        assert await storage.get_data(key(chat=0)) == {"chat": 0}
+        await storage.set_data(key(chat=1), {"chat": 1})  # forgotten: written again, harmless
+        reopened = SqliteStorage(path)
+        try:
+            for chat in range(5):
+                assert await reopened.get_data(key(chat=chat)) == {"chat": chat}
+        finally:
+            await reopened.close()
+    finally:
+        await storage.close()
+
+
+async def test_a_write_that_failed_is_not_remembered(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "dialog-state.db")
+    await storage.set_data(key(), {"number": 1})
+    storage._connection.execute(
+        "CREATE TRIGGER refuse BEFORE UPDATE ON dialog_state "
+        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+        await storage.set_data(key(), {"number": 2})
+    storage._connection.execute("DROP TRIGGER refuse")
+    try:
+        assert await storage.get_data(key()) == {"number": 1}  # what the file holds
+        await storage.set_data(key(), {"number": 2})  # tried again: written this time
+        assert await storage.get_data(key()) == {"number": 2}
     finally:
         await storage.close()
 
