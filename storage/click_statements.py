@@ -113,6 +113,13 @@ ANSWERS = (
     .order_by(col(AnswerRow.recommendation))
 )
 
+# What progress needs of the answers (what a window shows): no join, no times.
+CHOICES = (
+    select(col(AnswerRow.recommendation), col(AnswerRow.level), col(AnswerRow.comment))
+    .where(col(AnswerRow.response_id) == bindparam("response"))
+    .order_by(col(AnswerRow.recommendation))
+)
+
 
 def insert_of(dialect: str) -> Callable[[Any], Any]:
     """INSERT with ON CONFLICT, in `dialect` ("sqlite" or "postgresql"). The dialect module is

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util.concurrency import await_
 
+from storage.prepared import wrapped
 from storage.repositories import SqlSurveyStore
 from storage.sqlite_in_loop import in_loop
 
@@ -69,7 +71,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection._echo:  # the SQL log is on: through SQLAlchemy, so that it shows
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        # Straight to sqlite3 (a lock held elsewhere is waited for patiently all the same):
+        # SQLAlchemy's execution of a statement costs more than the statement.
+        try:
+            connection.connection.driver_connection.cursor().execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise wrapped(error, sqlite3.Error, connection.dialect, "BEGIN IMMEDIATE") from error
 
     return engine
 

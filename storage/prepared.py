@@ -105,7 +105,7 @@ class DirectSqlite:
         try:
             return self._connection.execute(prepared.sql, prepared.arguments(parameters))
         except sqlite3.Error as error:
-            raise _wrapped(error, sqlite3.Error, self._dialect, prepared.sql) from error
+            raise wrapped(error, sqlite3.Error, self._dialect, prepared.sql) from error
 
 
 class DirectPostgres:
@@ -156,10 +156,10 @@ def _as_sqlalchemy_error(error: Exception, adapter: Any, dialect: Dialect, sql: 
             error = adapted
         except Exception:  # noqa: S110 - not a driver error: wrapped as it is below
             pass
-    return _wrapped(error, dbapi_error, dialect, sql, adapter)
+    return wrapped(error, dbapi_error, dialect, sql, adapter)
 
 
-def _wrapped(
+def wrapped(
     error: Exception,
     dbapi_error: type[Exception],
     dialect: Dialect,

@@ -44,6 +44,7 @@ from storage.models import (
 from storage.prepared import DirectPostgres, DirectSqlite
 from survey.model import (
     Actor,
+    AnswerChoice,
     AnswerRecord,
     DeadlineSetting,
     ExportRow,
@@ -578,6 +579,10 @@ class SqlSurveyStore:
     async def answers(self, response_id: int) -> list[AnswerRecord]:
         rows = await self._all(clicks.ANSWERS, response=response_id)
         return [AnswerRecord(*row) for row in rows]
+
+    async def answer_choices(self, response_id: int) -> list[AnswerChoice]:
+        rows = await self._all(clicks.CHOICES, response=response_id)
+        return [AnswerChoice(*row) for row in rows]
 
     async def save_answer(
         self,

@@ -79,7 +79,7 @@ class Answering:
             progress = progress_of(
                 self.questionnaire,
                 response,
-                await store.answers(response.id),
+                await store.answer_choices(response.id),
                 deadline=deadline,
                 now=now,
             )
@@ -127,7 +127,7 @@ class Answering:
             progress = progress_of(
                 self.questionnaire,
                 response,
-                await store.answers(response.id),
+                await store.answer_choices(response.id),
                 deadline=deadline,
                 now=now,
             )
@@ -166,7 +166,7 @@ class Answering:
         async with self._stores() as store:
             representative, deadline = await active_writer(store, self._setup, telegram_user_id)
             response = await store.response(representative.office_id, self.questionnaire.id)
-            answers = await store.answers(response.id) if response is not None else []
+            answers = await store.answer_choices(response.id) if response is not None else []
         return progress_of(
             self.questionnaire, response, answers, deadline=deadline, now=self._setup.now()
         )

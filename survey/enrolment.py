@@ -100,7 +100,7 @@ class Enrolment:
             office = await office_by_id(store, representative.office_id)
             rules.check_active(representative, office)
             response = await store.response(office.id, setup.questionnaire.id)
-            answers = await store.answers(response.id) if response is not None else []
+            answers = await store.answer_choices(response.id) if response is not None else []
             deadline = await effective_deadline(store, setup)
         progress = progress_of(
             setup.questionnaire, response, answers, deadline=deadline, now=setup.now()

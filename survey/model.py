@@ -131,6 +131,15 @@ class AnswerRecord:
     changed_by_name: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerChoice:
+    """What a Recommendation's window shows of its answer (progress reads only this)."""
+
+    recommendation: int
+    level: str | None  # None: only a comment so far, not answered
+    comment: str | None
+
+
 class OfficeStage(StrEnum):
     """How far an Office has come, for the Secretariat's lists and filters."""
 

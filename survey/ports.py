@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from survey.model import (
     Actor,
+    AnswerChoice,
     AnswerRecord,
     DeadlineSetting,
     ExportRow,
@@ -125,6 +126,7 @@ class SurveyStore(Protocol):
         self, office_id: int, questionnaire_id: str, now: datetime
     ) -> ResponseRecord: ...
     async def answers(self, response_id: int) -> list[AnswerRecord]: ...
+    async def answer_choices(self, response_id: int) -> list[AnswerChoice]: ...
     async def save_answer(
         self,
         response_id: int,

@@ -14,6 +14,7 @@ from datetime import datetime
 from survey import rules
 from survey.model import (
     Addressee,
+    AnswerChoice,
     AnswerRecord,
     Office,
     Receipt,
@@ -46,7 +47,7 @@ class Progress:
     total: int
     unanswered: tuple[int, ...]
     submitted: bool
-    answers: Mapping[int, AnswerRecord] = field(default_factory=dict)
+    answers: Mapping[int, AnswerChoice] = field(default_factory=dict)
     # Submitted, or the survey has closed: the answers are shown, not changed.
     read_only: bool = False
     deadline: datetime | None = None  # the closing time read with the answers
@@ -59,7 +60,7 @@ class Progress:
     def complete(self) -> bool:
         return not self.unanswered
 
-    def answer(self, number: int) -> AnswerRecord | None:
+    def answer(self, number: int) -> AnswerChoice | None:
         return self.answers.get(number)
 
     def next_unanswered(self, after: int) -> int | None:
@@ -125,7 +126,7 @@ class Submission:
 def progress_of(
     questionnaire: Questionnaire,
     response: ResponseRecord | None,
-    answers: Sequence[AnswerRecord],
+    answers: Sequence[AnswerChoice],
     *,
     deadline: datetime | None,
     now: datetime,
