@@ -116,6 +116,18 @@ class UpdateMiddleware(BaseMiddleware):
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
+        # The series of each update type, looked up once (a labelled lookup takes a lock).
+        self._series: dict[str, tuple[Histogram, Counter]] = {}
+
+    def _of(self, kind: str) -> tuple[Histogram, Counter]:
+        series = self._series.get(kind)
+        if series is None:
+            series = (
+                self.metrics.latency.labels(type=kind),
+                self.metrics.updates.labels(type=kind),
+            )
+            self._series[kind] = series
+        return series
 
     async def __call__(
         self,
@@ -132,8 +144,9 @@ class UpdateMiddleware(BaseMiddleware):
             with update_context(event.update_id, user.id if user else None):
                 return await handler(event, data)
         finally:
-            self.metrics.latency.labels(type=kind).observe(time.perf_counter() - started)
-            self.metrics.updates.labels(type=kind).inc()
+            latency, updates = self._of(kind)
+            latency.observe(time.perf_counter() - started)
+            updates.inc()
 
 
 class ApiErrorMiddleware(BaseRequestMiddleware):

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Collection, Iterator
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 
+from bot.api_session import ApiSession
 from bot.bootstrap import create_dispatcher
 from bot.commands import command_descriptions
 from bot.config import ConfigError, Settings
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 def create_bot(settings: Settings, metrics: Metrics | None = None) -> Bot:
     assert settings.bot_token is not None
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = ApiSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     session.middleware(KeepResponseModels())
     session.middleware(RetryMiddleware())
     session.middleware(ExpiredPressMiddleware())
@@ -97,6 +98,11 @@ async def run(settings: Settings, service: SurveyService) -> None:
         log.info("Running as @%s against %s", me.username, settings.telegram_api_url)
         await set_commands(bot, i18n, settings.admin_ids)
         allowed = dispatcher.resolve_used_update_types(skip_events={"aiogd_update"})
+        # What start-up built (aiogram's types and models, the questionnaire) lives as long as
+        # the process: kept out of the garbage collector's full collections, which would walk
+        # all of it again and again while people wait.
+        gc.collect()
+        gc.freeze()
         if settings.webhook_url:
             stopped = asyncio.Event()
             with _set_on_signals(stopped):
