@@ -19,7 +19,7 @@ from dialogs.presses import answer_press
 from dialogs.question_buttons import Choices, QuestionButtons, Switch
 from dialogs.screen import screen
 from dialogs.states import Survey
-from dialogs.widgets import Html, T
+from dialogs.widgets import Html, Lines, T
 from reports.i18n import N_
 from survey.answering import Answering
 from survey.rules import MAX_COMMENT_LENGTH
@@ -225,13 +225,15 @@ def _for_this_one(text: T, widget_id: str, items: str, on_click: Any) -> Select[
 def windows() -> list[Window]:
     return [
         screen(
-            T("<b>Recommendation {number} of {total}</b>\n{bar} {answered}/{total} answered\n"),
-            Html("<b>{title}</b>\n{statement}\n"),
-            T("Your answer: <b>{level_label}</b>", when="has_level"),
-            T("Not answered yet: how would you rank its priority?", when="no_level"),
-            T("Your comment: <i>{comment}</i>", when="has_comment"),
-            T("🔒 The answers can no longer be changed.", when="read_only"),
-            Html("\n<i>{source}</i>"),
+            Lines(
+                T("<b>Recommendation {number} of {total}</b>\n{bar} {answered}/{total} answered\n"),
+                Html("<b>{title}</b>\n{statement}\n"),
+                T("Your answer: <b>{level_label}</b>", when="has_level"),
+                T("Not answered yet: how would you rank its priority?", when="no_level"),
+                T("Your comment: <i>{comment}</i>", when="has_comment"),
+                T("🔒 The answers can no longer be changed.", when="read_only"),
+                Html("\n<i>{source}</i>"),
+            ),
             QuestionButtons(
                 [Choices(LEVELS, "levels", on_level, width=2, when="editable")],
                 [Choices(ADD_COMMENT, "add_comment", on_open_comment, N_("💬 Add a comment"))],

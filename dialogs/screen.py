@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram_dialog import DialogManager, Window
+from aiogram_dialog.api.entities import MarkupVariant
 from aiogram_dialog.api.internal import RawKeyboard
 from aiogram_dialog.api.protocols import DialogProtocol
+from aiogram_dialog.utils import CB_SEP
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Keyboard
+from aiogram_dialog.widgets.markup.inline_keyboard import InlineKeyboardFactory
 
 from dialogs.answering import answer_older_level_press, level_press
 from dialogs.messages import button_hint, refusal_text, stale_button
@@ -53,5 +56,27 @@ async def on_unexpected_message(message: Message, _widget: MessageInput, _m: Dia
     await message.answer(button_hint())
 
 
+class InlineKeyboard(InlineKeyboardFactory):
+    """aiogram-dialog's inline keyboard, without assigning again the callback data of a button
+    that already carries the dialog's id (`dialogs/question_buttons.py` builds them so):
+    pydantic validates every assignment."""
+
+    async def render_markup(
+        self, data: dict[str, Any], manager: DialogManager, keyboard: RawKeyboard
+    ) -> MarkupVariant:
+        prefix = manager.current_context().id + CB_SEP
+        for row in keyboard:
+            for button in row:
+                if not isinstance(button, InlineKeyboardButton):
+                    continue
+                if button.callback_data is not None and not button.callback_data.startswith(prefix):
+                    button.callback_data = prefix + button.callback_data
+        return InlineKeyboardMarkup(inline_keyboard=keyboard)  # type: ignore[arg-type]
+
+
+INLINE_KEYBOARD = InlineKeyboard()
+
+
 def screen(*widgets: Any, **options: Any) -> Window:
+    options.setdefault("markup_factory", INLINE_KEYBOARD)
     return Window(*widgets, StaleButtons(), MessageInput(on_unexpected_message), **options)

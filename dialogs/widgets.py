@@ -27,6 +27,9 @@ class Html(Text):
         return self.template
 
     async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
+        return self.text(data, manager)
+
+    def text(self, data: dict[str, Any], manager: DialogManager) -> str:
         return render(self._template(manager), data)
 
 
@@ -37,3 +40,17 @@ class T(Html):
     def _template(self, manager: DialogManager) -> str:
         i18n: I18n = manager.middleware_data["i18n"]
         return i18n.gettext(self.template)
+
+
+class Lines(Text):
+    """`Lines(T(...), Html(...), ...)`: the texts shown (each by its own `when`), one per line,
+    as a window joins its texts, drawn in one call: a window drawn after every answer need
+    not take each text through aiogram-dialog's layers."""
+
+    def __init__(self, *texts: Html, when: WhenCondition = None) -> None:
+        super().__init__(when=when)
+        self.texts = texts
+
+    async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
+        shown = [text.text(data, manager) for text in self.texts if text.is_(data, manager)]
+        return "\n".join(line for line in shown if line)

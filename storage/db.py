@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
+    AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
@@ -97,6 +98,11 @@ def _ping_asyncpg(dbapi_connection: Any) -> bool:
     return True
 
 
+IDLE_SESSIONS = (
+    4  # units of work of one process rarely overlap on SQLite (storage/sqlite_in_loop.py)
+)
+
+
 class SqlStoreFactory:
     """Opens one `SqlSurveyStore` per unit of work; uncommitted work is rolled back."""
 
@@ -109,6 +115,7 @@ class SqlStoreFactory:
         # (storage/sqlite_in_loop.py), closing never waits for anything, so nothing can
         # interrupt it and it is done in place.
         self._close_in_place = engine.dialect.name == "sqlite"
+        self._idle: list[AsyncSession] = []
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[SqlSurveyStore]:
@@ -116,8 +123,11 @@ class SqlStoreFactory:
             async with self._sessions() as session:
                 yield SqlSurveyStore(session)
             return
-        session = self._sessions()
+        # A closed session is as good as new (SQLAlchemy says so): reused rather than built.
+        session = self._idle.pop() if self._idle else self._sessions()
         try:
             yield SqlSurveyStore(session)
         finally:
             await session.close()
+            if len(self._idle) < IDLE_SESSIONS:
+                self._idle.append(session)

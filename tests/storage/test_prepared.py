@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import click_statements as clicks
 from storage.db import SqlStoreFactory
-from storage.models import AnswerRow
+from storage.models import AnswerRow, OfficeRow
 from storage.prepared import DirectPostgres, DirectSqlite, prepare
 from survey.model import Actor
 from survey.service import SurveyService
@@ -129,3 +129,28 @@ async def test_a_driver_error_is_the_sqlalchemy_error_the_session_raised_before(
     assert await count_stored(engine, AnswerRow) == 1
     await service.answering.record_answer(1, 2, "low")  # the connection is fine afterwards
     assert await count_stored(engine, AnswerRow) == 2
+
+
+async def test_a_unit_of_work_that_failed_leaves_nothing_to_the_next(
+    engine: AsyncEngine, stores: SqlStoreFactory, service: SurveyService, clock: Clock
+) -> None:
+    # Sessions are reused once closed (storage/db.py): what one left pending or half done
+    # must not reach the next one.
+    before = await count_stored(engine, OfficeRow)
+
+    async def change_of_mind() -> None:
+        async with stores() as store:
+            store.session.add(OfficeRow(code="QQ", kind="national", names={}))
+            await store.session.flush()
+            raise RuntimeError("the use case changed its mind")
+
+    with pytest.raises(RuntimeError, match="changed its mind"):
+        await change_of_mind()
+    for _ in range(3):  # whichever session comes next
+        async with stores() as store:
+            assert await store.office_by_code("QQ") is None
+            await store.commit()
+    await verify(service, 1)
+    await service.answering.record_answer(1, 1, "high")
+    assert await count_stored(engine, OfficeRow) == before
+    assert await count_stored(engine, AnswerRow) == 1
