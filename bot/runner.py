@@ -33,7 +33,6 @@ from bot.polling import Poller
 from bot.response_models import KeepResponseModels
 from bot.retry import ExpiredPressMiddleware, RetryMiddleware
 from bot.secretariat import secretariat_command_descriptions
-from bot.webhook import serve_webhook
 from dialogs.deps import SURVEY_EVENTS
 from survey.questionnaire import DEFAULT_LANGUAGE, LANGUAGES
 from survey.service import SurveyService
@@ -104,6 +103,9 @@ async def run(settings: Settings, service: SurveyService) -> None:
         gc.collect()
         gc.freeze()
         if settings.webhook_url:
+            # aiohttp's server side and aiogram's webhook handler: only for a webhook.
+            from bot.webhook import serve_webhook
+
             stopped = asyncio.Event()
             with _set_on_signals(stopped):
                 await serve_webhook(settings, dispatcher, bot, allowed, stopped, metrics=metrics)
