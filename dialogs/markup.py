@@ -26,8 +26,12 @@ def render(template: str, values: Mapping[str, Any] | None = None, /, **more: An
         values = more
     elif more:
         values = {**values, **more}
-    if _converts(template):  # "{name!r}": only markupsafe's own formatter escapes those
+    shape = _shape(template)
+    if shape is None:  # "{name!r}": only markupsafe's own formatter escapes those
         return Markup(template).format_map(values)  # noqa: S704 - templates are ours
+    if shape:  # only "{name}" fields (most templates): each value escaped once, up front
+        escaped = {name: _html(values[name], "") for name in shape}
+        return Markup(template.format_map(escaped))  # noqa: S704 - values escaped
     return Markup(template.format_map(_Escaping(values)))  # noqa: S704 - values escaped
 
 
@@ -53,19 +57,7 @@ class _Escaped:
         self._value = value
 
     def __format__(self, spec: str) -> str:
-        value = self._value
-        if hasattr(value, "__html_format__"):
-            text = value.__html_format__(spec)
-        elif hasattr(value, "__html__"):
-            if spec:
-                raise ValueError(
-                    f"format specifier {spec} given, but {type(value)} does not "
-                    "define __html_format__"
-                )
-            text = value.__html__()
-        else:
-            text = format(value, spec)
-        return str(escape(text))
+        return _html(self._value, spec)
 
     def __getitem__(self, key: Any) -> _Escaped:  # "{item[1]}"
         return _Escaped(self._value[key])
@@ -74,9 +66,36 @@ class _Escaped:
         return _Escaped(getattr(self._value, name))
 
 
+def _html(value: Any, spec: str) -> str:
+    """`value` formatted with `spec` and escaped, as markupsafe's formatter does it."""
+    if hasattr(value, "__html_format__"):
+        text = value.__html_format__(spec)
+    elif hasattr(value, "__html__"):
+        if spec:
+            raise ValueError(
+                f"format specifier {spec} given, but {type(value)} does not define __html_format__"
+            )
+        text = value.__html__()
+    else:
+        text = format(value, spec)
+    return str(escape(text))
+
+
 @lru_cache(maxsize=1024)
-def _converts(template: str) -> bool:
-    return any(conversion for _, _, _, conversion in Formatter().parse(template))
+def _shape(template: str) -> tuple[str, ...] | None:
+    """None: a field has a conversion ("{name!r}"); the names when every field is a plain
+    "{name}"; () otherwise (a format spec, an index, an attribute: through `_Escaping`)."""
+    names: list[str] = []
+    simple = True
+    for _, name, spec, conversion in Formatter().parse(template):
+        if conversion:
+            return None
+        if name is None:
+            continue
+        if spec or not name.isidentifier():
+            simple = False
+        names.append(name)
+    return tuple(dict.fromkeys(names)) if simple and names else ()
 
 
 def plain(text: str) -> str:
