@@ -123,17 +123,16 @@ async def test_after_the_submission_only_moving_around_is_left(
     assert presses(eva) == ["prev:7", "next:7", "rv"]
 
 
-async def test_an_older_windows_save_and_exit_leads_to_the_receipt_after_the_submission(
+async def test_a_button_hidden_since_the_window_was_drawn_still_does_its_job(
     app: App, service: SurveyService
 ) -> None:
     eva = await started(app, service, 1, "en")
-    editable = eva.last()
+    assert "💾 Save and exit" in eva.buttons()
+    # A colleague finishes and submits elsewhere: this window would now be drawn without
+    # "Save and exit", but the message on screen still has it. (The dialog is the same one: a
+    # press on a message of an older dialog goes to bot/errors.py instead.)
     await answer_all(service, 1)
     await service.answering.submit(1)
-    await eva.send("/review")
-    await eva.click("✅ 7")
 
-    # The button is no longer shown, but a press on the older message is still that button's:
-    # the pause screen, which after the submission is the receipt.
-    await eva.click("💾 Save and exit", message=editable)
-    assert "Receipt: European Patent Office" in eva.text()
+    await eva.click("💾 Save and exit")
+    assert "Your answers are saved (40 of 40)" in eva.text()
