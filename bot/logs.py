@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Any
 from urllib.parse import unquote, urlsplit
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update, User
 
 from bot.config import Settings
 
@@ -48,6 +51,23 @@ def update_context(update_id: int | None, user_id: int | None) -> Iterator[None]
     finally:
         _user_id.reset(user_token)
         _update_id.reset(update_token)
+
+
+class UpdateLogContext(BaseMiddleware):
+    """Outer middleware on `dispatcher.update`: names the update (its id, the user's id) in
+    every log line written while it is handled."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        user: User | None = data.get("event_from_user")
+        with update_context(event.update_id, user.id if user else None):
+            return await handler(event, data)
 
 
 class ContextFilter(logging.Filter):

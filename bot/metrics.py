@@ -2,7 +2,7 @@
 happens with the least coupling:
 
 - updates handled, by type, and how long handling took: an outer middleware on the dispatcher's
-  updates (`UpdateMiddleware`, which also gives the log lines the update's ids);
+  updates (`UpdateMiddleware`);
 - Bot API errors by method: a middleware of the bot's HTTP session, like bot/retry.py
   (`ApiErrorMiddleware`), innermost, so every error answer counts, retried ones included;
 - answers stored and submissions: the dialogs report them to a `SurveyEvents` observer
@@ -25,7 +25,7 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.methods.base import Response, TelegramMethod, TelegramType
-from aiogram.types import TelegramObject, Update, User
+from aiogram.types import TelegramObject, Update
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -37,8 +37,6 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
-
-from bot.logs import update_context
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -111,8 +109,8 @@ def update_type(update: Update) -> str:
 
 
 class UpdateMiddleware(BaseMiddleware):
-    """Outer middleware on `dispatcher.update`: counts and times each update, and names it
-    (update id, user id) in every log line written while it is handled."""
+    """Outer middleware on `dispatcher.update`: counts and times each update (the log lines'
+    update and user ids come from bot/logs.py `UpdateLogContext`)."""
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
@@ -137,12 +135,10 @@ class UpdateMiddleware(BaseMiddleware):
     ) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
-        user: User | None = data.get("event_from_user")
         kind = update_type(event)
         started = time.perf_counter()
         try:
-            with update_context(event.update_id, user.id if user else None):
-                return await handler(event, data)
+            return await handler(event, data)
         finally:
             latency, updates = self._of(kind)
             latency.observe(time.perf_counter() - started)

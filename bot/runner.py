@@ -13,6 +13,7 @@ import gc
 import logging
 import signal
 from collections.abc import Collection, Iterator
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -28,7 +29,7 @@ from bot.commands import command_descriptions
 from bot.config import ConfigError, Settings
 from bot.dialog_state import dialog_state_storage
 from bot.i18n import build_i18n
-from bot.metrics import ApiErrorMiddleware, Metrics, UpdateMiddleware
+from bot.logs import UpdateLogContext
 from bot.polling import Poller
 from bot.response_models import KeepResponseModels
 from bot.retry import ExpiredPressMiddleware, RetryMiddleware
@@ -36,6 +37,9 @@ from bot.secretariat import secretariat_command_descriptions
 from dialogs.deps import SURVEY_EVENTS
 from survey.questionnaire import DEFAULT_LANGUAGE, LANGUAGES
 from survey.service import SurveyService
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,8 @@ def create_bot(settings: Settings, metrics: Metrics | None = None) -> Bot:
     session.middleware(RetryMiddleware())
     session.middleware(ExpiredPressMiddleware())
     if metrics is not None:  # innermost: each failed attempt counts, retried ones included
+        from bot.metrics import ApiErrorMiddleware
+
         session.middleware(ApiErrorMiddleware(metrics))
     return Bot(
         settings.bot_token.get_secret_value(),
@@ -80,8 +86,16 @@ async def run(settings: Settings, service: SurveyService) -> None:
     i18n = build_i18n()
     storage = dialog_state_storage(settings)
     dispatcher = create_dispatcher(settings, service, storage=storage, i18n=i18n)
-    metrics = Metrics()
-    observe(dispatcher, metrics)
+    # Every log line written while an update is handled names it.
+    dispatcher.update.outer_middleware(UpdateLogContext())
+    # Metrics are counted where they can be read: the webhook server serves /metrics; a
+    # polling process has no server, so it neither counts nor loads prometheus_client.
+    metrics = None
+    if settings.webhook_url:
+        from bot.metrics import Metrics
+
+        metrics = Metrics()
+        observe(dispatcher, metrics)
     bot = create_bot(settings, metrics)
     try:
         try:
@@ -107,6 +121,7 @@ async def run(settings: Settings, service: SurveyService) -> None:
             from bot.webhook import serve_webhook
 
             stopped = asyncio.Event()
+            assert metrics is not None
             with _set_on_signals(stopped):
                 await serve_webhook(settings, dispatcher, bot, allowed, stopped, metrics=metrics)
         else:
@@ -118,8 +133,10 @@ async def run(settings: Settings, service: SurveyService) -> None:
 
 
 def observe(dispatcher: Dispatcher, metrics: Metrics) -> None:
-    """Count and time the updates (and name them in the log), and let the dialogs report what
-    they store (dialogs/deps.py: SurveyEvents)."""
+    """Count and time the updates, and let the dialogs report what they store
+    (dialogs/deps.py: SurveyEvents)."""
+    from bot.metrics import UpdateMiddleware
+
     dispatcher.update.outer_middleware(UpdateMiddleware(metrics))
     dispatcher[SURVEY_EVENTS] = metrics
 

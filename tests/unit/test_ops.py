@@ -25,7 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot import healthcheck
 from bot.config import Settings
-from bot.logs import ContextFilter
+from bot.logs import ContextFilter, UpdateLogContext
 from bot.metrics import ApiErrorMiddleware, Metrics
 from bot.ops import Readiness, add_routes, redis_ping
 from bot.runner import observe
@@ -209,6 +209,7 @@ async def test_metrics_count_updates_latency_api_errors_answers_and_submissions(
 ) -> None:
     metrics = Metrics()
     dispatcher = Dispatcher()
+    dispatcher.update.outer_middleware(UpdateLogContext())  # as bot/runner.py does
     observe(dispatcher, metrics)
     seen: list[tuple[Any, Any]] = []
     context = ContextFilter()
