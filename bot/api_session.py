@@ -25,19 +25,19 @@ class ApiSession(AiohttpSession):
         self, value: Any, bot: Bot, files: dict[str, Any], _dumps_json: bool = True
     ) -> Any:
         if type(value) is dict:
-            prepared = {}
-            for key, item in value.items():
-                if item is not None and type(item) not in _PLAIN:
-                    item = self.prepare_value(item, bot=bot, files=files, _dumps_json=False)
-                if item is not None:
-                    prepared[key] = item
+            prepared = {
+                key: item
+                for key, raw in value.items()
+                if (item := self._item(raw, bot, files)) is not None
+            }
             return self.json_dumps(prepared) if _dumps_json else prepared
         if type(value) is list:
-            items = []
-            for item in value:
-                if item is not None and type(item) not in _PLAIN:
-                    item = self.prepare_value(item, bot=bot, files=files, _dumps_json=False)
-                if item is not None:
-                    items.append(item)
+            items = [item for raw in value if (item := self._item(raw, bot, files)) is not None]
             return self.json_dumps(items) if _dumps_json else items
         return super().prepare_value(value, bot=bot, files=files, _dumps_json=_dumps_json)
+
+    def _item(self, item: Any, bot: Bot, files: dict[str, Any]) -> Any:
+        """An item of a dict or list as aiogram prepares it; plain and empty ones as they are."""
+        if item is None or type(item) in _PLAIN:
+            return item
+        return self.prepare_value(item, bot=bot, files=files, _dumps_json=False)

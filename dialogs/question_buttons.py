@@ -21,7 +21,7 @@ from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager
 from aiogram_dialog.api.internal import ButtonVariant, RawKeyboard
 from aiogram_dialog.api.protocols import DialogProtocol
-from aiogram_dialog.utils import CB_SEP
+from aiogram_dialog.utils import intent_callback_data
 from aiogram_dialog.widgets.kbd import Keyboard
 
 Press = Callable[[CallbackQuery, Any, DialogManager, str], Awaitable[None]]
@@ -70,20 +70,22 @@ class QuestionButtons(Keyboard):
     async def _render_keyboard(self, data: dict[str, Any], manager: DialogManager) -> RawKeyboard:
         i18n: I18n = manager.middleware_data["i18n"]
         # The dialog's id in front, as aiogram-dialog would put it (see dialogs/screen.py).
-        prefix = manager.current_context().id + CB_SEP
+        intent_id = manager.current_context().id
         keyboard: RawKeyboard = []
         for row in self.rows:
             line: list[ButtonVariant] = []
             for button in row:
                 if isinstance(button, Switch):
                     if button.when is None or data[button.when]:
-                        line.append(_button(i18n.gettext(button.label), prefix + button.widget_id))
+                        line.append(
+                            _button(i18n.gettext(button.label), intent_id, button.widget_id)
+                        )
                     continue
                 items = data[button.items]
                 if not items or (button.when is not None and not data[button.when]):
                     continue
                 made: list[ButtonVariant] = [
-                    _button(label, f"{prefix}{button.widget_id}:{item}")
+                    _button(label, intent_id, f"{button.widget_id}:{item}")
                     for item, label in _labelled(items, button.label, i18n)
                 ]
                 if button.width:
@@ -122,7 +124,8 @@ def _labelled(items: Sequence[Any], label: str | None, i18n: I18n) -> list[tuple
 _BLANK = InlineKeyboardButton(text="", callback_data="")
 
 
-def _button(text: str, callback_data: str) -> InlineKeyboardButton:
+def _button(text: str, intent_id: str, data: str) -> InlineKeyboardButton:
     # A copy of a blank button with these two set: half the cost of a validated new one
     # (both values are strings this module made).
+    callback_data = intent_callback_data(intent_id, data)
     return _BLANK.model_copy(update={"text": text, "callback_data": callback_data})

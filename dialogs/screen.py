@@ -9,7 +9,7 @@ from aiogram_dialog import DialogManager, Window
 from aiogram_dialog.api.entities import MarkupVariant
 from aiogram_dialog.api.internal import RawKeyboard
 from aiogram_dialog.api.protocols import DialogProtocol
-from aiogram_dialog.utils import CB_SEP
+from aiogram_dialog.utils import intent_callback_data
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Keyboard
 from aiogram_dialog.widgets.markup.inline_keyboard import InlineKeyboardFactory
@@ -64,13 +64,13 @@ class InlineKeyboard(InlineKeyboardFactory):
     async def render_markup(
         self, data: dict[str, Any], manager: DialogManager, keyboard: RawKeyboard
     ) -> MarkupVariant:
-        prefix = manager.current_context().id + CB_SEP
+        intent_id = manager.current_context().id
         for row in keyboard:
             for button in row:
-                if not isinstance(button, InlineKeyboardButton):
-                    continue
-                if button.callback_data is not None and not button.callback_data.startswith(prefix):
-                    button.callback_data = prefix + button.callback_data
+                if isinstance(button, InlineKeyboardButton):
+                    callback_data = intent_callback_data(intent_id, button.callback_data)
+                    if callback_data != button.callback_data:
+                        button.callback_data = callback_data
         return InlineKeyboardMarkup(inline_keyboard=keyboard)  # type: ignore[arg-type]
 
 

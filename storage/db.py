@@ -98,9 +98,8 @@ def _ping_asyncpg(dbapi_connection: Any) -> bool:
     return True
 
 
-IDLE_SESSIONS = (
-    4  # units of work of one process rarely overlap on SQLite (storage/sqlite_in_loop.py)
-)
+# Closed sessions kept for reuse: on SQLite a process's units of work rarely overlap.
+IDLE_SESSIONS = 4
 
 
 class SqlStoreFactory:

@@ -38,7 +38,8 @@ Convert = Callable[[Any], Any]
 class Prepared:
     sql: str
     parameters: tuple[tuple[str, Convert | None], ...]  # in the order of the SQL's "?"
-    columns: tuple[Convert | None, ...]  # one per result column, None: as SQLite gives it
+    columns: tuple[Convert | None, ...]  # one per result column, None: as the driver gives it
+    converts: bool  # any column converted; else rows are used as the driver gives them
 
     def arguments(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(
@@ -47,7 +48,7 @@ class Prepared:
         )
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
-        if not any(self.columns):
+        if not self.converts:
             return tuple(raw)
         return tuple(
             value if convert is None else convert(value)
@@ -61,10 +62,12 @@ def prepare(statement: Executable, dialect: Dialect) -> Prepared:
     compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
     binds: Mapping[str, Convert] = compiled._bind_processors
     names: Sequence[str] = compiled.positiontup or ()
+    columns = tuple(_result_converter(entry.type, dialect) for entry in compiled._result_columns)
     return Prepared(
         sql=compiled.string,
         parameters=tuple((name, binds.get(name)) for name in names),
-        columns=tuple(_result_converter(entry.type, dialect) for entry in compiled._result_columns),
+        columns=columns,
+        converts=any(columns),
     )
 
 
@@ -94,7 +97,7 @@ class DirectSqlite:
     ) -> list[tuple[Any, ...]]:
         prepared = prepare(statement, self._dialect)
         rows = self._run(prepared, parameters).fetchall()
-        if not any(prepared.columns):
+        if not prepared.converts:
             return rows
         return [prepared.row(raw) for raw in rows]
 

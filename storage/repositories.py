@@ -166,7 +166,7 @@ class SqlSurveyStore:
         if self._direct is None:
             connection = (await self.session.connection()).sync_connection  # begins
             assert connection is not None
-            if connection.engine._should_log_info():  # an operator reads the SQL log: via it
+            if connection._echo:  # an operator reads the SQL log: through SQLAlchemy, so it shows
                 return None
             pooled = connection.connection
             if isinstance(pooled.driver_connection, sqlite3.Connection):

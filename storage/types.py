@@ -32,17 +32,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         assert isinstance(value, datetime)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return _as_utc(value)
 
     @staticmethod
     def from_sqlite(value: str | None) -> datetime | None:
         """What SQLite keeps (naive UTC text) as SQLAlchemy reads it back through this type,
         in one step: the click's statements (storage/prepared.py) read forty of these."""
-        if value is None:
-            return None
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+        return None if value is None else _as_utc(datetime.fromisoformat(value))
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Naive values are UTC already (as SQLite keeps them); aware ones are converted."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
