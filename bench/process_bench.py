@@ -11,7 +11,12 @@ driven the same way through the stand-in:
    the moment it receives the bot's ``editMessageText`` for it. Taps alternate with Back (so
    the person goes from a Recommendation to the next and back, and every level tap writes a
    changed answer), each person one tap at a time, the bot's and the bare bot's taps
-   interleaved in blocks.
+   interleaved in blocks. The person reads the window before the next tap (READING, far
+   shorter than anyone reads); a second series taps back to back, the moment the previous
+   press is answered, which no person does: there the bot is still finishing the previous
+   update (saving the dialog state, then confirming the update to Telegram: the next
+   getUpdates, or the answer to the webhook's POST), which the bare bot, confirming each
+   update before handling it, never waits for.
 2. N representatives answering at once (N verified representatives of N Offices): each taps
    levels one after the other, all of them together; updates per second, the p99 latency,
    and afterwards every answer is read back from the database.
@@ -67,6 +72,9 @@ BARE_TOKEN = "654321:barebot"
 WEBHOOK_SECRET = "bench_secret-token"
 STEP_TIMEOUT = 60.0  # seconds; a hang guard, never a performance bound
 BLOCK = 10  # taps per kind before the other kind's turn
+# Seconds a simulated person looks at the window before tapping again: far below anyone's
+# reading time, far above the milliseconds the bot needs to finish the previous update.
+READING = 0.02
 SETTLE = 1.0  # seconds between "taking updates" and reading the idle RSS
 BARE_LEVELS = ("High", "Medium", "Low", "No opinion")
 BACK = "◀ Back"
@@ -302,18 +310,30 @@ def percentile(values: Sequence[float], p: int) -> float:
 
 
 async def sequential_taps(
-    runs: dict[str, Running], users: dict[str, list[int]], taps: int, warmup: int
+    runs: dict[str, Running],
+    users: dict[str, list[int]],
+    taps: int,
+    warmup: int,
+    *,
+    reading: float,
 ) -> dict[str, Latencies]:
     """`taps` timed level taps per kind (each followed by a timed Back), the people of a kind
-    round-robin, the kinds alternating in blocks of BLOCK (the first kind changes each block)."""
+    round-robin, the kinds alternating in blocks of BLOCK (the first kind changes each block);
+    `reading` seconds before each tap (0: back to back)."""
     done = dict.fromkeys(KINDS, 0)
     result = {kind: Latencies() for kind in KINDS}
+
+    async def tap_after_reading(run: Running, user: int, data: str) -> float:
+        if reading:
+            await asyncio.sleep(reading)
+        return await tap(run, user, data)
 
     async def cycle(kind: str, timed: bool) -> None:
         run, people = runs[kind], users[kind]
         user = people[done[kind] % len(people)]
-        level = await tap(run, user, level_button(_last(run, user), done[kind] // len(people)))
-        back = await tap(run, user, back_button(_last(run, user)))
+        level_data = level_button(_last(run, user), done[kind] // len(people))
+        level = await tap_after_reading(run, user, level_data)
+        back = await tap_after_reading(run, user, back_button(_last(run, user)))
         done[kind] += 1
         if timed:
             result[kind].level.append(level)
@@ -376,6 +396,7 @@ class Result:
     each: int
     dialogs: int
     clicks: dict[str, dict[str, Latencies]] = field(default_factory=dict)  # mode -> kind
+    rapid: dict[str, dict[str, Latencies]] = field(default_factory=dict)  # back to back
     bursts: dict[str, dict[str, Burst]] = field(default_factory=dict)  # mode -> kind
     stored: dict[str, tuple[int, int]] = field(default_factory=dict)  # mode -> (found, tapped)
     cold: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
@@ -500,12 +521,14 @@ async def run(options: argparse.Namespace) -> Result:
                     result.idle[kind].append(runs[kind].rss_mb())
                 for kind in KINDS:
                     await open_dialogs(runs[kind], users[kind]["clickers"])
+                clickers = {kind: users[kind]["clickers"] for kind in KINDS}
                 log(f"{mode}: {options.taps} taps per kind, interleaved")
                 result.clicks[mode] = await sequential_taps(
-                    runs,
-                    {kind: users[kind]["clickers"] for kind in KINDS},
-                    options.taps,
-                    options.warmup,
+                    runs, clickers, options.taps, options.warmup, reading=READING
+                )
+                log(f"{mode}: {options.taps} taps per kind, back to back")
+                result.rapid[mode] = await sequential_taps(
+                    runs, clickers, options.taps, options.warmup, reading=0.0
                 )
                 result.bursts[mode] = {}
                 for kind in KINDS if number % 2 else KINDS[::-1]:
@@ -577,6 +600,17 @@ def figures_of(result: Result) -> list[Figure]:
                     f"bare aiogram-dialog process, {mode}, {stat}",
                     f"≤ {CLICK_TIMES}x floor",
                     bot <= bare * CLICK_TIMES,
+                )
+            )
+    for mode, kinds in result.rapid.items():  # no target: no person taps this way
+        for stat, p in (("median", 50), ("p99", 99)):
+            out.append(
+                Figure(
+                    f"tap to edit, taps back to back, {mode}, {stat}",
+                    percentile(kinds["bot"].level, p) * 1000,
+                    "ms",
+                    percentile(kinds["bare"].level, p) * 1000,
+                    f"bare aiogram-dialog process, {mode}, {stat}",
                 )
             )
     for mode, bursts in result.bursts.items():
@@ -669,14 +703,16 @@ def report(result: Result, options: argparse.Namespace) -> str:
         "",
         f"{'tap -> edit (ms)':<30}{'median':>9}{'p95':>9}{'p99':>9}{'max':>9}{'vs bare':>9}",
     ]
-    for mode, kinds in result.clicks.items():
+    series = [(mode, "", kinds) for mode, kinds in result.clicks.items()]
+    series += [(mode, " rapid", kinds) for mode, kinds in result.rapid.items()]
+    for mode, rapid, kinds in series:
         for what in ("level", "back"):
             floor = percentile(getattr(kinds["bare"], what), 50)
             for kind in KINDS:
                 values: list[float] = getattr(kinds[kind], what)
                 median = percentile(values, 50)
                 lines.append(
-                    f"{f'{kind}, {mode}, {what}':<30}{median * 1000:>9.2f}"
+                    f"{f'{kind}, {mode}{rapid}, {what}':<30}{median * 1000:>9.2f}"
                     f"{percentile(values, 95) * 1000:>9.2f}{percentile(values, 99) * 1000:>9.2f}"
                     f"{max(values) * 1000:>9.2f}{median / floor:>8.2f}x"
                 )
