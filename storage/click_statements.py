@@ -8,14 +8,15 @@ named parameters: per click SQLAlchemy only finds their compiled form in its cac
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, outerjoin, select
+from sqlalchemy import and_, bindparam, literal_column, outerjoin, select
 from sqlmodel import col
 
 from storage.models import AnswerRow, RepresentativeRow, ResponseRow, SurveySettingRow
+from survey.model import ResponseStatus
 
 REPRESENTATIVE_COLUMNS = (
     col(RepresentativeRow.id),
@@ -47,6 +48,40 @@ REPRESENTATIVE_AND_DEADLINE = (
             RepresentativeRow,
             SurveySettingRow,
             col(SurveySettingRow.questionnaire_id) == bindparam("questionnaire"),
+        )
+    )
+    .where(col(RepresentativeRow.telegram_user_id) == bindparam("user"))
+)
+
+# The first read of an answer's write: who writes, the closing time in force and their Office's
+# response, one statement (one round trip on PostgreSQL, outside any transaction). The
+# response is not locked: `save_draft_answer` checks that it is a draft again as it writes.
+WRITER = (
+    select(
+        *REPRESENTATIVE_COLUMNS,
+        col(SurveySettingRow.questionnaire_id),
+        col(SurveySettingRow.deadline),
+        col(SurveySettingRow.updated_at),
+        col(SurveySettingRow.updated_by),
+        col(ResponseRow.id),
+        col(ResponseRow.office_id),
+        col(ResponseRow.questionnaire_id),
+        col(ResponseRow.status),
+        col(ResponseRow.submitted_at),
+        col(ResponseRow.receipt),
+    )
+    .select_from(
+        outerjoin(
+            outerjoin(
+                RepresentativeRow,
+                SurveySettingRow,
+                col(SurveySettingRow.questionnaire_id) == bindparam("questionnaire"),
+            ),
+            ResponseRow,
+            and_(
+                col(ResponseRow.office_id) == col(RepresentativeRow.office_id),
+                col(ResponseRow.questionnaire_id) == bindparam("questionnaire"),
+            ),
         )
     )
     .where(col(RepresentativeRow.telegram_user_id) == bindparam("user"))
@@ -142,4 +177,69 @@ def save_answer(dialect: str, changed: Collection[str]) -> Any:
     return statement.on_conflict_do_update(
         index_elements=["response_id", "recommendation"],
         set_={name: statement.excluded[name] for name in columns},
+    )
+
+
+_ANSWER_COLUMNS = AnswerRow.__table__.c  # type: ignore[attr-defined]
+_IS_DRAFT = col(ResponseRow.status) == literal_column(f"'{ResponseStatus.DRAFT.value}'")
+
+
+def _answer_values(source: Any, columns: Sequence[str]) -> Any:
+    # Typed: PostgreSQL cannot tell a parameter's type from an INSERT's SELECT list.
+    return select(
+        source,
+        bindparam("recommendation", type_=_ANSWER_COLUMNS.recommendation.type),
+        *(bindparam(name, type_=_ANSWER_COLUMNS[name].type) for name in columns),
+    )
+
+
+def _upsert(dialect: str, values: Any, columns: Sequence[str]) -> Any:
+    upsert = insert_of(dialect)(AnswerRow).from_select(
+        ["response_id", "recommendation", *columns], values
+    )
+    return upsert.on_conflict_do_update(
+        index_elements=["response_id", "recommendation"],
+        set_={name: upsert.excluded[name] for name in columns},
+    )
+
+
+@cache
+def save_to_draft(dialect: str, changed: Collection[str]) -> Any:
+    """`save_answer`, made only while the response is a draft: no row written otherwise."""
+    columns = sorted(changed)
+    values = _answer_values(col(ResponseRow.id), columns).where(
+        col(ResponseRow.id) == bindparam("response_id"), _IS_DRAFT
+    )
+    return _upsert(dialect, values, columns)
+
+
+@cache
+def save_to_draft_with_choices(changed: Collection[str]) -> Any:
+    """PostgreSQL: `save_to_draft` with the response's answers after it (none: the response is
+    not a draft, and nothing was written), in one statement, so a transaction of its own: one
+    round trip and its commit. The response's row is locked as `LOCKED_RESPONSE` locks it: a
+    submission in progress is waited for, and then the row is no longer a draft."""
+    draft = (
+        select(col(ResponseRow.id))
+        .where(col(ResponseRow.id) == bindparam("response_id"), _IS_DRAFT)
+        .with_for_update()
+        .cte("draft")
+    )
+    columns = sorted(changed)
+    saved = (
+        _upsert("postgresql", _answer_values(draft.c.id, columns), columns)
+        .returning(col(AnswerRow.recommendation), col(AnswerRow.level), col(AnswerRow.comment))
+        .cte("saved")
+    )
+    # The other answers as the statement found them when it began: a colleague's answer
+    # committed while this one waited for the row shows in the next window, not this one.
+    others = (
+        select(col(AnswerRow.recommendation), col(AnswerRow.level), col(AnswerRow.comment))
+        .join(draft, col(AnswerRow.response_id) == draft.c.id)
+        .where(col(AnswerRow.recommendation) != bindparam("recommendation"))
+    )
+    return (
+        select(saved.c.recommendation, saved.c.level, saved.c.comment)
+        .union_all(others)
+        .order_by("recommendation")
     )

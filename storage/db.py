@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -48,9 +50,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = create_async_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_async_engine(url, **kwargs)
         if engine.dialect.driver == "asyncpg":
             engine.dialect.do_ping = _ping_asyncpg  # type: ignore[method-assign]
+        _ping_unless_just_used(engine)
         return engine
 
     if parsed.database and parsed.database != ":memory:":
@@ -83,6 +86,36 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             raise wrapped(error, sqlite3.Error, connection.dialect, "BEGIN IMMEDIATE") from error
 
     return engine
+
+
+# A connection given back to the pool less than this long ago is not pinged again before its
+# next unit of work, as HikariCP does (its aliveBypassWindowMs, 500 ms by default): when people
+# are answering, every unit of work would otherwise begin with a round trip to check a
+# connection that worked a moment ago. A server lost within that moment fails the unit of work
+# with a lost-connection error, as it would have failed a moment later mid-transaction, and
+# the pool replaces the connection.
+JUST_USED = 0.5  # seconds
+
+
+def _ping_unless_just_used(engine: AsyncEngine) -> None:
+    """SQLAlchemy's pool_pre_ping, except for connections just given back."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _given_back(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:  # None: it was invalidated
+            record.info["given_back"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _taken(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        given_back = record.info.get("given_back")
+        if given_back is not None and time.monotonic() - given_back < JUST_USED:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards the connection and takes another (SQLAlchemy's documented
+            # way for a checkout handler to refuse a dead one).
+            raise DisconnectionError(str(error)) from error
 
 
 def _ping_asyncpg(dbapi_connection: Any) -> bool:
@@ -119,8 +152,17 @@ class SqlStoreFactory:
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[SqlSurveyStore]:
         if not self._close_in_place:
-            async with self._sessions() as session:
-                yield SqlSurveyStore(session)
+            session = self._sessions()
+            store = SqlSurveyStore(session)
+            try:
+                yield store
+            finally:
+                if store.idle_at_server:
+                    # Nothing begun at the server: closing sends nothing and waits for
+                    # nothing, so no cancellation can cut it short. Done in place.
+                    await session.close()
+                else:
+                    await session.__aexit__(None, None, None)  # closed in a shielded task
             return
         # A closed session is as good as new (SQLAlchemy says so): reused rather than built.
         session = self._idle.pop() if self._idle else self._sessions()

@@ -85,15 +85,17 @@ class DirectSqlite:
         self._connection = connection
         self._dialect = dialect
 
+    # `alone` has no use here: the unit of work holds SQLite's write lock from its first
+    # statement, so everything in it is one transaction.
     async def first(
-        self, statement: Executable, parameters: Mapping[str, Any]
+        self, statement: Executable, parameters: Mapping[str, Any], *, alone: bool = False
     ) -> tuple[Any, ...] | None:
         prepared = prepare(statement, self._dialect)
         raw = self._run(prepared, parameters).fetchone()
         return None if raw is None else prepared.row(raw)
 
     async def all(
-        self, statement: Executable, parameters: Mapping[str, Any]
+        self, statement: Executable, parameters: Mapping[str, Any], *, alone: bool = False
     ) -> list[tuple[Any, ...]]:
         prepared = prepare(statement, self._dialect)
         rows = self._run(prepared, parameters).fetchall()
@@ -101,8 +103,9 @@ class DirectSqlite:
             return rows
         return [prepared.row(raw) for raw in rows]
 
-    async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> None:
-        self._run(prepare(statement, self._dialect), parameters)
+    async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> int:
+        """Rows the statement wrote."""
+        return self._run(prepare(statement, self._dialect), parameters).rowcount
 
     def _run(self, prepared: Prepared, parameters: Mapping[str, Any]) -> sqlite3.Cursor:
         try:
@@ -119,29 +122,41 @@ class DirectPostgres:
         self._adapter = adapter  # sqlalchemy.dialects.postgresql.asyncpg's connection adapter
         self._dialect = dialect
 
+    @property
+    def in_transaction(self) -> bool:
+        """A transaction is open at the server (begun by a statement not `alone`)."""
+        return self._adapter._transaction is not None
+
+    # `alone`: outside the unit of work's transaction when none has begun yet, so that the
+    # statement is a transaction of its own (no BEGIN, no COMMIT: round trips saved).
     async def first(
-        self, statement: Executable, parameters: Mapping[str, Any]
+        self, statement: Executable, parameters: Mapping[str, Any], *, alone: bool = False
     ) -> tuple[Any, ...] | None:
         prepared = prepare(statement, self._dialect)
-        raw = await self._run("fetchrow", prepared, prepared.arguments(parameters))
+        raw = await self._run("fetchrow", prepared, prepared.arguments(parameters), alone)
         return None if raw is None else prepared.row(raw)
 
     async def all(
-        self, statement: Executable, parameters: Mapping[str, Any]
+        self, statement: Executable, parameters: Mapping[str, Any], *, alone: bool = False
     ) -> list[tuple[Any, ...]]:
         prepared = prepare(statement, self._dialect)
-        rows = await self._run("fetch", prepared, prepared.arguments(parameters))
+        rows = await self._run("fetch", prepared, prepared.arguments(parameters), alone)
         return [prepared.row(raw) for raw in rows]
 
-    async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> None:
+    async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> int:
+        """Rows the statement wrote (from the server's command tag: "INSERT 0 1")."""
         prepared = prepare(statement, self._dialect)
-        await self._run("execute", prepared, prepared.arguments(parameters))
+        tag: str = await self._run("execute", prepared, prepared.arguments(parameters), False)
+        count = tag.rpartition(" ")[2]
+        return int(count) if count.isdigit() else 0
 
-    async def _run(self, method: str, prepared: Prepared, arguments: tuple[Any, ...]) -> Any:
+    async def _run(
+        self, method: str, prepared: Prepared, arguments: tuple[Any, ...], alone: bool
+    ) -> Any:
         adapter = self._adapter
         try:
             async with adapter._execute_mutex:  # the adapter's own guard of the connection
-                if adapter._transaction is None:
+                if adapter._transaction is None and not alone:
                     await adapter._start_transaction()  # BEGIN, as the adapter would
                 return await getattr(adapter._connection, method)(prepared.sql, *arguments)
         except Exception as error:

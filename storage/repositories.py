@@ -147,8 +147,17 @@ class SqlSurveyStore:
         self._direct: DirectSqlite | DirectPostgres | None = None
 
     async def commit(self) -> None:
+        if self.idle_at_server and not (self.session.new or self.session.dirty):
+            return  # only statements that were transactions of their own: nothing to commit
         self._direct = None  # the connection goes back to the pool
         await self.session.commit()
+
+    @property
+    def idle_at_server(self) -> bool:
+        """On PostgreSQL, nothing begun at the server: the statements so far were all
+        transactions of their own (`alone`), so there is nothing to commit or roll back."""
+        direct = self._direct
+        return isinstance(direct, DirectPostgres) and not direct.in_transaction
 
     @property
     def _dialect(self) -> str:
@@ -189,18 +198,27 @@ class SqlSurveyStore:
             lambda session: session.connection().execute(statement, parameters).all()
         )
 
-    async def _execute(self, *statements: Executable, **parameters: Any) -> None:
+    async def _first_alone(self, statement: Executable, **parameters: Any) -> Sequence[Any] | None:
+        """`_first`, a transaction of its own if none has begun (storage/prepared.py)."""
         if direct := await self._driver():
-            for statement in statements:
-                await direct.execute(statement, parameters)
-            return
+            return await direct.first(statement, parameters, alone=True)
+        return await self._first(statement, **parameters)
 
-        def run(session: Session) -> None:
-            connection = session.connection()
-            for statement in statements:
-                connection.execute(statement, parameters)
+    async def _all_alone(self, statement: Executable, **parameters: Any) -> Sequence[Sequence[Any]]:
+        if direct := await self._driver():
+            return await direct.all(statement, parameters, alone=True)
+        return await self._all(statement, **parameters)
 
-        await self.session.run_sync(run)
+    async def _execute(self, statement: Executable, **parameters: Any) -> int:
+        """Rows written."""
+        if direct := await self._driver():
+            return await direct.execute(statement, parameters)
+
+        def run(session: Session) -> int:
+            result = session.connection().execute(statement, parameters)
+            return result.rowcount
+
+        return await self.session.run_sync(run)
 
     # Offices -------------------------------------------------------------------------------
 
@@ -403,6 +421,30 @@ class SqlSurveyStore:
         person, (stored, *setting) = row[:7], row[7:]
         return Representative(*person), DeadlineSetting(*setting) if stored is not None else None
 
+    async def writer(
+        self, telegram_user_id: int, questionnaire_id: str
+    ) -> tuple[Representative | None, DeadlineSetting | None, ResponseRecord | None]:
+        row = await self._first_alone(
+            clicks.WRITER, user=telegram_user_id, questionnaire=questionnaire_id
+        )
+        if row is None:
+            return None, None, None
+        person, (stored, *setting), (response_id, *found) = row[:7], row[7:11], row[11:]
+        response = None
+        if response_id is not None:
+            office, questionnaire, status, submitted_at, receipt = found
+            response = ResponseRecord(
+                id=response_id,
+                office_id=office,
+                questionnaire_id=questionnaire,
+                status=ResponseStatus(status),
+                submitted_at=submitted_at,
+                submitted_by_name=None,  # not read: a write goes on only to a draft
+                receipt=_receipt(receipt),
+            )
+        deadline = DeadlineSetting(*setting) if stored is not None else None
+        return Representative(*person), deadline, response
+
     async def _representative_row(self, telegram_user_id: int) -> RepresentativeRow | None:
         return await self.session.scalar(
             select(RepresentativeRow).where(
@@ -600,6 +642,30 @@ class SqlSurveyStore:
             recommendation=recommendation,
             **changes,
         )
+
+    async def save_draft_answer(
+        self,
+        response_id: int,
+        recommendation: int,
+        *,
+        values: Mapping[str, str | None],
+        by: int,
+        now: datetime,
+    ) -> list[AnswerChoice] | None:
+        changes = {**values, "changed_at": now, "changed_by": by}
+        changed = frozenset(changes)
+        parameters = {"response_id": response_id, "recommendation": recommendation, **changes}
+        if self._dialect == "postgresql":
+            # One statement: written, committed and the answers read in one round trip.
+            rows = await self._all_alone(clicks.save_to_draft_with_choices(changed), **parameters)
+            if not rows:
+                return None
+        else:
+            if not await self._execute(clicks.save_to_draft(self._dialect, changed), **parameters):
+                return None
+            rows = await self._all(clicks.CHOICES, response=response_id)
+        await self.commit()
+        return [AnswerChoice(*row) for row in rows]
 
     async def mark_submitted(
         self, response_id: int, *, by: int, now: datetime, receipt: Receipt

@@ -127,6 +127,28 @@ class SurveyStore(Protocol):
     ) -> ResponseRecord: ...
     async def answers(self, response_id: int) -> list[AnswerRecord]: ...
     async def answer_choices(self, response_id: int) -> list[AnswerChoice]: ...
+    async def writer(
+        self, telegram_user_id: int, questionnaire_id: str
+    ) -> tuple[Representative | None, DeadlineSetting | None, ResponseRecord | None]:
+        """Who writes, the stored deadline and their Office's response, in one read that locks
+        nothing (on PostgreSQL a transaction of its own). The response's `submitted_by_name`
+        is not read (None)."""
+        ...
+
+    async def save_draft_answer(
+        self,
+        response_id: int,
+        recommendation: int,
+        *,
+        values: Mapping[str, str | None],
+        by: int,
+        now: datetime,
+    ) -> list[AnswerChoice] | None:
+        """`save_answer` and `commit`, made only if the response is a draft when written;
+        then the response's answers (as `answer_choices`). None: it is not a draft, nothing
+        was written, and the unit of work goes on."""
+        ...
+
     async def save_answer(
         self,
         response_id: int,

@@ -77,6 +77,25 @@ async def active_writer(
     return await _allowed(store, representative), _in_force(setup, stored)
 
 
+async def unlocked_draft(
+    store: SurveyStore, setup: SurveySetup, telegram_user_id: int, now: datetime
+) -> tuple[Representative, ResponseRecord, datetime | None] | None:
+    """The usual case of a write, read in one step that locks nothing: an active
+    representative, the survey open, their Office's response a draft (with the deadline in
+    force). None for anything else (and for an Office without a response yet): then
+    `active_writer` and `locked_response` say why, or create the response. What is written
+    after this must check again that the response is a draft (`save_draft_answer`)."""
+    representative, stored, response = await store.writer(telegram_user_id, setup.questionnaire.id)
+    if representative is None or not representative.active:
+        return None
+    if response is None or response.submitted:
+        return None
+    deadline = _in_force(setup, stored)
+    if not rules.is_open(deadline, now):
+        return None
+    return representative, response, deadline
+
+
 async def _allowed(store: SurveyStore, representative: Representative | None) -> Representative:
     # A removed representative is told which Office they were removed from: read only then.
     office = None

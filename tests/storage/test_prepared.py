@@ -52,6 +52,7 @@ async def test_every_click_statement_reads_what_sqlalchemy_reads(
     cases: list[tuple[Executable, dict[str, Any]]] = [
         (clicks.REPRESENTATIVE_BY_USER, {"user": 1}),
         (clicks.REPRESENTATIVE_AND_DEADLINE, {"user": 1, "questionnaire": questionnaire}),
+        (clicks.WRITER, {"user": 1, "questionnaire": questionnaire}),
         (clicks.DEADLINE_SETTING, {"questionnaire": questionnaire}),
         (clicks.RESPONSE, {"office": office, "questionnaire": questionnaire}),
         (clicks.LOCKED_RESPONSE, {"office": office, "questionnaire": questionnaire}),

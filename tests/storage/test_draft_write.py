@@ -1,0 +1,142 @@
+"""The usual answer write (survey/setup.py `unlocked_draft`, store `save_draft_answer`): one
+read that locks nothing, then the answer saved only if the Office's response is still a draft
+at that moment; a submission that got there first is waited for and wins, and the person is
+told, as with the locked path. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.db import SqlStoreFactory, create_engine
+from storage.models import AnswerRow, ResponseRow
+from survey.errors import Reason, Refused
+from survey.model import AnswerChoice, ResponseStatus
+from survey.service import SurveyService
+from tests.support import answer_all, stored_values, verify
+
+NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+
+
+async def test_a_draft_answer_comes_back_with_the_others_and_is_committed(
+    service: SurveyService, stores: SqlStoreFactory, database_url: str
+) -> None:
+    member = await verify(service, 1)
+    await service.answering.record_answer(1, 9, "low")
+    await service.answering.record_comment(1, 2, "first")
+    async with stores() as store:
+        person, _, response = await store.writer(1, service.questionnaire.id)
+        assert person is not None
+        assert person.id == member.representative.id
+        assert response is not None
+        assert response.status is ResponseStatus.DRAFT
+        choices = await store.save_draft_answer(
+            response.id, 5, values={"level": "high"}, by=person.id, now=NOW
+        )
+    assert choices == [
+        AnswerChoice(2, None, "first"),
+        AnswerChoice(5, "high", None),
+        AnswerChoice(9, "low", None),
+    ]
+    # Committed: another engine (another process) sees it.
+    other = create_engine(database_url)
+    try:
+        levels = await stored_values(other, select(AnswerRow.level).order_by(AnswerRow.id))
+    finally:
+        await other.dispose()
+    assert "high" in levels
+
+
+async def test_a_submitted_response_takes_nothing(
+    service: SurveyService, stores: SqlStoreFactory, engine: AsyncEngine
+) -> None:
+    member = await verify(service, 1)
+    await answer_all(service, 1, "low")
+    async with stores() as store:
+        _, _, response = await store.writer(1, service.questionnaire.id)
+    assert response is not None
+    await service.answering.submit(1)
+
+    async with stores() as store:
+        # As if read before the submission: the write itself checks again.
+        choices = await store.save_draft_answer(
+            response.id, 5, values={"level": "high"}, by=member.representative.id, now=NOW
+        )
+        assert choices is None
+    assert "high" not in await stored_values(engine, select(AnswerRow.level))
+
+
+@asynccontextmanager
+async def submission_in_progress(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """Another connection holding the response as a submission does (its row locked, its
+    status changed), committed when the block ends unless rolled back inside it."""
+    async with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            await connection.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE (storage/db.py)
+        else:
+            await connection.execute(select(ResponseRow.id).with_for_update())
+        await connection.execute(update(ResponseRow).values(status="submitted"))
+        yield connection
+        if connection.in_transaction():
+            await connection.commit()
+
+
+async def started(task: asyncio.Task[object], engine: AsyncEngine) -> None:
+    """Wait until `task` is blocked on the database (it has not finished)."""
+    for _ in range(20):
+        await asyncio.sleep(0.05)
+        assert not task.done(), task
+    if engine.dialect.name == "postgresql":
+        waiting = await _waiting_for_a_lock(engine)
+        assert waiting >= 1
+
+
+async def _waiting_for_a_lock(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        count = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+    return int(count or 0)
+
+
+async def test_a_write_waits_for_a_submission_in_progress_and_is_refused(
+    service: SurveyService, engine: AsyncEngine
+) -> None:
+    await verify(service, 1, name="Bruno")
+    await verify(service, 2)
+    await answer_all(service, 1, "low")
+
+    async with submission_in_progress(engine):
+        write = asyncio.create_task(service.answering.record_answer(2, 5, "high"))
+        await started(write, engine)
+    with pytest.raises(Refused) as refused:
+        await write
+    assert refused.value.reason is Reason.ALREADY_SUBMITTED
+    assert "high" not in await stored_values(engine, select(AnswerRow.level))
+
+
+async def test_a_write_waits_for_a_submission_that_is_undone_and_goes_through(
+    service: SurveyService, engine: AsyncEngine
+) -> None:
+    await verify(service, 1)
+    await verify(service, 2)
+    await answer_all(service, 1, "low")
+
+    async with submission_in_progress(engine) as submitting:
+        write = asyncio.create_task(service.answering.record_answer(2, 5, "high"))
+        await started(write, engine)
+        await submitting.rollback()
+    progress = await write
+    answer = progress.answer(5)
+    assert answer is not None
+    assert answer.level == "high"
+    assert progress.answered == 40
