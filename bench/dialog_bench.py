@@ -758,6 +758,14 @@ async def measure(
         profiler.enable()
         await bot_clicks(options.profile, False)
         profiler.disable()
+        if options.profile_out:
+            # For comparing by module (pstats): the bot's clicks, and as many bare ones.
+            profiler.dump_stats(options.profile_out)
+            bare_profiler = cProfile.Profile()
+            bare_profiler.enable()
+            await dialog_clicks(options.profile, False)
+            bare_profiler.disable()
+            bare_profiler.dump_stats(f"{options.profile_out}.bare")
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out).sort_stats("tottime")
         stats.print_stats(25)
@@ -870,6 +878,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=[],
         metavar="PATTERN",
         help="with --profile, also print who calls the functions matching each pattern",
+    )
+    parser.add_argument(
+        "--profile-out",
+        metavar="FILE",
+        help="with --profile, save the bot's profile to FILE and that of as many bare "
+        "aiogram-dialog clicks to FILE.bare (pstats files, to compare by module)",
     )
     options = parser.parse_args(argv)
     for name in ("clicks", "messages", "users"):

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util.concurrency import await_
 
+from storage.draft_writes import DraftUnit, DraftWriting
 from storage.prepared import wrapped
 from storage.repositories import SqlSurveyStore
 from storage.sqlite_in_loop import in_loop
@@ -150,19 +151,31 @@ class SqlStoreFactory:
         self._idle: list[AsyncSession] = []
 
     @asynccontextmanager
+    async def draft_writes(self) -> AsyncIterator[DraftWriting]:
+        """A unit of work for the usual answer write alone (storage/draft_writes.py), on a
+        connection straight from the pool; a full one while the SQL log is on, so that the
+        log shows its statements."""
+        if self.engine.sync_engine._should_log_info():
+            async with self() as store:
+                yield store
+            return
+        pooled = await self.engine.raw_connection()
+        unit = DraftUnit(pooled, self.engine.dialect)
+        failed: BaseException | None = None
+        try:
+            await unit.begin()
+            yield unit
+        except BaseException as error:
+            failed = error
+            raise
+        finally:
+            await unit.end(failed)
+
+    @asynccontextmanager
     async def __call__(self) -> AsyncIterator[SqlSurveyStore]:
         if not self._close_in_place:
-            session = self._sessions()
-            store = SqlSurveyStore(session)
-            try:
-                yield store
-            finally:
-                if store.idle_at_server:
-                    # Nothing begun at the server: closing sends nothing and waits for
-                    # nothing, so no cancellation can cut it short. Done in place.
-                    await session.close()
-                else:
-                    await session.__aexit__(None, None, None)  # closed in a shielded task
+            async with self._sessions() as session:
+                yield SqlSurveyStore(session)
             return
         # A closed session is as good as new (SQLAlchemy says so): reused rather than built.
         session = self._idle.pop() if self._idle else self._sessions()

@@ -9,12 +9,13 @@ its SQL text, the order of its parameters and the conversions of its values (the
 SQLAlchemy applies, taken from the compiled form), then run straight on the driver connection
 of the session's unit of work.
 
-The transaction stays the session's. On SQLite it began with BEGIN IMMEDIATE (waited for
-patiently, `storage/sqlite_in_loop.py`), and while a unit of work holds SQLite's write lock
-nothing here can be refused with SQLITE_BUSY. On PostgreSQL it begins at the first statement,
-as SQLAlchemy's asyncpg adapter would begin it; a driver error leaves here as the same
-SQLAlchemy exception the session would have raised. Both end with the session's commit or
-rollback.
+The transaction stays the unit of work's: the session's, or that of a unit of work taken
+straight from the pool (storage/draft_writes.py). On SQLite it began with BEGIN IMMEDIATE
+(waited for patiently, `storage/sqlite_in_loop.py`), and while a unit of work holds SQLite's
+write lock nothing here can be refused with SQLITE_BUSY. On PostgreSQL it begins at the first
+statement, as SQLAlchemy's asyncpg adapter would begin it, unless that statement is run
+`alone`: then it is a transaction of its own. A driver error leaves here as the same
+SQLAlchemy exception the session would have raised.
 """
 
 from __future__ import annotations
@@ -121,11 +122,6 @@ class DirectPostgres:
     def __init__(self, adapter: Any, dialect: Dialect) -> None:
         self._adapter = adapter  # sqlalchemy.dialects.postgresql.asyncpg's connection adapter
         self._dialect = dialect
-
-    @property
-    def in_transaction(self) -> bool:
-        """A transaction is open at the server (begun by a statement not `alone`)."""
-        return self._adapter._transaction is not None
 
     # `alone`: outside the unit of work's transaction when none has begun yet, so that the
     # statement is a transaction of its own (no BEGIN, no COMMIT: round trips saved).

@@ -29,6 +29,7 @@ from sqlalchemy.sql.base import Executable
 from sqlmodel import col
 
 from storage import click_statements as clicks
+from storage.draft_writes import DraftWriting
 from storage.models import (
     AnswerRow,
     AuditEventRow,
@@ -42,6 +43,7 @@ from storage.models import (
     UserPreferenceRow,
 )
 from storage.prepared import DirectPostgres, DirectSqlite
+from storage.receipts import receipt_data, receipt_of
 from survey.model import (
     Actor,
     AnswerChoice,
@@ -119,45 +121,14 @@ def _invitation(row: InvitationRow) -> Invitation:
     )
 
 
-def _receipt(data: Mapping[str, Any] | None) -> Receipt | None:
-    if not data:
-        return None
-    return Receipt(
-        submitted_at=datetime.fromisoformat(data["submitted_at"]),
-        submitted_by=data["submitted_by"],
-        reference=data["reference"],
-        level_counts=dict(data["level_counts"]),
-        commented=int(data["commented"]),
-    )
-
-
-def _receipt_data(receipt: Receipt) -> dict[str, Any]:
-    return {
-        "submitted_at": receipt.submitted_at.isoformat(),
-        "submitted_by": receipt.submitted_by,
-        "reference": receipt.reference,
-        "level_counts": dict(receipt.level_counts),
-        "commented": receipt.commented,
-    }
-
-
-class SqlSurveyStore:
+class SqlSurveyStore(DraftWriting):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._direct: DirectSqlite | DirectPostgres | None = None
 
     async def commit(self) -> None:
-        if self.idle_at_server and not (self.session.new or self.session.dirty):
-            return  # only statements that were transactions of their own: nothing to commit
         self._direct = None  # the connection goes back to the pool
         await self.session.commit()
-
-    @property
-    def idle_at_server(self) -> bool:
-        """On PostgreSQL, nothing begun at the server: the statements so far were all
-        transactions of their own (`alone`), so there is nothing to commit or roll back."""
-        direct = self._direct
-        return isinstance(direct, DirectPostgres) and not direct.in_transaction
 
     @property
     def _dialect(self) -> str:
@@ -198,16 +169,10 @@ class SqlSurveyStore:
             lambda session: session.connection().execute(statement, parameters).all()
         )
 
-    async def _first_alone(self, statement: Executable, **parameters: Any) -> Sequence[Any] | None:
-        """`_first`, a transaction of its own if none has begun (storage/prepared.py)."""
-        if direct := await self._driver():
-            return await direct.first(statement, parameters, alone=True)
-        return await self._first(statement, **parameters)
-
-    async def _all_alone(self, statement: Executable, **parameters: Any) -> Sequence[Sequence[Any]]:
-        if direct := await self._driver():
-            return await direct.all(statement, parameters, alone=True)
-        return await self._all(statement, **parameters)
+    # DraftWriting's statements "alone": in a full unit of work, everything is in its
+    # transaction.
+    _first_alone = _first
+    _all_alone = _all
 
     async def _execute(self, statement: Executable, **parameters: Any) -> int:
         """Rows written."""
@@ -421,30 +386,6 @@ class SqlSurveyStore:
         person, (stored, *setting) = row[:7], row[7:]
         return Representative(*person), DeadlineSetting(*setting) if stored is not None else None
 
-    async def writer(
-        self, telegram_user_id: int, questionnaire_id: str
-    ) -> tuple[Representative | None, DeadlineSetting | None, ResponseRecord | None]:
-        row = await self._first_alone(
-            clicks.WRITER, user=telegram_user_id, questionnaire=questionnaire_id
-        )
-        if row is None:
-            return None, None, None
-        person, (stored, *setting), (response_id, *found) = row[:7], row[7:11], row[11:]
-        response = None
-        if response_id is not None:
-            office, questionnaire, status, submitted_at, receipt = found
-            response = ResponseRecord(
-                id=response_id,
-                office_id=office,
-                questionnaire_id=questionnaire,
-                status=ResponseStatus(status),
-                submitted_at=submitted_at,
-                submitted_by_name=None,  # not read: a write goes on only to a draft
-                receipt=_receipt(receipt),
-            )
-        deadline = DeadlineSetting(*setting) if stored is not None else None
-        return Representative(*person), deadline, response
-
     async def _representative_row(self, telegram_user_id: int) -> RepresentativeRow | None:
         return await self.session.scalar(
             select(RepresentativeRow).where(
@@ -599,7 +540,7 @@ class SqlSurveyStore:
             status=ResponseStatus(status),
             submitted_at=submitted_at,
             submitted_by_name=submitter,
-            receipt=_receipt(receipt),
+            receipt=receipt_of(receipt),
         )
 
     async def ensure_response(
@@ -643,30 +584,6 @@ class SqlSurveyStore:
             **changes,
         )
 
-    async def save_draft_answer(
-        self,
-        response_id: int,
-        recommendation: int,
-        *,
-        values: Mapping[str, str | None],
-        by: int,
-        now: datetime,
-    ) -> list[AnswerChoice] | None:
-        changes = {**values, "changed_at": now, "changed_by": by}
-        changed = frozenset(changes)
-        parameters = {"response_id": response_id, "recommendation": recommendation, **changes}
-        if self._dialect == "postgresql":
-            # One statement: written, committed and the answers read in one round trip.
-            rows = await self._all_alone(clicks.save_to_draft_with_choices(changed), **parameters)
-            if not rows:
-                return None
-        else:
-            if not await self._execute(clicks.save_to_draft(self._dialect, changed), **parameters):
-                return None
-            rows = await self._all(clicks.CHOICES, response=response_id)
-        await self.commit()
-        return [AnswerChoice(*row) for row in rows]
-
     async def mark_submitted(
         self, response_id: int, *, by: int, now: datetime, receipt: Receipt
     ) -> bool:
@@ -674,7 +591,7 @@ class SqlSurveyStore:
             update(ResponseRow)
             .where(col(ResponseRow.id) == response_id, col(ResponseRow.status) == DRAFT)
             .values(
-                status=SUBMITTED, submitted_at=now, submitted_by=by, receipt=_receipt_data(receipt)
+                status=SUBMITTED, submitted_at=now, submitted_by=by, receipt=receipt_data(receipt)
             )
         )
         if not result.rowcount:  # type: ignore[attr-defined]

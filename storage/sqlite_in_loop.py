@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy import pool
@@ -40,19 +40,39 @@ def _busy(error: sqlite3.OperationalError) -> bool:
     return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
+def _pauses() -> Iterator[float]:
+    """The waits between tries while another connection holds the lock, growing, for as long
+    as BUSY_WAIT_SECONDS."""
+    give_up = time.monotonic() + BUSY_WAIT_SECONDS
+    pause = _FIRST_PAUSE
+    while time.monotonic() < give_up:
+        yield pause
+        pause = min(pause * 2, _LONGEST_PAUSE)
+
+
 def _patiently(call: Callable[[], T]) -> T:
     """Run `call`; while SQLite says another connection holds the lock, wait on the event loop
     (not in SQLite's busy handler, which would block it) and try again."""
-    give_up = time.monotonic() + BUSY_WAIT_SECONDS
-    pause = _FIRST_PAUSE
-    while True:
+    for pause in _pauses():
         try:
             return call()
         except sqlite3.OperationalError as error:
-            if not _busy(error) or time.monotonic() >= give_up:
+            if not _busy(error):
                 raise
         await_(asyncio.sleep(pause))
-        pause = min(pause * 2, _LONGEST_PAUSE)
+    return call()  # the last try: refused again, its error is the caller's
+
+
+async def patiently(call: Callable[[], T]) -> T:
+    """`_patiently` for a caller on the loop outside SQLAlchemy's greenlets."""
+    for pause in _pauses():
+        try:
+            return call()
+        except sqlite3.OperationalError as error:
+            if not _busy(error):
+                raise
+        await asyncio.sleep(pause)
+    return call()
 
 
 async def _nothing() -> None:

@@ -70,21 +70,22 @@ class Answering:
         if not self.questionnaire.has_recommendation(number):
             raise Refused(Reason.UNKNOWN_RECOMMENDATION, number=number)
         now = self._setup.now()
-        async with self._stores() as store:
-            # Usually: one read, then the answer saved only if the response is still a draft
-            # (two round trips on PostgreSQL instead of seven).
-            usual = await unlocked_draft(store, self._setup, telegram_user_id, now)
+        # Usually: one read, then the answer saved only if the response is still a draft (two
+        # round trips on PostgreSQL instead of seven), in a unit of work of their own.
+        async with self._stores.draft_writes() as draft:
+            usual = await unlocked_draft(draft, self._setup, telegram_user_id, now)
             if usual is not None:
                 representative, response, deadline = usual
-                choices = await store.save_draft_answer(
+                choices = await draft.save_draft_answer(
                     response.id, number, values=values, by=representative.id, now=now
                 )
                 if choices is not None:
                     return progress_of(
                         self.questionnaire, response, choices, deadline=deadline, now=now
                     )
-            # Anything else, or a submission that came first: the checks with the response
-            # locked say why not, or create the Office's response for its first answer.
+        # Anything else, or a submission that came first: the checks with the response locked
+        # say why not, or create the Office's response for its first answer.
+        async with self._stores() as store:
             representative, response, deadline = await self._open_draft(
                 store, telegram_user_id, now
             )

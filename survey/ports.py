@@ -127,27 +127,6 @@ class SurveyStore(Protocol):
     ) -> ResponseRecord: ...
     async def answers(self, response_id: int) -> list[AnswerRecord]: ...
     async def answer_choices(self, response_id: int) -> list[AnswerChoice]: ...
-    async def writer(
-        self, telegram_user_id: int, questionnaire_id: str
-    ) -> tuple[Representative | None, DeadlineSetting | None, ResponseRecord | None]:
-        """Who writes, the stored deadline and their Office's response, in one read that locks
-        nothing (on PostgreSQL a transaction of its own). The response's `submitted_by_name`
-        is not read (None)."""
-        ...
-
-    async def save_draft_answer(
-        self,
-        response_id: int,
-        recommendation: int,
-        *,
-        values: Mapping[str, str | None],
-        by: int,
-        now: datetime,
-    ) -> list[AnswerChoice] | None:
-        """`save_answer` and `commit`, made only if the response is a draft when written;
-        then the response's answers (as `answer_choices`). None: it is not a draft, nothing
-        was written, and the unit of work goes on."""
-        ...
 
     async def save_answer(
         self,
@@ -212,5 +191,33 @@ class SurveyStore(Protocol):
     async def export_rows(self, questionnaire_id: str) -> list[ExportRow]: ...
 
 
+class DraftStore(Protocol):
+    """The usual answer write, as a unit of work of its own (`StoreFactory.draft_writes`).
+    Nothing is kept unless `save_draft_answer` says it saved."""
+
+    async def writer(
+        self, telegram_user_id: int, questionnaire_id: str
+    ) -> tuple[Representative | None, DeadlineSetting | None, ResponseRecord | None]:
+        """Who writes, the stored deadline and their Office's response, in one read that takes
+        no row lock (on PostgreSQL a transaction of its own). The response's
+        `submitted_by_name` is not read (None)."""
+        ...
+
+    async def save_draft_answer(
+        self,
+        response_id: int,
+        recommendation: int,
+        *,
+        values: Mapping[str, str | None],
+        by: int,
+        now: datetime,
+    ) -> list[AnswerChoice] | None:
+        """`save_answer` and `commit`, made only if the response is a draft when written;
+        then the response's answers (as `answer_choices`). None: it is not a draft, and
+        nothing was written."""
+        ...
+
+
 class StoreFactory(Protocol):
     def __call__(self) -> AbstractAsyncContextManager[SurveyStore]: ...
+    def draft_writes(self) -> AbstractAsyncContextManager[DraftStore]: ...

@@ -11,7 +11,7 @@ from survey import rules
 from survey.errors import Reason, Refused
 from survey.model import DeadlineSetting, Office, Representative, ResponseRecord
 from survey.offices import normalize_office_code
-from survey.ports import StoreFactory, SurveyStore
+from survey.ports import DraftStore, StoreFactory, SurveyStore
 from survey.questionnaire import Questionnaire
 
 
@@ -78,7 +78,7 @@ async def active_writer(
 
 
 async def unlocked_draft(
-    store: SurveyStore, setup: SurveySetup, telegram_user_id: int, now: datetime
+    store: DraftStore, setup: SurveySetup, telegram_user_id: int, now: datetime
 ) -> tuple[Representative, ResponseRecord, datetime | None] | None:
     """The usual case of a write, read in one step that locks nothing: an active
     representative, the survey open, their Office's response a draft (with the deadline in

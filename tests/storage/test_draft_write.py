@@ -140,3 +140,58 @@ async def test_a_write_waits_for_a_submission_that_is_undone_and_goes_through(
     assert answer is not None
     assert answer.level == "high"
     assert progress.answered == 40
+
+
+async def test_every_connection_goes_back_to_the_pool(
+    service: SurveyService, engine: AsyncEngine
+) -> None:
+    await verify(service, 1)
+    await service.answering.record_answer(1, 1, "high")  # the Office's first: the full path
+    await service.answering.record_answer(1, 2, "low")  # the usual one
+    await answer_all(service, 1, "low")
+    await service.answering.submit(1)
+    with pytest.raises(Refused):
+        await service.answering.record_answer(1, 3, "high")  # refused: both paths tried
+    assert engine.sync_engine.pool.checkedout() == 0
+
+
+async def test_a_unit_left_unsaved_keeps_nothing_and_holds_nothing(
+    service: SurveyService, stores: SqlStoreFactory, engine: AsyncEngine
+) -> None:
+    await verify(service, 1, name="Ada")
+    await service.answering.record_answer(1, 1, "high")
+
+    async def cut_short() -> None:
+        async with stores.draft_writes() as draft:
+            _, _, response = await draft.writer(1, service.questionnaire.id)
+            assert response is not None
+            # What a crash between the two steps would leave: nothing, and no lock held.
+            raise RuntimeError("cut short")
+
+    with pytest.raises(RuntimeError):
+        await cut_short()
+    assert engine.sync_engine.pool.checkedout() == 0
+    progress = await service.answering.record_answer(1, 2, "low")
+    assert progress.answered == 2
+    assert (await service.answering.review(1)).items[1].changed_by == "Ada"
+
+
+async def test_a_write_cancelled_while_waiting_leaves_the_pool_sound(
+    service: SurveyService, engine: AsyncEngine
+) -> None:
+    await verify(service, 1)
+    await verify(service, 2)
+    await answer_all(service, 1, "low")
+
+    async with submission_in_progress(engine) as submitting:
+        write = asyncio.create_task(service.answering.record_answer(2, 5, "high"))
+        await started(write, engine)
+        write.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await write
+        await submitting.rollback()
+    assert engine.sync_engine.pool.checkedout() == 0
+    progress = await service.answering.record_answer(2, 5, "high")
+    answer = progress.answer(5)
+    assert answer is not None
+    assert answer.level == "high"

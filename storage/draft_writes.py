@@ -1,0 +1,175 @@
+"""The usual answer write: who writes and their Office's response in one read, then the answer
+saved only if the response is still a draft (survey/setup.py `unlocked_draft`).
+
+`DraftWriting` holds those two steps; `SqlSurveyStore` has them, and so does `DraftUnit`: a
+unit of work of their own on a connection taken straight from the pool, without the ORM
+session, whose bookkeeping (a connection, a transaction, a commit and a close, each through
+a greenlet) cost a click more than its statements. On SQLite the unit holds the write lock
+from its BEGIN IMMEDIATE to its commit; on PostgreSQL each statement is a transaction of its
+own. Whatever else a write needs (a first answer, a refusal to explain) takes a full unit of
+work afterwards.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.sql.expression import Executable
+from sqlalchemy.util.concurrency import greenlet_spawn
+
+from storage import click_statements as clicks
+from storage.prepared import DirectPostgres, DirectSqlite, wrapped
+from storage.receipts import receipt_of
+from storage.sqlite_in_loop import patiently
+from survey.model import (
+    AnswerChoice,
+    DeadlineSetting,
+    Representative,
+    ResponseRecord,
+    ResponseStatus,
+)
+
+
+class DraftWriting:
+    """The two steps, on the statement primitives of the class this is mixed into."""
+
+    @property
+    def _dialect(self) -> str:
+        raise NotImplementedError
+
+    async def _first_alone(self, statement: Executable, **parameters: Any) -> Sequence[Any] | None:
+        raise NotImplementedError
+
+    async def _all_alone(self, statement: Executable, **parameters: Any) -> Sequence[Sequence[Any]]:
+        raise NotImplementedError
+
+    async def _all(self, statement: Executable, **parameters: Any) -> Sequence[Sequence[Any]]:
+        raise NotImplementedError
+
+    async def _execute(self, statement: Executable, **parameters: Any) -> int:
+        raise NotImplementedError
+
+    async def commit(self) -> None:
+        raise NotImplementedError
+
+    async def writer(
+        self, telegram_user_id: int, questionnaire_id: str
+    ) -> tuple[Representative | None, DeadlineSetting | None, ResponseRecord | None]:
+        row = await self._first_alone(
+            clicks.WRITER, user=telegram_user_id, questionnaire=questionnaire_id
+        )
+        if row is None:
+            return None, None, None
+        person, (stored, *setting), (response_id, *found) = row[:7], row[7:11], row[11:]
+        response = None
+        if response_id is not None:
+            office, questionnaire, status, submitted_at, receipt = found
+            response = ResponseRecord(
+                id=response_id,
+                office_id=office,
+                questionnaire_id=questionnaire,
+                status=ResponseStatus(status),
+                submitted_at=submitted_at,
+                submitted_by_name=None,  # not read: a write goes on only to a draft
+                receipt=receipt_of(receipt),
+            )
+        deadline = DeadlineSetting(*setting) if stored is not None else None
+        return Representative(*person), deadline, response
+
+    async def save_draft_answer(
+        self,
+        response_id: int,
+        recommendation: int,
+        *,
+        values: Mapping[str, str | None],
+        by: int,
+        now: datetime,
+    ) -> list[AnswerChoice] | None:
+        changes = {**values, "changed_at": now, "changed_by": by}
+        changed = frozenset(changes)
+        parameters = {"response_id": response_id, "recommendation": recommendation, **changes}
+        if self._dialect == "postgresql":
+            # One statement: written, committed and the answers read in one round trip.
+            rows = await self._all_alone(clicks.save_to_draft_with_choices(changed), **parameters)
+            if not rows:
+                return None
+        else:
+            if not await self._execute(clicks.save_to_draft(self._dialect, changed), **parameters):
+                return None
+            rows = await self._all(clicks.CHOICES, response=response_id)
+        await self.commit()
+        return [AnswerChoice(*row) for row in rows]
+
+
+class DraftUnit(DraftWriting):
+    """`DraftWriting` on a pooled connection of its own (`SqlStoreFactory.draft_writes`)."""
+
+    def __init__(self, pooled: PoolProxiedConnection, dialect: Dialect) -> None:
+        self._pooled = pooled
+        self._dialect_name = dialect.name
+        self._direct: DirectSqlite | DirectPostgres
+        self._sqlite: sqlite3.Connection | None
+        if isinstance(driver := pooled.driver_connection, sqlite3.Connection):
+            self._sqlite = driver
+            self._direct = DirectSqlite(driver, dialect)
+        else:
+            self._sqlite = None
+            self._direct = DirectPostgres(pooled.dbapi_connection, dialect)
+        self._sql_dialect = dialect
+
+    @property
+    def _dialect(self) -> str:
+        return self._dialect_name
+
+    async def _first_alone(self, statement: Executable, **parameters: Any) -> Sequence[Any] | None:
+        return await self._direct.first(statement, parameters, alone=True)
+
+    async def _all_alone(self, statement: Executable, **parameters: Any) -> Sequence[Sequence[Any]]:
+        return await self._direct.all(statement, parameters, alone=True)
+
+    async def _all(self, statement: Executable, **parameters: Any) -> Sequence[Sequence[Any]]:
+        return await self._direct.all(statement, parameters)
+
+    async def _execute(self, statement: Executable, **parameters: Any) -> int:
+        return await self._direct.execute(statement, parameters)
+
+    async def begin(self) -> None:
+        if self._sqlite is not None:
+            await self._sqlite_step("BEGIN IMMEDIATE")
+
+    async def commit(self) -> None:
+        if self._sqlite is not None and self._sqlite.in_transaction:
+            await self._sqlite_step("COMMIT")
+        # PostgreSQL: every statement of the unit was a transaction of its own.
+
+    async def end(self, failed: BaseException | None) -> None:
+        """Back to the pool: what was not committed is rolled back; on PostgreSQL a unit cut
+        short mid-statement gives up its connection (it may still be talking to the server)."""
+        sqlite = self._sqlite
+        if sqlite is not None:
+            if sqlite.in_transaction:
+                sqlite.rollback()
+            self._pooled.close()
+        elif failed is None:
+            self._pooled.close()  # nothing begun: the pool's reset sends nothing
+        else:
+            await greenlet_spawn(self._discard, failed)
+
+    def _discard(self, failed: BaseException) -> None:
+        self._pooled.invalidate(failed if isinstance(failed, Exception) else None)
+        self._pooled.close()
+
+    async def _sqlite_step(self, sql: str) -> None:
+        assert self._sqlite is not None
+        connection = self._sqlite
+        try:
+            # Another process (the command line, a backup) may hold the lock: waited for on
+            # the loop, as storage/sqlite_in_loop.py waits.
+            await patiently(lambda: connection.cursor(sqlite3.Cursor).execute(sql))
+        except sqlite3.Error as error:
+            raise wrapped(error, sqlite3.Error, self._sql_dialect, sql) from error
