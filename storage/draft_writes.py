@@ -154,9 +154,11 @@ class DraftUnit(DraftWriting):
         if sqlite is not None:
             if sqlite.in_transaction:
                 sqlite.rollback()
-            self._pooled.close()
+            self._pooled.close()  # closing a connection the pool has no room for: sqlite3's
         elif failed is None:
-            self._pooled.close()  # nothing begun: the pool's reset sends nothing
+            # Nothing begun, so the pool's reset sends nothing; but a connection the pool has
+            # no room for is closed, which asyncpg's adapter does through a greenlet.
+            await greenlet_spawn(self._pooled.close)
         else:
             await greenlet_spawn(self._discard, failed)
 

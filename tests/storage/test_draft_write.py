@@ -6,6 +6,7 @@ told, as with the locked path. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -195,3 +196,20 @@ async def test_a_write_cancelled_while_waiting_leaves_the_pool_sound(
     answer = progress.answer(5)
     assert answer is not None
     assert answer.level == "high"
+
+
+async def test_connections_beyond_the_pool_are_closed_cleanly(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # PostgreSQL: on SQLite a unit holds the write lock, so two cannot be open at once.
+    small = create_engine(postgres_url, pool_size=1, max_overflow=2)
+    stores = SqlStoreFactory(small)
+    try:
+        caplog.set_level(logging.WARNING, logger="sqlalchemy.pool")
+        # Three at once: two are the pool's overflow, closed when given back.
+        async with stores.draft_writes(), stores.draft_writes(), stores.draft_writes():
+            assert small.sync_engine.pool.checkedout() == 3
+        assert small.sync_engine.pool.checkedout() == 0
+        assert not [r for r in caplog.records if r.name.startswith("sqlalchemy.pool")]
+    finally:
+        await small.dispose()
