@@ -116,6 +116,7 @@ async def run(settings: Settings, service: SurveyService) -> None:
         # all of it again and again while people wait.
         gc.collect()
         gc.freeze()
+        gc.enable()  # off since the process began, for `python -m bot` (bot/__main__.py)
         if settings.webhook_url:
             # aiohttp's server side and aiogram's webhook handler: only for a webhook.
             from bot.webhook import serve_webhook
@@ -128,6 +129,7 @@ async def run(settings: Settings, service: SurveyService) -> None:
             await bot.delete_webhook()
             await Poller(dispatcher, bot, allowed_updates=allowed).run(handle_signals=True)
     finally:
+        gc.enable()
         await bot.session.close()
         await storage.close()
 
