@@ -181,7 +181,38 @@ def save_answer(dialect: str, changed: Collection[str]) -> Any:
 
 
 _ANSWER_COLUMNS = AnswerRow.__table__.c  # type: ignore[attr-defined]
+_SETTING_COLUMNS = SurveySettingRow.__table__.c  # type: ignore[attr-defined]
 _IS_DRAFT = col(ResponseRow.status) == literal_column(f"'{ResponseStatus.DRAFT.value}'")
+
+
+def _as_read(column: str) -> Any:
+    """The response's questionnaire's stored deadline setting `column` is what the writer's
+    read found (NULL, NULL: none stored)."""
+    stored = (
+        select(_SETTING_COLUMNS[column])
+        .where(_SETTING_COLUMNS.questionnaire_id == col(ResponseRow.questionnaire_id))
+        .scalar_subquery()
+    )
+    return stored.is_not_distinct_from(
+        bindparam(f"read_{column}", type_=_SETTING_COLUMNS[column].type)
+    )
+
+
+# A write to a draft goes on only while what `WRITER` read still holds: the response a draft,
+# the writer an active representative of its Office, the deadline setting as it was (so the
+# closing time the rules checked is still the one in force). What was read may be older than
+# this unit of work (survey/answering.py keeps it between a person's writes).
+_STILL_AS_READ = (
+    col(ResponseRow.id) == bindparam("response_id"),
+    _IS_DRAFT,
+    _as_read("deadline"),
+    _as_read("updated_at"),
+)
+_ITS_WRITER = and_(
+    col(RepresentativeRow.id) == bindparam("writer"),
+    col(RepresentativeRow.office_id) == col(ResponseRow.office_id),
+    col(RepresentativeRow.revoked_at).is_(None),
+)
 
 
 def _answer_values(source: Any, columns: Sequence[str]) -> Any:
@@ -205,24 +236,28 @@ def _upsert(dialect: str, values: Any, columns: Sequence[str]) -> Any:
 
 @cache
 def save_to_draft(dialect: str, changed: Collection[str]) -> Any:
-    """`save_answer`, made only while the response is a draft: no row written otherwise."""
+    """`save_answer`, made only while what the writer's read found still holds: no row
+    written otherwise."""
     columns = sorted(changed)
-    values = _answer_values(col(ResponseRow.id), columns).where(
-        col(ResponseRow.id) == bindparam("response_id"), _IS_DRAFT
+    values = (
+        _answer_values(col(ResponseRow.id), columns)
+        .join_from(ResponseRow, RepresentativeRow, _ITS_WRITER)
+        .where(*_STILL_AS_READ)
     )
     return _upsert(dialect, values, columns)
 
 
 @cache
 def save_to_draft_with_choices(changed: Collection[str]) -> Any:
-    """PostgreSQL: `save_to_draft` with the response's answers after it (none: the response is
-    not a draft, and nothing was written), in one statement, so a transaction of its own: one
-    round trip and its commit. The response's row is locked as `LOCKED_RESPONSE` locks it: a
-    submission in progress is waited for, and then the row is no longer a draft."""
+    """PostgreSQL: `save_to_draft` with the response's answers after it (none: what was read
+    no longer holds, and nothing was written), in one statement, so a transaction of its own:
+    one round trip and its commit. The response's row is locked as `LOCKED_RESPONSE` locks it:
+    a submission in progress is waited for, and then the row is no longer a draft."""
     draft = (
         select(col(ResponseRow.id))
-        .where(col(ResponseRow.id) == bindparam("response_id"), _IS_DRAFT)
-        .with_for_update()
+        .join_from(ResponseRow, RepresentativeRow, _ITS_WRITER)
+        .where(*_STILL_AS_READ)
+        .with_for_update(of=ResponseRow)
         .cte("draft")
     )
     columns = sorted(changed)

@@ -89,10 +89,18 @@ class DraftWriting:
         values: Mapping[str, str | None],
         by: int,
         now: datetime,
+        setting: DeadlineSetting | None,
     ) -> list[AnswerChoice] | None:
         changes = {**values, "changed_at": now, "changed_by": by}
         changed = frozenset(changes)
-        parameters = {"response_id": response_id, "recommendation": recommendation, **changes}
+        parameters = {
+            "response_id": response_id,
+            "recommendation": recommendation,
+            "writer": by,
+            "read_deadline": setting.deadline if setting else None,
+            "read_updated_at": setting.updated_at if setting else None,
+            **changes,
+        }
         if self._dialect == "postgresql":
             # One statement: written, committed and the answers read in one round trip.
             rows = await self._all_alone(clicks.save_to_draft_with_choices(changed), **parameters)

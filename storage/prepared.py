@@ -97,7 +97,7 @@ class DirectSqlite:
 
     async def all(
         self, statement: Executable, parameters: Mapping[str, Any], *, alone: bool = False
-    ) -> list[tuple[Any, ...]]:
+    ) -> Sequence[Sequence[Any]]:
         prepared = prepare(statement, self._dialect)
         rows = self._run(prepared, parameters).fetchall()
         if not prepared.converts:
@@ -134,9 +134,12 @@ class DirectPostgres:
 
     async def all(
         self, statement: Executable, parameters: Mapping[str, Any], *, alone: bool = False
-    ) -> list[tuple[Any, ...]]:
+    ) -> Sequence[Sequence[Any]]:
         prepared = prepare(statement, self._dialect)
+        rows: Sequence[Sequence[Any]]
         rows = await self._run("fetch", prepared, prepared.arguments(parameters), alone)
+        if not prepared.converts:
+            return rows  # asyncpg's records, read by position as tuples are
         return [prepared.row(raw) for raw in rows]
 
     async def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> int:

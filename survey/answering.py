@@ -20,8 +20,9 @@ from survey.model import (
     ResponseRecord,
     ResponseStatus,
 )
-from survey.ports import SurveyStore
+from survey.ports import DraftStore, SurveyStore
 from survey.setup import (
+    DraftWriter,
     SurveySetup,
     active_representative,
     active_writer,
@@ -30,6 +31,9 @@ from survey.setup import (
     unlocked_draft,
 )
 from survey.views import OfficeAnswers, Progress, Review, ReviewItem, Submission, progress_of
+
+# People whose last write is kept (a few bytes each; the survey has a few hundred).
+KEPT_WRITERS = 10_000
 
 
 class PlannedChange(Protocol):
@@ -53,6 +57,9 @@ class Answering:
         self._setup = setup
         self._stores = setup.stores
         self.questionnaire = setup.questionnaire
+        # Who wrote, by Telegram user, as each person's last write to a draft read it: their
+        # next write checks it still holds instead of reading it again.
+        self._writers: dict[int, DraftWriter] = {}
 
     async def record_answer(self, telegram_user_id: int, number: int, level: str) -> Progress:
         if self.questionnaire.level(level) is None:
@@ -70,20 +77,12 @@ class Answering:
         if not self.questionnaire.has_recommendation(number):
             raise Refused(Reason.UNKNOWN_RECOMMENDATION, number=number)
         now = self._setup.now()
-        # Usually: one read, then the answer saved only if the response is still a draft (two
-        # round trips on PostgreSQL instead of seven), in a unit of work of their own.
         async with self._stores.draft_writes() as draft:
-            usual = await unlocked_draft(draft, self._setup, telegram_user_id, now)
-            if usual is not None:
-                representative, response, deadline = usual
-                choices = await draft.save_draft_answer(
-                    response.id, number, values=values, by=representative.id, now=now
-                )
-                if choices is not None:
-                    return progress_of(
-                        self.questionnaire, response, choices, deadline=deadline, now=now
-                    )
-        # Anything else, or a submission that came first: the checks with the response locked
+            progress = await self._write_to_draft(draft, telegram_user_id, number, values, now)
+        if progress is not None:
+            return progress
+        self._writers.pop(telegram_user_id, None)
+        # Anything else, or a change since what was read: the checks with the response locked
         # say why not, or create the Office's response for its first answer.
         async with self._stores() as store:
             representative, response, deadline = await self._open_draft(
@@ -101,6 +100,54 @@ class Answering:
             )
             await store.commit()
         return progress
+
+    async def _write_to_draft(
+        self,
+        draft: DraftStore,
+        telegram_user_id: int,
+        number: int,
+        values: dict[str, str | None],
+        now: datetime,
+    ) -> Progress | None:
+        """The usual write, to a draft: with what this person's last write read (one round
+        trip on PostgreSQL), else with one read first (two). None when it does not apply."""
+        kept = self._writers.get(telegram_user_id)
+        if kept is not None:
+            progress = await self._save_to_draft(draft, kept, number, values, now)
+            if progress is not None:
+                return progress
+        writer = await unlocked_draft(draft, self._setup, telegram_user_id)
+        if writer is None:
+            return None
+        progress = await self._save_to_draft(draft, writer, number, values, now)
+        if progress is not None:
+            self._writers[telegram_user_id] = writer
+            while len(self._writers) > KEPT_WRITERS:
+                del self._writers[next(iter(self._writers))]  # the longest kept
+        return progress
+
+    async def _save_to_draft(
+        self,
+        draft: DraftStore,
+        writer: DraftWriter,
+        number: int,
+        values: dict[str, str | None],
+        now: datetime,
+    ) -> Progress | None:
+        deadline = writer.deadline(self._setup)
+        if not rules.is_open(deadline, now):
+            return None
+        choices = await draft.save_draft_answer(
+            writer.response.id,
+            number,
+            values=values,
+            by=writer.representative.id,
+            now=now,
+            setting=writer.setting,
+        )
+        if choices is None:
+            return None
+        return progress_of(self.questionnaire, writer.response, choices, deadline=deadline, now=now)
 
     async def apply_upload(
         self, telegram_user_id: int, changes: Sequence[PlannedChange]

@@ -211,10 +211,13 @@ class DraftStore(Protocol):
         values: Mapping[str, str | None],
         by: int,
         now: datetime,
+        setting: DeadlineSetting | None,
     ) -> list[AnswerChoice] | None:
-        """`save_answer` and `commit`, made only if the response is a draft when written;
-        then the response's answers (as `answer_choices`). None: it is not a draft, and
-        nothing was written."""
+        """`save_answer` and `commit`, made only if what `writer` read still holds when
+        written (the response a draft, `by` an active representative of its Office, the
+        stored deadline `setting` unchanged), however long ago it was read; then the
+        response's answers (as `answer_choices`). None: something changed, and nothing was
+        written."""
         ...
 
 

@@ -77,23 +77,34 @@ async def active_writer(
     return await _allowed(store, representative), _in_force(setup, stored)
 
 
+@dataclass(frozen=True, slots=True)
+class DraftWriter:
+    """What the usual write reads first (`unlocked_draft`): an active representative, their
+    Office's response, a draft, and the stored deadline setting. Kept between a person's
+    writes (survey/answering.py): each write checks in the same step that it still holds."""
+
+    representative: Representative
+    response: ResponseRecord
+    setting: DeadlineSetting | None
+
+    def deadline(self, setup: SurveySetup) -> datetime | None:
+        return _in_force(setup, self.setting)
+
+
 async def unlocked_draft(
-    store: DraftStore, setup: SurveySetup, telegram_user_id: int, now: datetime
-) -> tuple[Representative, ResponseRecord, datetime | None] | None:
-    """The usual case of a write, read in one step that locks nothing: an active
-    representative, the survey open, their Office's response a draft (with the deadline in
-    force). None for anything else (and for an Office without a response yet): then
-    `active_writer` and `locked_response` say why, or create the response. What is written
-    after this must check again that the response is a draft (`save_draft_answer`)."""
+    store: DraftStore, setup: SurveySetup, telegram_user_id: int
+) -> DraftWriter | None:
+    """The usual case of a write, read in one step that takes no lock: an active
+    representative and their Office's response, a draft. None for anything else (and for an
+    Office without a response yet): then `active_writer` and `locked_response` say why, or
+    create the response. Whether the survey is open is the caller's to check, for the
+    moment of each write."""
     representative, stored, response = await store.writer(telegram_user_id, setup.questionnaire.id)
     if representative is None or not representative.active:
         return None
     if response is None or response.submitted:
         return None
-    deadline = _in_force(setup, stored)
-    if not rules.is_open(deadline, now):
-        return None
-    return representative, response, deadline
+    return DraftWriter(representative, response, stored)
 
 
 async def _allowed(store: SurveyStore, representative: Representative | None) -> Representative:

@@ -32,13 +32,13 @@ async def test_a_draft_answer_comes_back_with_the_others_and_is_committed(
     await service.answering.record_answer(1, 9, "low")
     await service.answering.record_comment(1, 2, "first")
     async with stores() as store:
-        person, _, response = await store.writer(1, service.questionnaire.id)
+        person, setting, response = await store.writer(1, service.questionnaire.id)
         assert person is not None
         assert person.id == member.representative.id
         assert response is not None
         assert response.status is ResponseStatus.DRAFT
         choices = await store.save_draft_answer(
-            response.id, 5, values={"level": "high"}, by=person.id, now=NOW
+            response.id, 5, values={"level": "high"}, by=person.id, now=NOW, setting=setting
         )
     assert choices == [
         AnswerChoice(2, None, "first"),
@@ -60,14 +60,19 @@ async def test_a_submitted_response_takes_nothing(
     member = await verify(service, 1)
     await answer_all(service, 1, "low")
     async with stores() as store:
-        _, _, response = await store.writer(1, service.questionnaire.id)
+        _, setting, response = await store.writer(1, service.questionnaire.id)
     assert response is not None
     await service.answering.submit(1)
 
     async with stores() as store:
         # As if read before the submission: the write itself checks again.
         choices = await store.save_draft_answer(
-            response.id, 5, values={"level": "high"}, by=member.representative.id, now=NOW
+            response.id,
+            5,
+            values={"level": "high"},
+            by=member.representative.id,
+            now=NOW,
+            setting=setting,
         )
         assert choices is None
     assert "high" not in await stored_values(engine, select(AnswerRow.level))
