@@ -1,5 +1,6 @@
 """The usual answer write: who writes and their Office's response in one read, then the answer
-saved only if the response is still a draft (survey/setup.py `unlocked_draft`).
+saved only if what was read still holds (survey/setup.py `unlocked_draft`; survey/answering.py
+keeps what a person's last write read, so their next one is the save alone).
 
 `DraftWriting` holds those two steps; `SqlSurveyStore` has them, and so does `DraftUnit`: a
 unit of work of their own on a connection taken straight from the pool, without the ORM
