@@ -20,6 +20,7 @@ from storage.models import AnswerRow, ResponseRow
 from survey.errors import Reason, Refused
 from survey.model import AnswerChoice, ResponseStatus
 from survey.service import SurveyService
+from survey.views import Progress
 from tests.support import answer_all, stored_values, verify
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -93,14 +94,25 @@ async def submission_in_progress(engine: AsyncEngine) -> AsyncIterator[AsyncConn
             await connection.commit()
 
 
-async def started(task: asyncio.Task[object], engine: AsyncEngine) -> None:
-    """Wait until `task` is blocked on the database (it has not finished)."""
+@pytest.fixture
+async def all_answered(service: SurveyService) -> SurveyService:
+    """Two representatives of one Office; the first has answered everything."""
+    await verify(service, 1, name="Bruno")
+    await verify(service, 2)
+    await answer_all(service, 1, "low")
+    return service
+
+
+async def waiting_write(service: SurveyService, engine: AsyncEngine) -> asyncio.Task[Progress]:
+    """The second representative answers Recommendation 5 while a submission holds the
+    response; returned once the write is seen waiting for it."""
+    write = asyncio.create_task(service.answering.record_answer(2, 5, "high"))
     for _ in range(20):
         await asyncio.sleep(0.05)
-        assert not task.done(), task
+        assert not write.done(), write
     if engine.dialect.name == "postgresql":
-        waiting = await _waiting_for_a_lock(engine)
-        assert waiting >= 1
+        assert await _waiting_for_a_lock(engine) >= 1
+    return write
 
 
 async def _waiting_for_a_lock(engine: AsyncEngine) -> int:
@@ -115,15 +127,10 @@ async def _waiting_for_a_lock(engine: AsyncEngine) -> int:
 
 
 async def test_a_write_waits_for_a_submission_in_progress_and_is_refused(
-    service: SurveyService, engine: AsyncEngine
+    all_answered: SurveyService, engine: AsyncEngine
 ) -> None:
-    await verify(service, 1, name="Bruno")
-    await verify(service, 2)
-    await answer_all(service, 1, "low")
-
     async with submission_in_progress(engine):
-        write = asyncio.create_task(service.answering.record_answer(2, 5, "high"))
-        await started(write, engine)
+        write = await waiting_write(all_answered, engine)
     with pytest.raises(Refused) as refused:
         await write
     assert refused.value.reason is Reason.ALREADY_SUBMITTED
@@ -131,15 +138,10 @@ async def test_a_write_waits_for_a_submission_in_progress_and_is_refused(
 
 
 async def test_a_write_waits_for_a_submission_that_is_undone_and_goes_through(
-    service: SurveyService, engine: AsyncEngine
+    all_answered: SurveyService, engine: AsyncEngine
 ) -> None:
-    await verify(service, 1)
-    await verify(service, 2)
-    await answer_all(service, 1, "low")
-
     async with submission_in_progress(engine) as submitting:
-        write = asyncio.create_task(service.answering.record_answer(2, 5, "high"))
-        await started(write, engine)
+        write = await waiting_write(all_answered, engine)
         await submitting.rollback()
     progress = await write
     answer = progress.answer(5)
@@ -183,21 +185,16 @@ async def test_a_unit_left_unsaved_keeps_nothing_and_holds_nothing(
 
 
 async def test_a_write_cancelled_while_waiting_leaves_the_pool_sound(
-    service: SurveyService, engine: AsyncEngine
+    all_answered: SurveyService, engine: AsyncEngine
 ) -> None:
-    await verify(service, 1)
-    await verify(service, 2)
-    await answer_all(service, 1, "low")
-
     async with submission_in_progress(engine) as submitting:
-        write = asyncio.create_task(service.answering.record_answer(2, 5, "high"))
-        await started(write, engine)
+        write = await waiting_write(all_answered, engine)
         write.cancel()
         with pytest.raises(asyncio.CancelledError):
             await write
         await submitting.rollback()
     assert engine.sync_engine.pool.checkedout() == 0
-    progress = await service.answering.record_answer(2, 5, "high")
+    progress = await all_answered.answering.record_answer(2, 5, "high")
     answer = progress.answer(5)
     assert answer is not None
     assert answer.level == "high"
