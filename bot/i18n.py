@@ -11,8 +11,6 @@ from typing import Any
 
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 import locales
 from survey.questionnaire import DEFAULT_LANGUAGE, LANGUAGES
@@ -38,6 +36,11 @@ def compile_catalogs(source: Path = LOCALES_DIR) -> Path:
     .mo, so this runs at start-up. A read-only install (a wheel in site-packages) gets its
     catalogs compiled into a temporary folder instead.
     """
+    # Babel's catalog tools only when a catalog is out of date (never in the image, where
+    # the build compiled them): half a megabyte of every process otherwise.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     target = source
     for po_path in sorted(source.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         mo_path = po_path.with_suffix(".mo")

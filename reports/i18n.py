@@ -17,8 +17,6 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import Translations
 
 import locales
@@ -47,6 +45,10 @@ def translations(lang: str) -> gettext.NullTranslations:
     po_path = LOCALES_DIR / report_language(lang) / "LC_MESSAGES" / f"{DOMAIN}.po"
     if report_language(lang) == DEFAULT_LANGUAGE or not po_path.is_file():
         return gettext.NullTranslations()
+    # Babel's catalog tools at the first report in the language, not in every process.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with po_path.open("rb") as po_file:
         catalog = read_po(po_file, locale=report_language(lang))
     compiled = io.BytesIO()
