@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util.concurrency import await_
 
 from storage.draft_writes import DraftUnit, DraftWriting
-from storage.prepared import wrapped
+from storage.prepared import runs_direct, wrapped
 from storage.repositories import SqlSurveyStore
 from storage.sqlite_in_loop import in_loop
 
@@ -153,9 +153,9 @@ class SqlStoreFactory:
     @asynccontextmanager
     async def draft_writes(self) -> AsyncIterator[DraftWriting]:
         """A unit of work for the usual answer write alone (storage/draft_writes.py), on a
-        connection straight from the pool; a full one while the SQL log is on, so that the
-        log shows its statements."""
-        if self.engine.sync_engine._should_log_info():
+        connection straight from the pool; a full one while the SQL log is on (so that the
+        log shows its statements) or for a driver the prepared statements do not run on."""
+        if self.engine.sync_engine._should_log_info() or not runs_direct(self.engine.dialect):
             async with self() as store:
                 yield store
             return

@@ -24,7 +24,7 @@ from sqlalchemy.sql.expression import Executable
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 from storage import click_statements as clicks
-from storage.prepared import DirectPostgres, DirectSqlite, wrapped
+from storage.prepared import DirectSqlite, direct_driver, wrapped
 from storage.receipts import receipt_of
 from storage.sqlite_in_loop import patiently
 from survey.model import (
@@ -119,21 +119,18 @@ class DraftUnit(DraftWriting):
     """`DraftWriting` on a pooled connection of its own (`SqlStoreFactory.draft_writes`)."""
 
     def __init__(self, pooled: PoolProxiedConnection, dialect: Dialect) -> None:
+        direct = direct_driver(pooled, dialect)
+        assert direct is not None, "SqlStoreFactory.draft_writes checks runs_direct"
         self._pooled = pooled
-        self._dialect_name = dialect.name
-        self._direct: DirectSqlite | DirectPostgres
-        self._sqlite: sqlite3.Connection | None
-        if isinstance(driver := pooled.driver_connection, sqlite3.Connection):
-            self._sqlite = driver
-            self._direct = DirectSqlite(driver, dialect)
-        else:
-            self._sqlite = None
-            self._direct = DirectPostgres(pooled.dbapi_connection, dialect)
+        self._direct = direct
+        self._sqlite: sqlite3.Connection | None = (
+            pooled.driver_connection if isinstance(direct, DirectSqlite) else None
+        )
         self._sql_dialect = dialect
 
     @property
     def _dialect(self) -> str:
-        return self._dialect_name
+        return self._sql_dialect.name
 
     async def _first_alone(self, statement: Executable, **parameters: Any) -> Sequence[Any] | None:
         return await self._direct.first(statement, parameters, alone=True)

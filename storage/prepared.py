@@ -30,6 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
+from storage.sqlite_in_loop import DRIVER as SQLITE_IN_LOOP
 from storage.types import UTCDateTime
 
 Convert = Callable[[Any], Any]
@@ -160,6 +161,21 @@ class DirectPostgres:
                 return await getattr(adapter._connection, method)(prepared.sql, *arguments)
         except Exception as error:
             raise _as_sqlalchemy_error(error, adapter, self._dialect, prepared.sql) from error
+
+
+def runs_direct(dialect: Dialect) -> bool:
+    """Whether the statements of this module run on the driver's own connections: sqlite3 on
+    the loop (storage/sqlite_in_loop.py) or asyncpg; any other goes through SQLAlchemy."""
+    return dialect.driver in (SQLITE_IN_LOOP, "asyncpg")
+
+
+def direct_driver(pooled: Any, dialect: Dialect) -> DirectSqlite | DirectPostgres | None:
+    """The pooled connection `pooled`, to run prepared statements on; None: not `runs_direct`."""
+    if dialect.driver == SQLITE_IN_LOOP:
+        return DirectSqlite(pooled.driver_connection, dialect)
+    if dialect.driver == "asyncpg":
+        return DirectPostgres(pooled.dbapi_connection, dialect)
+    return None
 
 
 def _as_sqlalchemy_error(error: Exception, adapter: Any, dialect: Dialect, sql: str) -> Exception:

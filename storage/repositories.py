@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,7 +41,7 @@ from storage.models import (
     SurveySettingRow,
     UserPreferenceRow,
 )
-from storage.prepared import DirectPostgres, DirectSqlite
+from storage.prepared import DirectPostgres, DirectSqlite, direct_driver
 from storage.receipts import receipt_data, receipt_of
 from survey.model import (
     Actor,
@@ -148,11 +147,7 @@ class SqlSurveyStore(DraftWriting):
             assert connection is not None
             if connection._echo:  # an operator reads the SQL log: through SQLAlchemy, so it shows
                 return None
-            pooled = connection.connection
-            if isinstance(pooled.driver_connection, sqlite3.Connection):
-                self._direct = DirectSqlite(pooled.driver_connection, connection.dialect)
-            elif connection.dialect.driver == "asyncpg":
-                self._direct = DirectPostgres(pooled.dbapi_connection, connection.dialect)
+            self._direct = direct_driver(connection.connection, connection.dialect)
         return self._direct
 
     async def _first(self, statement: Executable, **parameters: Any) -> Sequence[Any] | None:

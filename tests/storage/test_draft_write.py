@@ -7,21 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.db import SqlStoreFactory, create_engine
 from storage.models import AnswerRow, ResponseRow
 from survey.errors import Reason, Refused
 from survey.model import AnswerChoice, ResponseStatus
+from survey.questionnaire import Questionnaire
 from survey.service import SurveyService
 from survey.views import Progress
-from tests.support import answer_all, stored_values, verify
+from tests.support import Clock, answer_all, stored_values, survey_service, verify
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
@@ -215,3 +218,22 @@ async def test_connections_beyond_the_pool_are_closed_cleanly(
         assert not [r for r in caplog.records if r.name.startswith("sqlalchemy.pool")]
     finally:
         await small.dispose()
+
+
+async def test_a_driver_not_run_directly_writes_through_sqlalchemy(
+    sqlite_template: Path, tmp_path: Path, questionnaire: Questionnaire, clock: Clock
+) -> None:
+    # SQLAlchemy's own aiosqlite driver (storage.db.create_engine would run SQLite on the
+    # loop), as any other: the usual write takes a full unit of work instead.
+    path = tmp_path / "survey.db"
+    shutil.copy(sqlite_template, path)
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        service = await survey_service(engine, questionnaire, clock)
+        await verify(service, 1)
+        await service.answering.record_answer(1, 1, "low")
+        progress = await service.answering.record_answer(1, 2, "high")  # the usual write
+        assert progress.answered == 2
+        assert engine.sync_engine.pool.checkedout() == 0
+    finally:
+        await engine.dispose()
