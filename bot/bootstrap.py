@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from bot import commands, errors, guards, secretariat
 from bot.config import ConfigError, Settings
 from bot.dialog_state import chat_isolation, check_dialog_state
+from bot.holds import HOLDS, Holds
 from bot.i18n import LocaleMiddleware, build_i18n
 from bot.notify import Notifier
 from bot.scheduler import Scheduler
@@ -198,5 +199,8 @@ def create_dispatcher(
     # With REDIS_URL there are several replicas: the language is read from the database on
     # every update rather than kept in this process (see LocaleMiddleware).
     replicas = settings.redis_url is not None
-    LocaleMiddleware(i18n, service.enrolment.language, shared=replicas).setup(dispatcher)
+    locales = LocaleMiddleware(i18n, service.enrolment.language, shared=replicas)
+    locales.setup(dispatcher)
+    # What the transports do with an update that meets an outage (bot/holds.py).
+    dispatcher[HOLDS] = Holds(i18n, locales.known_locale, limit=settings.outage_hold_seconds)
     return dispatcher

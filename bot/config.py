@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen_host: str = "127.0.0.1"
     webhook_listen_port: int = Field(default=8080, ge=1, le=65535)
+    # Seconds an update is held while Redis or the database is unreachable before the person
+    # is asked to repeat it (bot/holds.py).
+    outage_hold_seconds: float = Field(default=120.0, gt=0, le=3600)
 
     @field_validator("bot_token", "redis_url", "webhook_url", "webhook_secret", mode="before")
     @classmethod

@@ -13,9 +13,8 @@ from aiogram.types import ErrorEvent, Message
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 from aiogram_dialog.utils import remove_intent_id
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.holds import HOLD_OUTAGES, is_outage
 from dialogs.answering import answer_older_level_press, level_press
 from dialogs.messages import stale_button, unavailable, unexpected_error
 from dialogs.navigation import open_journey, show_refusal
@@ -61,10 +60,14 @@ async def refused(event: ErrorEvent, dialog_manager: DialogManager) -> Any:
     await show_refusal(event_object, dialog_manager, exception)
 
 
-async def database_down(event: ErrorEvent) -> None:
-    """The database is unreachable: say so plainly. Nothing was acknowledged that is not
-    stored, and the next update tries again (the pool reconnects), so no restart is needed."""
-    log.error("Database unavailable on update %s: %s", event.update.update_id, event.exception)
+async def service_down(event: ErrorEvent, **data: Any) -> None:
+    """The database or Redis is unreachable. Under a transport that holds updates (polling,
+    webhook: bot/holds.py) the outage goes on to it, which tries the update again when the
+    service is back, or tells the person it was not taken. Otherwise say so plainly: nothing
+    was acknowledged that is not stored, and the next update tries again."""
+    if data.get(HOLD_OUTAGES):
+        raise event.exception
+    log.error("Service unavailable on update %s: %s", event.update.update_id, event.exception)
     await _tell(event, unavailable())
 
 
@@ -85,16 +88,9 @@ async def _tell(event: ErrorEvent, text: str) -> None:
         log.warning("Could not tell the person about update %s: %s", update.update_id, exc)
 
 
-def is_database_outage(exception: BaseException) -> bool:
-    """The database cannot be reached (server down, network cut, file unreadable)."""
-    if isinstance(exception, DBAPIError) and exception.connection_invalidated:
-        return True
-    return isinstance(exception, OperationalError | InterfaceError | PoolTimeout | OSError)
-
-
-async def _database_outage(event: ErrorEvent) -> bool:
+async def _outage(event: ErrorEvent) -> bool:
     # A coroutine: aiogram would run a plain function in a worker thread (bot/filters.py).
-    return is_database_outage(event.exception)
+    return is_outage(event.exception)
 
 
 def errors_router() -> Router:
@@ -104,6 +100,6 @@ def errors_router() -> Router:
         stale_dialog, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState)
     )
     router.error.register(refused, ExceptionTypeFilter(Refused))
-    router.error.register(database_down, _database_outage)
+    router.error.register(service_down, _outage)
     router.error.register(unexpected)
     return router

@@ -105,5 +105,11 @@ class LocaleMiddleware(I18nMiddleware):
                 # (nothing new is kept, so the stored choice is back as soon as the database
                 # is), and let the handler meet the outage and say so in that language.
                 log.warning("Language lookup failed for user %s: %s", user.id, exc)
+        return self.known_locale(user)
+
+    def known_locale(self, user: User | None) -> str:
+        """The language to speak to `user` without asking the database (it may be down)."""
+        if user is None:
+            return DEFAULT_LANGUAGE
         chosen = self._chosen.get(user.id)
         return chosen or supported_language(user.language_code) or DEFAULT_LANGUAGE

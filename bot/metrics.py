@@ -85,6 +85,16 @@ class Metrics:
         self.submissions = Counter(
             f"{PREFIX}_submissions", "Offices' answers submitted", registry=self.registry
         )
+        self.held = Counter(
+            f"{PREFIX}_updates_held",
+            "Updates not confirmed to Telegram because a service was unreachable (bot/holds.py)",
+            registry=self.registry,
+        )
+        self.given_up = Counter(
+            f"{PREFIX}_updates_given_up",
+            "Held updates whose outage outlasted the hold: the person was asked to repeat",
+            registry=self.registry,
+        )
 
     # -- dialogs.deps.SurveyEvents --------------------------------------------------------------
 
@@ -93,6 +103,14 @@ class Metrics:
 
     def submitted(self) -> None:
         self.submissions.inc()
+
+    # -- bot.holds.HoldEvents -------------------------------------------------------------------
+
+    def update_held(self) -> None:
+        self.held.inc()
+
+    def update_given_up(self) -> None:
+        self.given_up.inc()
 
     # -- exposition ------------------------------------------------------------------------------
 

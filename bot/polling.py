@@ -40,6 +40,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
 from bot.config import ConfigError
+from bot.holds import HOLD_OUTAGES, HOLDS, Holds, is_outage, pause_before
 
 log = logging.getLogger(__name__)
 
@@ -286,13 +287,39 @@ class Poller:
         if previous is not None:
             # The same chat's earlier update first: a tap, then a typed comment, in order.
             await asyncio.wait({previous})
-        try:
-            response = await self.dispatcher.feed_update(self.bot, update, **self._workflow)
-            if isinstance(response, TelegramMethod):
-                await self.dispatcher.silent_call_request(self.bot, response)
-        except Exception:
-            # Confirmed all the same: delivered again, it would fail again, forever.
-            log.exception("Update %d failed", update.update_id)
+        holds: Holds | None = self.dispatcher.get(HOLDS)
+        held_since: float | None = None
+        attempt = 0
+        while True:
+            try:
+                response = await self.dispatcher.feed_update(
+                    self.bot, update, **self._workflow, **{HOLD_OUTAGES: holds is not None}
+                )
+                if isinstance(response, TelegramMethod):
+                    await self.dispatcher.silent_call_request(self.bot, response)
+            except Exception as exc:
+                if holds is None or not is_outage(exc):
+                    # Confirmed all the same: delivered again, it would fail again, forever.
+                    log.exception("Update %d failed", update.update_id)
+                    return
+                # Not confirmed while the service is away: the offset stays at this update
+                # (other chats go on), and it is tried again after a growing pause.
+                attempt += 1
+                if held_since is None:
+                    held_since = holds.clock()
+                    await holds.held(self.bot, update, exc)
+                elif holds.expired(held_since):
+                    await holds.given_up(self.bot, update)
+                    return
+                else:
+                    holds.still_held(update, exc)
+                await asyncio.sleep(pause_before(attempt))
+                continue
+            if held_since is not None:
+                log.info(
+                    "Update %d handled after %d attempt(s) in an outage", update.update_id, attempt
+                )
+            return
 
     def _finished(self, update_id: int, chat: int | None, task: asyncio.Task[None]) -> None:
         if task.cancelled():

@@ -28,6 +28,7 @@ from bot.bootstrap import create_dispatcher
 from bot.commands import command_descriptions
 from bot.config import ConfigError, Settings
 from bot.dialog_state import dialog_state_storage
+from bot.holds import HOLDS
 from bot.i18n import build_i18n
 from bot.logs import UpdateLogContext
 from bot.polling import Poller
@@ -141,6 +142,9 @@ def observe(dispatcher: Dispatcher, metrics: Metrics) -> None:
 
     dispatcher.update.outer_middleware(UpdateMiddleware(metrics))
     dispatcher[SURVEY_EVENTS] = metrics
+    holds = dispatcher.get(HOLDS)
+    if holds is not None:
+        holds.events = metrics
 
 
 @contextlib.contextmanager

@@ -30,6 +30,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.config import Settings
+from bot.holds import HOLD_OUTAGES, HOLDS, Holds, is_outage
 from bot.metrics import Metrics
 from bot.ops import Readiness, add_routes
 from bot.polling import SHUTDOWN_GRACE, decoding_problem
@@ -42,6 +43,14 @@ HANDLING_BOUND = 50.0
 RECENT_UPDATES = 10_000
 
 Reply = TelegramMethod[Any] | None
+
+
+class _Held:
+    """What `_feed` returns for an update held in an outage: answered 503 (bot/holds.py)."""
+
+
+HELD = _Held()
+Outcome = Reply | _Held
 
 
 class HandledRequestHandler(SimpleRequestHandler):
@@ -63,7 +72,9 @@ class HandledRequestHandler(SimpleRequestHandler):
         )
         self.bound = bound
         self.closing = False
-        self._in_flight: dict[int, asyncio.Task[Reply]] = {}
+        self._in_flight: dict[int, asyncio.Task[Outcome]] = {}
+        # When each update held in an outage was first held (delivered again by Telegram).
+        self._held: OrderedDict[int, float] = OrderedDict()
         self._recent: OrderedDict[int, None] = OrderedDict()
 
     async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
@@ -99,7 +110,11 @@ class HandledRequestHandler(SimpleRequestHandler):
             return web.json_response({})
         if task.cancelled():
             return web.Response(status=503, text="shutting down")
-        reply = task.result() if first else None  # a reply method is sent once
+        outcome = task.result()
+        if isinstance(outcome, _Held):
+            # Not handled: Telegram delivers it again, and the chat's later updates after it.
+            return web.Response(status=503, text="a service is unavailable; deliver again")
+        reply = outcome if first else None  # a reply method is sent once
         return web.Response(body=self._build_response_writer(bot=bot, result=reply))
 
     def _decode(self, bot: Bot, body: bytes) -> Update | None:
@@ -117,28 +132,57 @@ class HandledRequestHandler(SimpleRequestHandler):
             )
             return None
 
-    async def _feed(self, bot: Bot, update: Update) -> Reply:
+    async def _feed(self, bot: Bot, update: Update) -> Outcome:
+        holds: Holds | None = self.dispatcher.get(HOLDS)
         try:
-            result = await self.dispatcher.feed_update(bot, update, **self.data)
-        except Exception:
+            result = await self.dispatcher.feed_update(
+                bot, update, **self.data, **{HOLD_OUTAGES: holds is not None}
+            )
+        except Exception as exc:
+            if holds is not None and is_outage(exc):
+                return await self._hold(holds, bot, update, exc)
             # Answered 200 all the same: delivered again, it would fail again, forever.
             log.exception("Update %d failed", update.update_id)
             return None
+        held_since = self._held.pop(update.update_id, None)
+        if held_since is not None:
+            log.info(
+                "Update %d handled after %.1f s held in an outage",
+                update.update_id,
+                holds.clock() - held_since if holds is not None else 0.0,
+            )
         return result if isinstance(result, TelegramMethod) else None
 
-    def _finished(self, update_id: int, task: asyncio.Task[Reply]) -> None:
+    async def _hold(self, holds: Holds, bot: Bot, update: Update, exc: Exception) -> Outcome:
+        update_id = update.update_id
+        held_since = self._held.get(update_id)
+        if held_since is None:
+            self._held[update_id] = holds.clock()
+            while len(self._held) > RECENT_UPDATES:
+                self._held.popitem(last=False)
+            await holds.held(bot, update, exc)
+            return HELD
+        if holds.expired(held_since):
+            del self._held[update_id]
+            await holds.given_up(bot, update)
+            return None  # answered 200: the person has been asked to repeat it
+        holds.still_held(update, exc)
+        return HELD
+
+    def _finished(self, update_id: int, task: asyncio.Task[Outcome]) -> None:
         self._in_flight.pop(update_id, None)
-        if task.cancelled():
-            return  # cut short at shutdown: Telegram has had no 200 and will send it again
+        if task.cancelled() or isinstance(task.result(), _Held):
+            return  # not handled: Telegram has had no 200 and will send it again
         self._recent[update_id] = None
         while len(self._recent) > RECENT_UPDATES:
             self._recent.popitem(last=False)
 
-    def _reply_late(self, bot: Bot, task: asyncio.Task[Reply]) -> None:
-        if task.cancelled() or task.result() is None:
+    def _reply_late(self, bot: Bot, task: asyncio.Task[Outcome]) -> None:
+        if task.cancelled():
             return
         reply = task.result()
-        assert reply is not None
+        if reply is None or isinstance(reply, _Held):
+            return
         late = asyncio.ensure_future(self.dispatcher.silent_call_request(bot=bot, result=reply))
         self._background_feed_update_tasks.add(late)
         late.add_done_callback(self._background_feed_update_tasks.discard)

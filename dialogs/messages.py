@@ -194,6 +194,24 @@ def unavailable() -> str:
     )
 
 
+def update_held() -> str:
+    return _(
+        "The survey is briefly unavailable. What you just did is kept and will be applied "
+        "as soon as it is back; you need not repeat it."
+    )
+
+
+def update_not_taken() -> str:
+    return _(
+        "The survey is still unavailable, so what you did last was not taken. Everything "
+        "saved before is safe: please repeat it in a few minutes (or send /continue)."
+    )
+
+
+def place_restored() -> str:
+    return _("Your place in the survey was restored. Here is where you are now.")
+
+
 def stale_button() -> str:
     return _("This button belongs to an older message. Here is where you are now.")
 

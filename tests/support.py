@@ -8,11 +8,15 @@ a conftest.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
+import shutil
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -188,3 +192,96 @@ async def audit_events(engine: AsyncEngine, action: str) -> Sequence[Row[Any]]:
     return await stored_rows(
         engine, select(AuditEventRow).where(col(AuditEventRow.action) == action)
     )
+
+
+class CuttableProxy:
+    """Forwards TCP connections to the database; `cut()` drops them all and refuses new ones,
+    as a database server that went down would."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+        for writer in list(self._writers):
+            writer.close()
+        self._writers.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        self._writers.update({writer, upstream_writer})
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError, OSError):
+                while chunk := await source.read(65536):
+                    sink.write(chunk)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+
+class RedisServer:
+    """A Redis server of the test's own, which it may stop and start again, with its data
+    (written at shutdown, read at start, as a restarted server with persistence does) or
+    without it (a cache flush). Needs Debian's redis-server, which CI installs."""
+
+    def __init__(self, folder: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            if os.environ.get("SURVEY_REQUIRE_REDIS"):
+                pytest.fail("SURVEY_REQUIRE_REDIS is set but redis-server is not installed")
+            pytest.skip("redis-server is not installed")
+        self.binary = binary
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    async def start(self, *, keep_data: bool = True) -> None:
+        if not keep_data:
+            (self.folder / "dump.rdb").unlink(missing_ok=True)
+        self.process = await asyncio.create_subprocess_exec(
+            self.binary,
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.folder),
+            "--save", "",
+            "--appendonly", "no",
+            "--logfile", str(self.folder / "redis.log"),
+        )  # fmt: skip
+        for _ in range(200):
+            with contextlib.suppress(OSError):
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                writer.close()
+                return
+            await asyncio.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    async def stop(self) -> None:
+        """Shut down, writing the data to disk first (SHUTDOWN SAVE)."""
+        if self.process is None or self.process.returncode is not None:
+            return
+        with contextlib.suppress(OSError):
+            _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            writer.write(b"SHUTDOWN SAVE\r\n")
+            await writer.drain()
+            writer.close()
+        async with asyncio.timeout(30):
+            await self.process.wait()
+        self.process = None

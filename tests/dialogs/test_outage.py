@@ -3,7 +3,6 @@ carries on without a restart. PostgreSQL behind a TCP proxy the test can cut."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -16,7 +15,7 @@ from storage.db import create_engine
 from survey.model import Actor
 from survey.questionnaire import Questionnaire
 from survey.service import SurveyService
-from tests.support import Clock, answer_of, empty_tables, survey_service
+from tests.support import Clock, CuttableProxy, answer_of, empty_tables, survey_service
 
 from .harness import Person, start_app
 
@@ -26,42 +25,6 @@ UNAVAILABLE = (
     "The survey is temporarily unavailable. Everything you saved is safe; please try again in "
     "a few minutes."
 )
-
-
-class CuttableProxy:
-    """Forwards TCP connections to the database; `cut()` drops them all and refuses new ones,
-    as a database server that went down would."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def cut(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-        for writer in list(self._writers):
-            writer.close()
-        self._writers.clear()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
-        self._writers.update({writer, upstream_writer})
-
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(ConnectionError, OSError):
-                while chunk := await source.read(65536):
-                    sink.write(chunk)
-                    await sink.drain()
-            sink.close()
-
-        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
 
 
 @pytest.fixture
