@@ -6,7 +6,7 @@ the sandbox, the tests and the benchmarks, so that all of them run the same wiri
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from aiogram import Dispatcher
@@ -20,6 +20,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from bot import commands, errors, guards, secretariat
 from bot.config import ConfigError, Settings
+from bot.dialog_guard import (
+    CheckedDialogStorage,
+    OwnChatAccess,
+    RequireDialogManager,
+    StrangerFilter,
+    known_states,
+)
 from bot.dialog_state import chat_isolation, check_dialog_state
 from bot.holds import HOLDS, Holds
 from bot.i18n import LocaleMiddleware, build_i18n
@@ -152,8 +159,12 @@ def create_dispatcher(
     # the same dialog stack when updates are handled concurrently (by several replicas too,
     # with Redis).
     isolation = chat_isolation(storage)
+    states: list[Callable[[], frozenset[str]]] = []
+    # A stored stack or window aiogram-dialog could not load is read as absent (the chat
+    # starts afresh) rather than failing every update of that chat (bot/dialog_guard.py).
+    checked = CheckedDialogStorage(storage, lambda: states[0]())
     dispatcher = Dispatcher(
-        storage=storage,
+        storage=checked,
         events_isolation=isolation,
         # What handlers and getters take by name (dialogs/deps.py lists them).
         enrolment=service.enrolment,
@@ -176,13 +187,25 @@ def create_dispatcher(
         help_dialog.build_dialog(),
         commands.fallback_router(),
     )
+    states.append(known_states(dispatcher))
+    # Before aiogram-dialog's middlewares: in a private chat only its own user acts.
+    strangers = StrangerFilter()
+    dispatcher.message.outer_middleware(strangers)
+    dispatcher.callback_query.outer_middleware(strangers)
     # The same isolation for aiogram-dialog's own lock on each dialog stack (its default is
     # one of this process only).
     setup_dialogs(
         dispatcher,
         message_manager=message_manager or SurveyMessageManager(),
+        stack_access_validator=OwnChatAccess(),
         events_isolation=isolation,
     )
+    # After aiogram-dialog's: the one place that makes sure no handler runs without the
+    # dialog manager it takes.
+    require_manager = RequireDialogManager()
+    dispatcher.message.middleware(require_manager)
+    dispatcher.callback_query.middleware(require_manager)
+    dispatcher.errors.middleware(require_manager)
 
     async def finish_notifications() -> None:  # at shutdown: what is still going out
         await scheduler.stop()

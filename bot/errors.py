@@ -14,9 +14,10 @@ from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 from aiogram_dialog.utils import remove_intent_id
 
+from bot.dialog_guard import CheckedDialogStorage, DialogStateResetError
 from bot.holds import HOLD_OUTAGES, is_outage
 from dialogs.answering import answer_older_level_press, level_press
-from dialogs.messages import stale_button, unavailable, unexpected_error
+from dialogs.messages import place_restored, stale_button, unavailable, unexpected_error
 from dialogs.navigation import open_journey, show_refusal
 from dialogs.presses import answer_press
 from survey.errors import Refused
@@ -24,11 +25,16 @@ from survey.errors import Refused
 log = logging.getLogger(__name__)
 
 
-async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager) -> None:
-    """A button from an older message or from before a restart: say so, reopen from the DB."""
-    log.info("Stale dialog button: %s", event.exception)
+async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager, **data: Any) -> None:
+    """A button from an older message or from before a restart: say so, reopen from the DB.
+    A stack that could not be used (renamed states, its windows lost, a record nobody could
+    load, bot/dialog_guard.py): say the person's place was restored, and reopen likewise."""
+    log.info("Stale dialog: %s", event.exception)
     press = event.update.callback_query
+    restored = _restored(event, dialog_manager, data)
     if press is None:
+        if restored and event.update.message is not None:
+            await event.update.message.answer(place_restored())
         await open_journey(dialog_manager, show_mode=ShowMode.SEND)
         return
     message = press.message
@@ -44,8 +50,31 @@ async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager) -> None
         except Refused as refusal:  # already in the error handler: show it here
             await show_refusal(press, dialog_manager, refusal)
         return
-    await answer_press(press, stale_button())
+    await answer_press(press, place_restored() if restored else stale_button())
     await open_journey(dialog_manager, show_mode=ShowMode.SEND)
+
+
+def _restored(event: ErrorEvent, manager: DialogManager, data: dict[str, Any]) -> bool:
+    """Whether the person's own place was lost (rather than a button being merely old)."""
+    storage = data.get("fsm_storage")
+    chat_id = event.update.callback_query.from_user.id if event.update.callback_query else None
+    if event.update.message is not None:
+        chat_id = event.update.message.chat.id
+    was_reset = (
+        isinstance(storage, CheckedDialogStorage)
+        and chat_id is not None
+        and storage.take_reset(chat_id)
+    )
+    if was_reset or isinstance(event.exception, UnknownState | DialogStateResetError):
+        return True
+    press = event.update.callback_query
+    if press is None:
+        return True  # a message meets a stale dialog only when the stack itself is broken
+    # The window on screen (the stack's latest message) lost its state, so that the stack
+    # had to be emptied: not an older button, nor a forged one naming someone else's window.
+    stack = manager.current_stack()
+    message = press.message
+    return message is not None and message.message_id == stack.last_message_id and stack.empty()
 
 
 async def refused(event: ErrorEvent, dialog_manager: DialogManager) -> Any:
@@ -97,7 +126,8 @@ def errors_router() -> Router:
     """Errors: stale dialog buttons, refusals nobody caught, anything unexpected."""
     router = Router(name="errors")
     router.error.register(
-        stale_dialog, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState)
+        stale_dialog,
+        ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState, DialogStateResetError),
     )
     router.error.register(refused, ExceptionTypeFilter(Refused))
     router.error.register(service_down, _outage)
