@@ -74,7 +74,7 @@ def _restored(event: ErrorEvent, manager: DialogManager, data: dict[str, Any]) -
     # had to be emptied: not an older button, nor a forged one naming someone else's window.
     stack = manager.current_stack()
     message = press.message
-    return message is not None and message.message_id == stack.last_message_id and stack.empty()
+    return message is not None and message.message_id == stack.last_message_id and not stack.intents
 
 
 async def refused(event: ErrorEvent, dialog_manager: DialogManager) -> Any:
