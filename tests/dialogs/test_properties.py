@@ -1,6 +1,8 @@
 """Random sessions against the real dispatcher (hypothesis, fixed seed): two representatives
 of one Office and one of another tap current and older messages, double-tap, forge and
-truncate callback data, type, send commands, and the bot restarts between steps; in the
+truncate callback data, type, send commands, a stranger presses buttons in their chats, their
+stored dialog state stops fitting (renamed states, lost windows, a foreign record, another
+user's access), and the bot restarts between steps; in the
 fault variant the Bot API also refuses window updates and messages at random points.
 
 After every step: no exception escaped; every press was answered exactly once; the stored
@@ -19,11 +21,12 @@ from typing import Any
 
 import pytest
 from aiogram.exceptions import TelegramRetryAfter, TelegramServerError
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.methods import EditMessageText
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.methods import AnswerCallbackQuery, EditMessageText
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
 from aiogram.utils.i18n import I18n
+from aiogram_dialog.api.entities import DEFAULT_STACK_ID
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hypothesis_settings
@@ -56,6 +59,10 @@ TEXTS = [
     "NOTE",  # becomes a note naming the sender's Office: any stored comment must be one
 ]
 FIRST_NUMBER = re.compile(r"(\d+)")
+STRANGER = User(id=4242, is_bot=False, first_name="Mallory")
+# How a stored dialog state can stop fitting: its states renamed by a newer version, its
+# windows lost, a record written by something else, access given to another user.
+UNFIT = ("renamed", "missing", "foreign", "denied")
 WENT_WRONG = "Sorry, something went wrong"
 
 person_ids = st.sampled_from(sorted(PEOPLE))
@@ -70,6 +77,10 @@ actions = st.one_of(
     st.tuples(st.just("submit"), person_ids),
     st.tuples(st.just("restart"), st.booleans()),
     st.tuples(st.just("race"), person_ids),  # answer all, then both of EP press Submit
+    # Someone who is not the chat's user presses a button in it (a forged or bridged update).
+    st.tuples(st.just("stranger"), person_ids, older, st.integers(0, 30)),
+    # The person's stored dialog state stops fitting (bot/dialog_guard.py).
+    st.tuples(st.just("unfit"), person_ids, st.sampled_from(UNFIT)),
 )
 faults = st.tuples(
     st.just("fault"), st.sampled_from(["edit", "send"]), st.sampled_from(["5xx", "429"])
@@ -93,6 +104,7 @@ class Session:
     typed: dict[str, set[str]] = field(default_factory=lambda: {"EP": set(), "JP": set()})
     shown: dict[int, list[str]] = field(default_factory=dict)
     note_count: int = 0
+    stranger_presses: int = 0
 
     def __post_init__(self) -> None:
         self.storage = self.new_storage()
@@ -217,6 +229,12 @@ class Session:
                 )
             for user_id in both:  # the two confirmations, one after the other
                 await self.tap_label(user_id, self.people[user_id].last(), "✅ Yes, submit now")
+        elif kind == "stranger":
+            _, owner, back, index = action
+            if (message := self.pick(owner, back)) is not None:
+                await self.strangers_press(message, index)
+        elif kind == "unfit":
+            await self.unfit(action[1], action[2])
         elif kind == "restart":
             if not action[1]:
                 self.storage = self.new_storage()  # dialog state lost with the process
@@ -234,6 +252,55 @@ class Session:
                 self.app.messages.fail.append(error)
             else:
                 self.app.bot.fail.append(error)
+
+    async def strangers_press(self, message: Message, index: int) -> None:
+        """Answered, and nothing shown, sent or stored."""
+        assert isinstance(message.reply_markup, InlineKeyboardMarkup)
+        buttons = [b for row in message.reply_markup.inline_keyboard for b in row]
+        data = buttons[index % len(buttons)].callback_data
+        self.stranger_presses += 1
+        callback_id = f"stranger-{self.stranger_presses}"
+        shown, calls = len(self.app.messages.sent_messages), len(self.app.bot.calls)
+        await self.app.dispatcher.feed_update(
+            self.app.bot,
+            Update(
+                update_id=10**6 + self.stranger_presses,
+                callback_query=CallbackQuery(
+                    id=callback_id,
+                    data=data,
+                    chat_instance="--",
+                    from_user=STRANGER,
+                    message=message,
+                ),
+            ),
+        )
+        assert self.app.answers_to(callback_id) == 1
+        assert len(self.app.messages.sent_messages) == shown
+        assert all(isinstance(c, AnswerCallbackQuery) for c in self.app.bot.calls[calls:])
+
+    async def unfit(self, user_id: int, how: str) -> None:
+        def key(destiny: str) -> StorageKey:
+            return StorageKey(
+                bot_id=self.app.bot.id, chat_id=user_id, user_id=user_id, destiny=destiny
+            )
+
+        stack_key = key(f"aiogd:stack:{DEFAULT_STACK_ID}")
+        stack = await self.storage.get_data(stack_key)
+        if how == "foreign":
+            await self.storage.set_data(stack_key, {"intents": "theirs", "owner": "other bot"})
+            return
+        for intent_id in stack.get("intents", []):
+            context_key = key(f"aiogd:context:{intent_id}")
+            context = await self.storage.get_data(context_key)
+            if not context:
+                continue
+            if how == "renamed":
+                context["state"] = context["state"].replace(":", ":old_")
+            elif how == "denied":
+                context["access_settings"] = {"user_ids": [STRANGER.id], "custom": None}
+            else:
+                context = {}
+            await self.storage.set_data(context_key, context)
 
     async def tap_level(self, user_id: int, message: Message, which: int) -> bool:
         assert isinstance(message.reply_markup, InlineKeyboardMarkup)
