@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -18,7 +19,10 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 from aiogram.utils.backoff import BackoffConfig
+from sqlalchemy.exc import OperationalError
 
+from bot.holds import HOLDS, Holds, is_outage, pause_before
+from bot.i18n import build_i18n
 from bot.polling import CONFLICT_LIMIT, Poller, PollingConflictError
 from standin.telegram import TelegramStandIn
 
@@ -314,3 +318,97 @@ async def test_a_poller_that_keeps_meeting_conflicts_gives_up(
             await asyncio.wait_for(task, GUARD)
     # The getUpdates of the poll that was waiting, then CONFLICT_LIMIT refused ones.
     assert len(telegram.calls_of("getUpdates")) - asked <= CONFLICT_LIMIT + 1
+
+
+class FlakyDatabase:
+    """A dispatcher whose handler meets an unreachable database until `back` is set."""
+
+    def __init__(self) -> None:
+        self.back = False
+        self.attempts: list[str] = []
+        self.handled: list[str] = []
+
+    def dispatcher(self, limit: float = 120.0) -> Dispatcher:
+        dispatcher = Dispatcher()
+
+        @dispatcher.message()
+        async def store(message: Message) -> None:
+            text = message.text or ""
+            self.attempts.append(text)
+            if not self.back and text.startswith("tap"):
+                raise OperationalError("INSERT", {}, ConnectionRefusedError("server gone"))
+            self.handled.append(text)
+            await message.answer(f"stored: {text}")
+
+        dispatcher[HOLDS] = Holds(build_i18n(), lambda _user: "fr", limit=limit)
+        return dispatcher
+
+
+async def test_an_update_that_meets_an_outage_is_held_then_handled_once_in_order(
+    telegram: TelegramStandIn, bot: Bot
+) -> None:
+    flaky = FlakyDatabase()
+    async with running(Poller(flaky.dispatcher(), bot)):
+        await telegram.user_sends(1, "tap 1")
+        held_id = telegram.pending_updates[-1].update_id
+        await telegram.user_sends(1, "tap 2")  # the same chat: after the first
+        await telegram.user_sends(2, "other")  # another chat: served meanwhile
+        await telegram.wait_for(lambda t: "stored: other" in replies(t, 2), GUARD)
+        # The person is told once, in their language, that it is kept...
+        await telegram.wait_for(lambda t: replies(t, 1), GUARD)
+        assert len(replies(telegram, 1)) == 1
+        assert "momentanément indisponible" in replies(telegram, 1)[0]
+        # ...the update is not confirmed, and tried again.
+        await telegram.wait_for(lambda t: flaky.attempts.count("tap 1") >= 3, GUARD)
+        assert all(offset is None or offset <= held_id for offset in offsets(telegram))
+        assert held_id in [u.update_id for u in telegram.pending_updates]
+        assert "tap 2" not in flaky.attempts
+        flaky.back = True
+        await telegram.wait_for(lambda t: "stored: tap 2" in replies(t, 1), GUARD)
+        await telegram.wait_for(lambda t: not t.pending_updates, GUARD)
+    assert flaky.handled == ["other", "tap 1", "tap 2"]
+
+
+async def test_an_outage_longer_than_the_hold_is_given_up_and_said(
+    telegram: TelegramStandIn, bot: Bot
+) -> None:
+    flaky = FlakyDatabase()
+    async with running(Poller(flaky.dispatcher(limit=0.6), bot)):
+        await telegram.user_sends(1, "tap 1")
+        await telegram.wait_for(lambda t: len(replies(t, 1)) == 2, GUARD)
+        await telegram.wait_for(lambda t: not t.pending_updates, GUARD)  # confirmed now
+    held, given_up = replies(telegram, 1)
+    assert "momentanément indisponible" in held
+    assert "n’a donc pas été prise en compte" in given_up
+    assert flaky.handled == []
+
+
+@pytest.mark.parametrize(
+    ("error", "outage"),
+    [
+        (OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked")), True),
+        (ConnectionRefusedError("refused"), True),
+        (RuntimeError("wrapped"), True),  # raised while handling a Redis error: see below
+        (ValueError("a bug"), False),
+        (KeyError("aiogd_context"), False),
+    ],
+)
+def test_what_counts_as_an_outage(error: Exception, outage: bool) -> None:
+    if isinstance(error, RuntimeError):
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        try:
+            try:
+                raise RedisConnectionError("Error 111 connecting")
+            except RedisConnectionError:
+                raise error  # noqa: B904 - the context is the point
+        except RuntimeError as raised:
+            error = raised
+    assert is_outage(error) is outage
+
+
+def test_the_pause_between_tries_grows_to_a_bound() -> None:
+    pauses = [pause_before(attempt) for attempt in range(1, 10)]
+    assert pauses == sorted(pauses)
+    assert pauses[0] < 1
+    assert pauses[-1] == 10.0
