@@ -17,6 +17,7 @@ The same server answers /healthz, /readyz and /metrics (bot/ops.py).
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections import OrderedDict
 from typing import Any
@@ -76,6 +77,14 @@ class HandledRequestHandler(SimpleRequestHandler):
         # When each update held in an outage was first held (delivered again by Telegram).
         self._held: OrderedDict[int, float] = OrderedDict()
         self._recent: OrderedDict[int, None] = OrderedDict()
+
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        """Exactly the secret set, compared in constant time; any other header, non-ASCII
+        characters included (which the base class's comparison of str cannot take), is 401."""
+        if not self.secret_token:
+            return True
+        given = telegram_secret_token.encode("utf-8", "surrogateescape")
+        return hmac.compare_digest(given, self.secret_token.encode("utf-8"))
 
     async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
         if self.closing:

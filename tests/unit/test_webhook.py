@@ -155,7 +155,8 @@ async def test_a_body_that_cannot_be_decoded_gets_200_and_one_log_line(
 
 
 async def test_posts_without_the_secret_are_refused(hook: Endpoint) -> None:
-    for headers in ({"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {}):
+    wrong = ["wrong", "sécret", SECRET + "é", "秘密", ""]
+    for headers in [*({"X-Telegram-Bot-Api-Secret-Token": w} for w in wrong), {}]:
         response = await hook.post(update(1, "forged"), headers=headers)
         assert response.status == 401
     assert hook.recorder.started == []
