@@ -8,6 +8,9 @@ as failed and sends the update again); an update still being handled after HANDL
 seconds gets its 200 then and goes on in the background, rather than being started a second
 time by the redelivery.
 
+An update that meets an outage (Redis or the database unreachable) gets 503, so that
+Telegram delivers it again, until it is handled or given up (bot/holds.py).
+
 A body that cannot be decoded gets 200 and one log line: a 500 would make Telegram send it
 again forever, holding up the updates queued behind it.
 
