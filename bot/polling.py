@@ -11,6 +11,8 @@ What `start_polling` does is kept: the dispatcher's startup and shutdown events,
 fails. Updates of different chats are handled concurrently (a slow one must not hold up
 other people); updates of one chat in order. An update aiogram cannot decode is skipped,
 logged once with its id, and confirmed with the rest: one odd update must not stop the bot.
+An update that meets an outage (Redis or the database unreachable) is not confirmed: the
+offset stays at it and it is tried again after a growing pause (bot/holds.py).
 
 Two processes polling one bot is a mistake Telegram answers with 409 Conflict: a long poll
 ends "terminated by other getUpdates request" when another one arrives (the older request is
