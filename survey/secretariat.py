@@ -34,6 +34,7 @@ DEADLINE_SET = "deadline.set"
 REMINDER_SENT = "reminder.send"
 REMINDER_CLAIMED = "reminder.claim"
 INVITATIONS_FOR_PENDING = "invitation.create_pending"
+INVITATIONS_UNDELIVERED = "invitation.revoke_undelivered"
 SCHEDULER = Actor.system("reminders")
 
 
@@ -317,6 +318,31 @@ class Secretariat:
             )
             await store.commit()
         return issued
+
+    async def revoke_undelivered(self, issued: Sequence[IssuedInvitation], actor: Actor) -> int:
+        """Revoke codes that never reached the one who asked for them: only their hashes are
+        stored, so nobody could hand them on, and a code nobody knows must not stay usable.
+        Their Offices become pending again, so asking again makes new ones."""
+        self._check(actor)
+        if not issued:
+            return 0
+        now = self._setup.now()
+        async with self._stores() as store:
+            count = 0
+            for item in issued:
+                count += int(await store.revoke_invitation(item.invitation.id, now))
+            await store.audit(
+                actor,
+                INVITATIONS_UNDELIVERED,
+                now=now,
+                details={
+                    "count": count,
+                    "invitations": [item.invitation.id for item in issued],
+                    "offices": sorted({item.office.code for item in issued}),
+                },
+            )
+            await store.commit()
+        return count
 
     async def revoke_invitation(self, invitation_id: int, actor: Actor) -> Revocation:
         """Revoke one invitation by its id (as listed in `office_detail`; codes are never

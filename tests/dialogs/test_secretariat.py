@@ -3,10 +3,14 @@ nothing of either."""
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiogram.exceptions import TelegramServerError
+from aiogram.methods import SendDocument
 from aiogram.utils.i18n import I18n
 from docx import Document
 from openpyxl import load_workbook
@@ -14,6 +18,7 @@ from PIL import Image
 
 from bot.config import Settings
 from bot.scheduler import Scheduler
+from survey.errors import Reason, Refused
 from survey.model import Actor
 from survey.service import SurveyService
 from tests.support import ADMIN_ID, Clock, answer_all, verify
@@ -262,6 +267,57 @@ async def test_invite_one_office_all_pending_and_mistakes(app: App, service: Sur
     assert not any(line.startswith("EP,") for line in lines)
     await admin.send("/invite all pending")
     assert "nothing to do" in app.bot.sent(ADMIN_ID)[-1]
+
+
+def telegram_gives_up() -> TelegramServerError:
+    """What a call raises once Telegram answered 502 to every retry (bot/retry.py)."""
+    return TelegramServerError(SendDocument(chat_id=ADMIN_ID, document="x"), "Bad Gateway")
+
+
+async def test_invitations_file_not_delivered_revokes_its_codes_and_the_next_ask_makes_new_ones(
+    app: App, service: SurveyService
+) -> None:
+    admin = Person(app, ADMIN_ID, "fr")
+    app.bot.fail_files.append(telegram_gives_up())
+    await admin.send("/invite all pending")
+    [(_, lost)] = app.bot.files(ADMIN_ID)  # tried, never delivered
+    said = app.bot.sent(ADMIN_ID)[-1]
+    assert "n’a pas pu remettre le fichier" in said and "révoqués" in said
+    assert "/invite all pending" in said
+    rows = list(csv.DictReader(io.StringIO(lost.decode("utf-8-sig"))))
+    for row in rows[:3]:
+        with pytest.raises(Refused) as refusal:
+            await service.enrolment.redeem(70 + rows.index(row), row["code"])
+        assert refusal.value.reason is Reason.CODE_REVOKED
+
+    await admin.send("/invite all pending")  # not "nothing to do": a new batch
+    [_, (name, data)] = app.bot.files(ADMIN_ID)
+    again = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [row["office_code"] for row in again] == [row["office_code"] for row in rows]
+    assert not {row["code"] for row in again} & {row["code"] for row in rows}
+    assert (await service.enrolment.redeem(77, again[0]["code"])).office.code == rows[0][
+        "office_code"
+    ]
+
+
+async def test_one_invitation_not_delivered_is_revoked_and_said(
+    app: App, service: SurveyService
+) -> None:
+    admin = Person(app, ADMIN_ID, "es")
+    app.bot.fail.append(telegram_gives_up())
+    await admin.send("/invite EP")
+    said = app.bot.sent(ADMIN_ID)
+    [lost] = re.findall(r"<code>([^<]+)</code>", said[-2])  # tried, never delivered
+    assert "no pudo entregar el nuevo código de EP" in said[-1] and "/invite EP" in said[-1]
+    with pytest.raises(Refused) as refusal:
+        await service.enrolment.redeem(77, lost)
+    assert refusal.value.reason is Reason.CODE_REVOKED
+    detail = await service.secretariat.office_detail("EP", Actor.cli())
+    assert [summary.usable for summary in detail.invitations] == [False]
+
+    await admin.send("/invite EP")
+    [code] = re.findall(r"<code>([^<]+)</code>", app.bot.sent(ADMIN_ID)[-1])
+    assert (await service.enrolment.redeem(77, code)).office.code == "EP"
 
 
 # /reopen --------------------------------------------------------------------------------
