@@ -350,7 +350,11 @@ class Secretariat:
         self._check(actor)
         now = self._setup.now()
         async with self._stores() as store:
-            invitation = await store.invitation_by_id(invitation_id)
+            invitation = (
+                await store.invitation_by_id(invitation_id)
+                if 0 < invitation_id <= rules.LARGEST_INVITATION_ID
+                else None
+            )
             if invitation is None:
                 raise Refused(Reason.UNKNOWN_INVITATION, invitation_id=invitation_id)
             count = int(await store.revoke_invitation(invitation.id, now))
@@ -411,7 +415,11 @@ class Secretariat:
         now = self._setup.now()
         async with self._stores() as store:
             office = await office_by_code(store, office_code)
-            person = await store.representative(telegram_user_id)
+            person = (
+                await store.representative(telegram_user_id)
+                if 0 < telegram_user_id <= rules.LARGEST_TELEGRAM_USER_ID
+                else None
+            )
             if person is None or person.office_id != office.id:
                 raise Refused(
                     Reason.UNKNOWN_REPRESENTATIVE, office=office, telegram_user_id=telegram_user_id

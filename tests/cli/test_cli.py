@@ -285,6 +285,11 @@ def _python_m_bot_refuses(*argv: str, env: dict[str, str], cwd: Path, one_line: 
             "cannot use the database at postgresql+asyncpg://survey:***@127.0.0.1:1/survey",
         ),
         ({"QUESTIONNAIRE_PATH": "/nonexistent/q.yaml"}, "q.yaml"),
+        ({"REMINDER_OFFSETS": "99999999999d"}, "REMINDER_OFFSETS: '99999999999d' is too long"),
+        (
+            {"SURVEY_DEADLINE": "9999-12-31T23:59:59-05:00"},
+            "SURVEY_DEADLINE: the deadline must be before 9999-01-01 (UTC)",
+        ),
     ],
 )
 def test_startup_errors_are_one_line_without_traceback(
