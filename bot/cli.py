@@ -32,7 +32,7 @@ from survey.errors import Reason, Refused
 from survey.model import Actor, Office, OfficeStage, Representative, RepresentativeSummary
 from survey.offices import OfficesFileError, read_offices_csv
 from survey.questionnaire import QuestionnaireError, load_questionnaire
-from survey.rules import DEFAULT_INVITATION_USES
+from survey.rules import DEFAULT_INVITATION_USES, MAX_COMMENT_LENGTH
 from survey.secretariat import OfficeDetail
 
 EXIT_OK, EXIT_REFUSED, EXIT_CONFIG = 0, 1, 2
@@ -98,6 +98,17 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
     return value
+
+
+def reason_text(text: str) -> str:
+    """As the chat takes a reason: one line, at most the length of a comment (a longer one
+    would not fit in the message that tells the representatives)."""
+    text = " ".join(text.split())
+    if len(text) > MAX_COMMENT_LENGTH:
+        raise argparse.ArgumentTypeError(
+            f"a reason of {len(text)} characters; at most {MAX_COMMENT_LENGTH}"
+        )
+    return text
 
 
 def revision(text: str) -> str:
@@ -215,13 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="as shown by `representatives list`",
     )
     who.add_argument("--all", action="store_true", help="every active representative")
-    remove.add_argument("--reason", default="", help="kept in the audit trail")
+    remove.add_argument("--reason", default="", type=reason_text, help="kept in the audit trail")
 
     reopen = commands.add_parser(
         "reopen", help="reopen an Office's submitted answers (its representatives are told)"
     )
     reopen.add_argument("office")
-    reopen.add_argument("--reason", default="", help="kept in the audit trail, told to them")
+    reopen.add_argument(
+        "--reason", default="", type=reason_text, help="kept in the audit trail, told to them"
+    )
 
     remind = commands.add_parser(
         "remind", help="who would get a reminder; with --send, send it through the bot"

@@ -728,7 +728,7 @@ def test_a_date_without_dashes_means_the_end_of_that_day(cli_db: str) -> None:
 
 @pytest.mark.parametrize("command", ["upgrade", "downgrade"])
 def test_an_empty_revision_is_refused_in_one_line(
-    cli_db: str, capsys: pytest.CaptureFixture[str], command: str
+    capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
     with pytest.raises(SystemExit) as exit_:
         run("db", command, " ")
@@ -797,3 +797,17 @@ def test_invitations_that_cannot_be_written_are_revoked(
     rows = target.read_text(encoding="utf-8-sig").splitlines()[1:]
     assert f"{len(rows)} invitation(s) written" in output
     assert len(rows) > 100
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("reopen", "EP"), ("representatives", "remove", "EP", "--all")],
+    ids=["reopen", "remove"],
+)
+def test_a_reason_longer_than_the_chat_takes_is_refused_before_anything_changes(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        run(*argv, "--reason", "x" * 1001)
+    assert exit_.value.code == 2
+    assert "a reason of 1001 characters; at most 1000" in capsys.readouterr().err
