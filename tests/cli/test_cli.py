@@ -811,3 +811,13 @@ def test_a_reason_longer_than_the_chat_takes_is_refused_before_anything_changes(
         run(*argv, "--reason", "x" * 1001)
     assert exit_.value.code == 2
     assert "a reason of 1001 characters; at most 1000" in capsys.readouterr().err
+
+
+def test_the_sandbox_with_a_data_folder_it_cannot_make_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    assert run("sandbox", "--data", str(tmp_path / "a-file"))[0] == 2
+    err = capsys.readouterr().err.strip()
+    folder = tmp_path / "a-file"
+    assert err == f"error: cannot keep the sandbox's data in {folder}: it is a file, not a folder"
