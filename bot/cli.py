@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, date, datetime, time
@@ -31,7 +32,7 @@ from survey.errors import Reason, Refused
 from survey.model import Actor, Office, OfficeStage, Representative, RepresentativeSummary
 from survey.offices import OfficesFileError, read_offices_csv
 from survey.questionnaire import QuestionnaireError, load_questionnaire
-from survey.rules import DEFAULT_INVITATION_USES
+from survey.rules import DEFAULT_INVITATION_USES, MAX_COMMENT_LENGTH
 from survey.secretariat import OfficeDetail
 
 EXIT_OK, EXIT_REFUSED, EXIT_CONFIG = 0, 1, 2
@@ -58,6 +59,7 @@ REFUSALS: dict[Reason, str] = {
     Reason.DEADLINE_NOT_FUTURE: (
         "the deadline must be in the future; {deadline:%Y-%m-%d %H:%M %Z} is not"
     ),
+    Reason.DEADLINE_TOO_FAR: "the deadline must be before {latest:%Y-%m-%d} (UTC)",
     Reason.ANSWERS_CHANGED: "answers changed meanwhile: {numbers}",
 }
 
@@ -71,10 +73,13 @@ Command = Callable[[argparse.Namespace, Settings, TextIO], Coroutine[Any, Any, i
 
 
 def parse_expiry(text: str) -> datetime:
-    """A date means the end of that day in UTC; a date-time must say its time zone."""
+    """A date (2026-12-31 or 20261231) means the end of that day in UTC; a date-time must say
+    its time zone."""
     try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(23, 59, 59), tzinfo=UTC)
+        return datetime.combine(date.fromisoformat(text), time(23, 59, 59), tzinfo=UTC)
+    except ValueError:
+        pass
+    try:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
@@ -93,6 +98,24 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
     return value
+
+
+def reason_text(text: str) -> str:
+    """As the chat takes a reason: one line, at most the length of a comment (a longer one
+    would not fit in the message that tells the representatives)."""
+    text = " ".join(text.split())
+    if len(text) > MAX_COMMENT_LENGTH:
+        raise argparse.ArgumentTypeError(
+            f"a reason of {len(text)} characters; at most {MAX_COMMENT_LENGTH}"
+        )
+    return text
+
+
+def revision(text: str) -> str:
+    """An empty revision would reach Alembic as "nothing", which it fails on with a traceback."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("name a revision, e.g. head, base, -1 or 0004")
+    return text.strip()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,9 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="db_command", metavar="ACTION", required=True
     )
     up = db.add_parser("upgrade", help="migrate to the newest schema (or to REVISION)")
-    up.add_argument("revision", nargs="?", default="head")
+    up.add_argument("revision", nargs="?", default="head", type=revision)
     down = db.add_parser("downgrade", help="migrate back to REVISION (e.g. -1 or base)")
-    down.add_argument("revision")
+    down.add_argument("revision", type=revision)
     backup = db.add_parser(
         "backup", help="copy the SQLite database to a new FILE, safely while the bot runs"
     )
@@ -203,13 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="as shown by `representatives list`",
     )
     who.add_argument("--all", action="store_true", help="every active representative")
-    remove.add_argument("--reason", default="", help="kept in the audit trail")
+    remove.add_argument("--reason", default="", type=reason_text, help="kept in the audit trail")
 
     reopen = commands.add_parser(
         "reopen", help="reopen an Office's submitted answers (its representatives are told)"
     )
     reopen.add_argument("office")
-    reopen.add_argument("--reason", default="", help="kept in the audit trail, told to them")
+    reopen.add_argument(
+        "--reason", default="", type=reason_text, help="kept in the audit trail, told to them"
+    )
 
     remind = commands.add_parser(
         "remind", help="who would get a reminder; with --send, send it through the bot"
@@ -417,6 +442,7 @@ async def _invite_pending(args: argparse.Namespace, settings: Settings, out: Tex
         print("error: set BOT_USERNAME: the file's links need the bot's username", file=sys.stderr)
         return EXIT_CONFIG
     output: Path = args.output
+    complete = False
     with _new_file(output) as target:
         try:
             async with open_service(settings) as service:
@@ -425,10 +451,22 @@ async def _invite_pending(args: argparse.Namespace, settings: Settings, out: Tex
                     max_uses=None if args.unlimited else args.uses,
                     expires_at=args.expires,
                 )
+                try:
+                    target.write(invitations_csv(issued, settings.bot_username))
+                    target.flush()
+                    os.fsync(target.fileno())
+                except OSError as exc:
+                    # The codes are nowhere else: none may stay usable while nobody knows it.
+                    await service.secretariat.revoke_undelivered(issued, Actor.cli())
+                    raise ConfigError(
+                        f"cannot write {output}: {exc.strerror or exc}; the {len(issued)} new "
+                        "code(s) were revoked, so running this again makes new ones"
+                    ) from None
+                complete = True
         except BaseException:
-            _discard(target, output)  # nothing was created: leave no empty file behind
+            if not complete:  # no codes, or codes revoked: leave no partial file behind
+                _discard(target, output)
             raise
-        target.write(invitations_csv(issued, settings.bot_username))
     print(
         f"{len(issued)} invitation(s) written to {output}; the codes are only in that file "
         "(the database keeps their hashes).",

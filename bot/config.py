@@ -6,7 +6,7 @@ Everything configurable lives here; nothing else reads the environment.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from survey.questionnaire import SHIPPED_QUESTIONNAIRE
+from survey.rules import LATEST_MOMENT
 
 _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # @BotFather's tokens: the bot's numeric id, a colon, then the secret part (35 characters of
@@ -22,6 +23,9 @@ _TOKEN_SHAPE = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 # REMINDER_OFFSETS items: a whole number and a unit, days, hours or minutes (7d, 36h, 90m).
 _OFFSET_SHAPE = re.compile(r"([0-9]+)\s*([dhm])")
 _OFFSET_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+# A reminder a year before the closing is the most a survey of weeks could mean; beyond it
+# a number is a typo (and past timedelta's range, an OverflowError, not a setting error).
+_LONGEST_OFFSET = timedelta(days=365)
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/survey.db"
 TELEGRAM_API_DEFAULT = "https://api.telegram.org"
 
@@ -156,6 +160,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "the deadline needs a timezone, e.g. 2026-12-31T23:59:00+01:00 or ...Z"
             )
+        if value is None:
+            return None
+        if value >= LATEST_MOMENT:
+            raise ValueError(f"the deadline must be before {LATEST_MOMENT:%Y-%m-%d} (UTC)")
+        try:
+            value.astimezone(UTC)
+        except OverflowError:  # the calendar's first day, east of UTC
+            raise ValueError("the deadline must be a date after 0001-01-01 (UTC)") from None
         return value
 
     @field_validator("reminder_offsets", mode="before")
@@ -169,15 +181,23 @@ class Settings(BaseSettings):
             if not item:
                 continue
             found = _OFFSET_SHAPE.fullmatch(item)
-            offset = (
-                timedelta(**{_OFFSET_UNITS[found.group(2)]: int(found.group(1))})
-                if found
-                else timedelta(0)
-            )
+            try:
+                offset = (
+                    timedelta(**{_OFFSET_UNITS[found.group(2)]: int(found.group(1))})
+                    if found
+                    else timedelta(0)
+                )
+            except OverflowError:
+                offset = _LONGEST_OFFSET * 2
             if offset <= timedelta(0):
                 raise ValueError(
                     f"{part.strip()!r} is not a time before the deadline: use whole days, hours "
                     "or minutes above zero, separated by commas, e.g. 7d,1d or 48h,2h"
+                )
+            if offset > _LONGEST_OFFSET:
+                raise ValueError(
+                    f"{part.strip()!r} is too long before the deadline: at most 365d "
+                    "(or 8760h), e.g. 7d,1d"
                 )
             offsets.add(offset)
         return tuple(sorted(offsets, reverse=True))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.bootstrap import open_service
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from standin.telegram import TelegramStandIn
 from standin.terminal import StdinLines, TerminalChat
 from survey.errors import Refused
@@ -44,7 +44,15 @@ def _say(text: str) -> None:
 
 
 async def run_sandbox(options: SandboxOptions, settings: Settings) -> int:
-    options.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        options.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        problem = (
+            "it is a file, not a folder" if options.data_dir.is_file() else exc.strerror or str(exc)
+        )
+        raise ConfigError(
+            f"cannot keep the sandbox's data in {options.data_dir}: {problem}"
+        ) from None
     database_url = f"sqlite+aiosqlite:///{(options.data_dir / 'sandbox.db').resolve()}"
     sandbox_settings = settings.model_copy(update={"database_url": database_url})
 

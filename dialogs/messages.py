@@ -138,6 +138,11 @@ def secretariat_refusal_text(refusal: Refused) -> str:
         return _("This invitation does not exist.")
     if reason is Reason.DEADLINE_NOT_FUTURE:
         return _("The closing time must be in the future.")
+    if reason is Reason.DEADLINE_TOO_FAR:
+        return render(
+            _("That is too far ahead: the closing time must be before {time}."),
+            time=when(details.get("latest")),
+        )
     return _("This action is not possible right now.")
 
 

@@ -29,6 +29,7 @@ SECRETARIAT_REASONS = frozenset(
         Reason.ALREADY_REMOVED,
         Reason.UNKNOWN_INVITATION,
         Reason.DEADLINE_NOT_FUTURE,
+        Reason.DEADLINE_TOO_FAR,
     }
 )
 

@@ -48,6 +48,7 @@ from reports.labels import (
     score_rule,
     title,
 )
+from reports.xml_text import xml_text
 from survey.model import ExportRow, ResponseStatus
 from survey.questionnaire import Questionnaire
 from survey.results import Digest, RecommendationResult
@@ -61,10 +62,6 @@ _CHART_HEIGHT = Mm(225)
 _MUTED = RGBColor(0x59, 0x59, 0x59)
 _HEADER_FILL = "E7EEF7"
 _TABLE_FONT = Pt(9.5)
-# Characters an XML document cannot hold (control characters other than tab, line feed and
-# carriage return, lone surrogates); python-docx refuses them, so they are dropped from typed
-# text. The answer rows are written as text without lxml to check them, so this is the guard.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _DOCUMENT_PART = "word/document.xml"
 # Where an answer table's rows go: a comment, which no typed text can make (its "<" is
 # escaped), after the table's header row; the number is the table's, from 0, in order.
@@ -366,7 +363,7 @@ def _run(text: str, *, muted: bool = False) -> str:
     feed or a carriage return a <w:br/>, the text between them a <w:t>, which keeps its spaces
     when it starts or ends with one."""
     content = [_MUTED_PROPERTIES] if muted else []
-    for piece in _BREAKS.split(_xml_text(text)):
+    for piece in _BREAKS.split(xml_text(text)):
         if piece == "\t":
             content.append("<w:tab/>")
         elif piece in ("\r", "\n"):
@@ -511,7 +508,3 @@ def _page_number(paragraph: Paragraph) -> None:
             element.set(qn("xml:space"), "preserve")
             element.text = text
         run._r.append(element)
-
-
-def _xml_text(text: str) -> str:
-    return _ILLEGAL.sub("", text)

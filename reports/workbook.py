@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from reports.i18n import report_language, translations
 from reports.labels import iso_utc, level_label, long_date
+from reports.xml_text import xml_text
 from survey.errors import Refused
 from survey.model import AnswerRecord, Office
 from survey.questionnaire import Questionnaire
@@ -100,15 +100,6 @@ def _styles() -> _Styles:
     )
 
 
-@cache
-def _illegal() -> re.Pattern[str]:
-    """The characters a workbook cannot hold (openpyxl's own pattern)."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    pattern: re.Pattern[str] = ILLEGAL_CHARACTERS_RE
-    return pattern
-
-
 def answers_sheet_name(lang: str) -> str:
     """The answers sheet's name in ``lang``."""
     return translations(lang).gettext("Answers")
@@ -159,7 +150,7 @@ def comment_key(comment: str | None) -> str:
     characters a workbook cannot hold, without blank space around it; "" for no comment."""
     if not comment:
         return ""
-    text = _illegal().sub("", comment.replace("\r\n", "\n").replace("\r", "\n"))
+    text = xml_text(comment.replace("\r\n", "\n").replace("\r", "\n"))
     try:
         return check_comment(text) or ""  # trimmed as the survey trims what is typed
     except Refused:  # too long: the upload says so; here only the fingerprint counts
@@ -416,7 +407,7 @@ def _put(ws: Sheet, row: int, column: int, value: str | None) -> Any:
     """A text cell, typed as text whatever it starts with ("=..." is never a formula)."""
     cell = ws.cell(row, column)
     if value:
-        cell.value = _illegal().sub("", value)
+        cell.value = xml_text(value)
         cell.data_type = _STRING
     return cell
 

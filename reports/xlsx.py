@@ -18,13 +18,12 @@ rows of a sheet are gone through twice: once for the widths, once to write them.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -40,6 +39,7 @@ from reports.labels import (
     score_rule,
     title,
 )
+from reports.xml_text import xml_text
 from survey.model import ExportRow, OfficeStatus
 from survey.questionnaire import Questionnaire
 from survey.results import Digest
@@ -52,7 +52,6 @@ Rows = Callable[[], Iterable[Sequence[Value]]]  # a sheet's rows, as often as as
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=13)
 _WRAPPED = Alignment(wrap_text=True, vertical="top")
-_ILLEGAL: re.Pattern[str] = ILLEGAL_CHARACTERS_RE  # control characters XML cannot hold
 _STRING = "s"  # openpyxl's data type of a text cell (written as an inline string)
 _DEFAULT_CAP = 24  # widest column, in characters, unless a sheet says otherwise
 
@@ -313,5 +312,5 @@ def _xl_text(value: Value) -> str:
 def _xl(value: Value) -> Value:
     """A cell value: text without the characters XML cannot hold, otherwise as given."""
     if isinstance(value, str):
-        return _ILLEGAL.sub("", value)
+        return xml_text(value)
     return value

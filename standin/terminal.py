@@ -178,7 +178,20 @@ class StdinLines:
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.pending = ""
         self.loop = asyncio.get_running_loop()
-        self.loop.add_reader(fd, self._readable)
+        self.watched = True
+        try:
+            self.loop.add_reader(fd, self._readable)
+        except PermissionError:  # a regular file (`sandbox < script.txt`) cannot be watched
+            self.watched = False
+            self.loop.call_soon(self._read_file)
+
+    def _read_file(self) -> None:
+        """A file never blocks: its lines are all there at once, then its end."""
+        with os.fdopen(os.dup(self.fd), "rb") as source:
+            text = self.decoder.decode(source.read(), final=True)
+        for line in text.splitlines():
+            self.lines.put_nowait(line)
+        self.lines.put_nowait(None)
 
     def _readable(self) -> None:
         chunk = os.read(self.fd, 4096)
@@ -194,4 +207,5 @@ class StdinLines:
             self.lines.put_nowait(line)
 
     def close(self) -> None:
-        self.loop.remove_reader(self.fd)
+        if self.watched:
+            self.loop.remove_reader(self.fd)

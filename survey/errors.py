@@ -40,6 +40,9 @@ class Reason(StrEnum):
     UNKNOWN_INVITATION = "unknown_invitation"
     # A new closing time must lie ahead; details: `deadline` (the one asked for), `now`.
     DEADLINE_NOT_FUTURE = "deadline_not_future"
+    # A closing time at or after `latest` (near the calendar's end); details: `deadline`,
+    # `latest`.
+    DEADLINE_TOO_FAR = "deadline_too_far"
 
 
 class Refused(Exception):  # noqa: N818 - reads naturally: `except Refused as refusal`

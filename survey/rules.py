@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from survey.errors import Reason, Refused
 from survey.model import Actor, Invitation, Office, Representative, ResponseRecord
@@ -13,6 +13,15 @@ MAX_COMMENT_LENGTH = 1000
 MAX_FAILED_REDEMPTIONS = 5
 REDEMPTION_WINDOW = timedelta(minutes=15)
 DEFAULT_INVITATION_USES = 5
+# More people than any Office has; beyond it, "unlimited" is what is meant.
+MAX_INVITATION_USES = 10_000
+# Python's calendar ends with the year 9999: a moment in that year may not be shiftable to UTC,
+# extendable by a month or countable back from, so closing times and expiries end before it.
+LATEST_MOMENT = datetime(9999, 1, 1, tzinfo=UTC)
+# The largest id the databases store (invitation ids are 32-bit, Telegram user ids 64-bit):
+# a larger number names nothing, and the drivers would fail on it rather than find nothing.
+LARGEST_INVITATION_ID = 2**31 - 1
+LARGEST_TELEGRAM_USER_ID = 2**63 - 1
 
 
 def check_secretariat(actor: Actor, admin_ids: Collection[int]) -> None:
@@ -57,11 +66,21 @@ def check_invitation_terms(
 ) -> None:
     if max_uses is not None and max_uses < 1:
         raise Refused(Reason.BAD_INVITATION_TERMS, "the number of uses must be at least 1")
+    if max_uses is not None and max_uses > MAX_INVITATION_USES:
+        raise Refused(
+            Reason.BAD_INVITATION_TERMS,
+            f"the number of uses can be at most {MAX_INVITATION_USES}, or unlimited",
+        )
     if expires_at is not None:
         if expires_at.utcoffset() is None:
             raise Refused(Reason.BAD_INVITATION_TERMS, "the expiry needs a timezone")
         if expires_at <= now:
             raise Refused(Reason.BAD_INVITATION_TERMS, "the expiry is already in the past")
+        if expires_at >= LATEST_MOMENT:
+            raise Refused(
+                Reason.BAD_INVITATION_TERMS,
+                f"the expiry must be before {LATEST_MOMENT:%Y-%m-%d} (UTC)",
+            )
 
 
 def check_active(
@@ -105,6 +124,23 @@ def check_new_deadline(deadline: datetime | None, now: datetime) -> None:
         raise ValueError("the deadline needs a time zone")
     if deadline <= now:
         raise Refused(Reason.DEADLINE_NOT_FUTURE, deadline=deadline, now=now)
+    check_within_calendar(deadline)
+
+
+def check_within_calendar(deadline: datetime) -> None:
+    """Refuse a closing time too far ahead to be stored, shown in UTC or extended."""
+    if deadline >= LATEST_MOMENT:
+        raise Refused(Reason.DEADLINE_TOO_FAR, deadline=deadline, latest=LATEST_MOMENT)
+
+
+def extended(deadline: datetime, by: timedelta) -> datetime:
+    """`deadline` later by `by`, refused (not an OverflowError) past the calendar's end."""
+    try:
+        later = deadline + by
+    except OverflowError:
+        raise Refused(Reason.DEADLINE_TOO_FAR, deadline=deadline, latest=LATEST_MOMENT) from None
+    check_within_calendar(later)
+    return later
 
 
 def check_draft(response: ResponseRecord) -> None:

@@ -34,6 +34,7 @@ DEADLINE_SET = "deadline.set"
 REMINDER_SENT = "reminder.send"
 REMINDER_CLAIMED = "reminder.claim"
 INVITATIONS_FOR_PENDING = "invitation.create_pending"
+INVITATIONS_UNDELIVERED = "invitation.revoke_undelivered"
 SCHEDULER = Actor.system("reminders")
 
 
@@ -318,13 +319,42 @@ class Secretariat:
             await store.commit()
         return issued
 
+    async def revoke_undelivered(self, issued: Sequence[IssuedInvitation], actor: Actor) -> int:
+        """Revoke codes that never reached the one who asked for them: only their hashes are
+        stored, so nobody could hand them on, and a code nobody knows must not stay usable.
+        Their Offices become pending again, so asking again makes new ones."""
+        self._check(actor)
+        if not issued:
+            return 0
+        now = self._setup.now()
+        async with self._stores() as store:
+            count = 0
+            for item in issued:
+                count += int(await store.revoke_invitation(item.invitation.id, now))
+            await store.audit(
+                actor,
+                INVITATIONS_UNDELIVERED,
+                now=now,
+                details={
+                    "count": count,
+                    "invitations": [item.invitation.id for item in issued],
+                    "offices": sorted({item.office.code for item in issued}),
+                },
+            )
+            await store.commit()
+        return count
+
     async def revoke_invitation(self, invitation_id: int, actor: Actor) -> Revocation:
         """Revoke one invitation by its id (as listed in `office_detail`; codes are never
         stored). Revoking a revoked one changes nothing and counts 0."""
         self._check(actor)
         now = self._setup.now()
         async with self._stores() as store:
-            invitation = await store.invitation_by_id(invitation_id)
+            invitation = (
+                await store.invitation_by_id(invitation_id)
+                if 0 < invitation_id <= rules.LARGEST_INVITATION_ID
+                else None
+            )
             if invitation is None:
                 raise Refused(Reason.UNKNOWN_INVITATION, invitation_id=invitation_id)
             count = int(await store.revoke_invitation(invitation.id, now))
@@ -385,7 +415,11 @@ class Secretariat:
         now = self._setup.now()
         async with self._stores() as store:
             office = await office_by_code(store, office_code)
-            person = await store.representative(telegram_user_id)
+            person = (
+                await store.representative(telegram_user_id)
+                if 0 < telegram_user_id <= rules.LARGEST_TELEGRAM_USER_ID
+                else None
+            )
             if person is None or person.office_id != office.id:
                 raise Refused(
                     Reason.UNKNOWN_REPRESENTATIVE, office=office, telegram_user_id=telegram_user_id

@@ -19,6 +19,7 @@ from dialogs.screen import screen
 from dialogs.secretariat.common import acting, actor
 from dialogs.states import Deadline
 from dialogs.widgets import T
+from survey import rules
 from survey.secretariat import Secretariat
 
 # Widget ids: they travel in callback data, so they are short and never reused.
@@ -34,15 +35,23 @@ END_OF_DAY = time(23, 59, tzinfo=UTC)
 
 
 def parse_closing_time(text: str) -> datetime | None:
-    """ "2026-12-31" (the end of that day) or "2026-12-31 18:00", both in UTC."""
-    text = " ".join(text.replace("T", " ").split()).removesuffix(" UTC").removesuffix("Z")
+    """A date ("2026-12-31" or "20261231": the end of that day) or a date and time
+    ("2026-12-31 18:00", "2026-12-31T18:00"), in UTC unless it names an offset ("+01:00");
+    a trailing "UTC" or "Z" changes nothing. Not converted to UTC here: a moment at the
+    calendar's end cannot be (see `rules.check_within_calendar`)."""
+    text = " ".join(text.split())
+    if text[-3:].upper() == "UTC":  # before anything else: "UTC" holds a T
+        text = text[:-3].rstrip()
+    text = text.removesuffix("Z").removesuffix("z")
     try:
-        if len(text) == len("2026-12-31"):
-            return datetime.combine(date.fromisoformat(text), END_OF_DAY)
+        return datetime.combine(date.fromisoformat(text), END_OF_DAY)
+    except ValueError:
+        pass
+    try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 async def show_getter(
@@ -67,7 +76,7 @@ async def _extend(manager: DialogManager, days: int) -> None:
     secretariat, who, _lang = acting(manager)
     current = await secretariat.deadline(who)
     start = max(current, secretariat.now()) if current is not None else secretariat.now()
-    await _propose(manager, start + timedelta(days=days))
+    await _propose(manager, rules.extended(start, timedelta(days=days)))
 
 
 async def on_day(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
@@ -92,7 +101,11 @@ async def on_typed(message: Message, _widget: MessageInput, manager: DialogManag
             )
         )
         return
-    await _propose(manager, moment)
+    secretariat, _who, _lang = acting(manager)
+    # Refused here, before the confirmation shows it: a moment past the calendar's end could
+    # not even be shown in UTC.
+    rules.check_new_deadline(moment, secretariat.now())
+    await _propose(manager, moment.astimezone(UTC))
 
 
 async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:

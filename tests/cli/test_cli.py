@@ -285,6 +285,11 @@ def _python_m_bot_refuses(*argv: str, env: dict[str, str], cwd: Path, one_line: 
             "cannot use the database at postgresql+asyncpg://survey:***@127.0.0.1:1/survey",
         ),
         ({"QUESTIONNAIRE_PATH": "/nonexistent/q.yaml"}, "q.yaml"),
+        ({"REMINDER_OFFSETS": "99999999999d"}, "REMINDER_OFFSETS: '99999999999d' is too long"),
+        (
+            {"SURVEY_DEADLINE": "9999-12-31T23:59:59-05:00"},
+            "SURVEY_DEADLINE: the deadline must be before 9999-01-01 (UTC)",
+        ),
     ],
 )
 def test_startup_errors_are_one_line_without_traceback(
@@ -675,3 +680,144 @@ def test_an_offices_workbook_and_pdf_from_the_command_line(
     assert status != 0
     assert "ZZ" in capsys.readouterr().err
     assert not (tmp_path / "zz.pdf").exists()
+
+
+# Odd values: each is one line on stderr and a non-zero status, never a traceback. ------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ("invite", "EP", "--expires", "9999-12-31T23:59:59-05:00"),
+            "error: the expiry must be before 9999-01-01 (UTC)",
+        ),
+        (
+            ("invite", "EP", "--uses", "99999999999999999999999"),
+            "error: the number of uses can be at most 10000, or unlimited",
+        ),
+        (
+            ("invites", "revoke", "99999999999999999999999"),
+            "error: no invitation has the id 99999999999999999999999",
+        ),
+        (("invites", "revoke", "2147483648"), "error: no invitation has the id 2147483648"),
+        (
+            ("representatives", "remove", "EP", "99999999999999999999999"),
+            "error: Telegram user 99999999999999999999999 is not a representative of EP",
+        ),
+        (
+            ("deadline", "set", "9999-12-31T23:00:00-05:00"),
+            "error: the deadline must be before 9999-01-01 (UTC)",
+        ),
+        (("deadline", "set", "9999-12-31"), "error: the deadline must be before 9999-01-01"),
+    ],
+)
+def test_huge_numbers_and_far_dates_are_one_line_refusals(
+    cli_db: str, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], expected: str
+) -> None:
+    assert run(*argv)[0] == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(expected), err
+    assert "\n" not in err
+
+
+def test_a_date_without_dashes_means_the_end_of_that_day(cli_db: str) -> None:
+    assert run("deadline", "set", "20991231") == (0, "Deadline: 2099-12-31 23:59 UTC (open).\n")
+    assert run("deadline", "set", "2099-12-30") == (0, "Deadline: 2099-12-30 23:59 UTC (open).\n")
+
+
+@pytest.mark.parametrize("command", ["upgrade", "downgrade"])
+def test_an_empty_revision_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        run("db", command, " ")
+    assert exit_.value.code == 2
+    assert "name a revision, e.g. head, base, -1 or 0004" in capsys.readouterr().err
+
+
+def test_files_drop_the_characters_xml_cannot_hold(
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def seed(service: SurveyService) -> None:
+        issued = await service.secretariat.create_invitation("EP", Actor.cli())
+        await service.enrolment.redeem(1, issued.code, full_name="Eva\ufffe")
+        await answer_all(service, 1, "medium")
+        await service.answering.record_comment(1, 4, "Pasted\uffff from a PDF")
+
+    assert run("offices", "list")[0] == 0
+    with_service(cli_db, seed)
+
+    assert run("results", "--format", "xlsx", "--output", str(tmp_path / "r.xlsx"))[0] == 0
+    sheets = load_workbook(tmp_path / "r.xlsx")
+    cells = {str(c.value) for ws in sheets.worksheets for row in ws.iter_rows() for c in row}
+    assert "Pasted from a PDF" in cells
+
+    assert run("workbook", "EP", "--output", str(tmp_path / "ep.xlsx"))[0] == 0
+    sheet = load_workbook(tmp_path / "ep.xlsx").worksheets[0]
+    cells = {str(cell.value) for row in sheet.iter_rows() for cell in row}
+    assert "Pasted from a PDF" in cells
+    capsys.readouterr()
+
+    (tmp_path / "a-file").write_text("")
+    for command in ("workbook", "pdf"):
+        target = tmp_path / "a-file" / f"ep.{command}"
+        assert run(command, "EP", "--output", str(target))[0] == 2
+        err = capsys.readouterr().err.strip()
+        assert err == f"error: cannot write {target}: part of the path is a file, not a folder"
+
+
+def test_invitations_that_cannot_be_written_are_revoked(
+    cli_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("BOT_USERNAME", "cws_survey_bot")
+    target = tmp_path / "invitations.csv"
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", disk_full)
+        assert run("invite", "--all", "--output", str(target))[0] == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: cannot write {target}: No space left on device; the ")
+    assert err.endswith("new code(s) were revoked, so running this again makes new ones")
+    assert not target.exists()
+
+    async def usable(service: SurveyService) -> list[bool]:
+        detail = await service.secretariat.office_detail("FR", Actor.cli())
+        return [summary.usable for summary in detail.invitations]
+
+    assert with_service(cli_db, usable) == [False]  # made, then revoked
+    status, output = run("invite", "--all", "--output", str(target))
+    assert status == 0  # a new batch, not "nothing pending"
+    rows = target.read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert f"{len(rows)} invitation(s) written" in output
+    assert len(rows) > 100
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("reopen", "EP"), ("representatives", "remove", "EP", "--all")],
+    ids=["reopen", "remove"],
+)
+def test_a_reason_longer_than_the_chat_takes_is_refused_before_anything_changes(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        run(*argv, "--reason", "x" * 1001)
+    assert exit_.value.code == 2
+    assert "a reason of 1001 characters; at most 1000" in capsys.readouterr().err
+
+
+def test_the_sandbox_with_a_data_folder_it_cannot_make_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    assert run("sandbox", "--data", str(tmp_path / "a-file"))[0] == 2
+    err = capsys.readouterr().err.strip()
+    folder = tmp_path / "a-file"
+    assert err == f"error: cannot keep the sandbox's data in {folder}: it is a file, not a folder"

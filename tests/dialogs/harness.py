@@ -127,6 +127,7 @@ class RecordingBot(FakeBot):
     calls: list[TelegramMethod[Any]] = field(default_factory=list)
     next_message_id: int = 10_000
     fail: list[TelegramAPIError] = field(default_factory=list)  # the next sends fail so
+    fail_files: list[TelegramAPIError] = field(default_factory=list)  # and the next files
     # What people sent as documents, by file id: what `download` gives back.
     uploads: dict[str, bytes] = field(default_factory=dict)
     downloads: list[str] = field(default_factory=list)  # the file ids downloaded, in order
@@ -161,6 +162,8 @@ class RecordingBot(FakeBot):
                 text=method.text,
             )
         if isinstance(method, SendPhoto | SendDocument):
+            if self.fail_files:
+                raise self.fail_files.pop(0)
             self.next_message_id += 1
             return Message(
                 message_id=self.next_message_id,

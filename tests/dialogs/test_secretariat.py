@@ -3,10 +3,14 @@ nothing of either."""
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiogram.exceptions import TelegramServerError
+from aiogram.methods import SendDocument
 from aiogram.utils.i18n import I18n
 from docx import Document
 from openpyxl import load_workbook
@@ -14,6 +18,7 @@ from PIL import Image
 
 from bot.config import Settings
 from bot.scheduler import Scheduler
+from survey.errors import Reason, Refused
 from survey.model import Actor
 from survey.service import SurveyService
 from tests.support import ADMIN_ID, Clock, answer_all, verify
@@ -264,6 +269,59 @@ async def test_invite_one_office_all_pending_and_mistakes(app: App, service: Sur
     assert "nothing to do" in app.bot.sent(ADMIN_ID)[-1]
 
 
+def telegram_gives_up() -> TelegramServerError:
+    """What a call raises once Telegram answered 502 to every retry (bot/retry.py)."""
+    return TelegramServerError(SendDocument(chat_id=ADMIN_ID, document="x"), "Bad Gateway")
+
+
+async def test_invitations_file_not_delivered_revokes_its_codes_and_the_next_ask_makes_new_ones(
+    app: App, service: SurveyService
+) -> None:
+    admin = Person(app, ADMIN_ID, "fr")
+    app.bot.fail_files.append(telegram_gives_up())
+    await admin.send("/invite all pending")
+    [(_, lost)] = app.bot.files(ADMIN_ID)  # tried, never delivered
+    said = app.bot.sent(ADMIN_ID)[-1]
+    assert "n’a pas pu remettre le fichier" in said
+    assert "révoqués" in said
+    assert "/invite all pending" in said
+    rows = list(csv.DictReader(io.StringIO(lost.decode("utf-8-sig"))))
+    for row in rows[:3]:
+        with pytest.raises(Refused) as refusal:
+            await service.enrolment.redeem(70 + rows.index(row), row["code"])
+        assert refusal.value.reason is Reason.CODE_REVOKED
+
+    await admin.send("/invite all pending")  # not "nothing to do": a new batch
+    [_, (_name, data)] = app.bot.files(ADMIN_ID)
+    again = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [row["office_code"] for row in again] == [row["office_code"] for row in rows]
+    assert not {row["code"] for row in again} & {row["code"] for row in rows}
+    assert (await service.enrolment.redeem(77, again[0]["code"])).office.code == rows[0][
+        "office_code"
+    ]
+
+
+async def test_one_invitation_not_delivered_is_revoked_and_said(
+    app: App, service: SurveyService
+) -> None:
+    admin = Person(app, ADMIN_ID, "es")
+    app.bot.fail.append(telegram_gives_up())
+    await admin.send("/invite EP")
+    said = app.bot.sent(ADMIN_ID)
+    [lost] = re.findall(r"<code>([^<]+)</code>", said[-2])  # tried, never delivered
+    assert "no pudo entregar el nuevo código de EP" in said[-1]
+    assert "/invite EP" in said[-1]
+    with pytest.raises(Refused) as refusal:
+        await service.enrolment.redeem(77, lost)
+    assert refusal.value.reason is Reason.CODE_REVOKED
+    detail = await service.secretariat.office_detail("EP", Actor.cli())
+    assert [summary.usable for summary in detail.invitations] == [False]
+
+    await admin.send("/invite EP")
+    [code] = re.findall(r"<code>([^<]+)</code>", app.bot.sent(ADMIN_ID)[-1])
+    assert (await service.enrolment.redeem(77, code)).office.code == "EP"
+
+
 # /reopen --------------------------------------------------------------------------------
 
 
@@ -320,15 +378,59 @@ async def test_a_typed_closing_time_and_its_mistakes(
     await admin.send("/deadline")
     await admin.send("next friday")
     assert "such as 2026-12-31" in app.bot.sent(ADMIN_ID)[-1]
-    await admin.send("2020-01-01")
-    await admin.click("✅ Yes, set it")
-    assert "must be in the future" in app.bot.alerts()[-1]
-    await admin.click("◀ Back")
+    await admin.send("2020-01-01")  # refused at once, before a confirmation offers it
+    assert "must be in the future" in app.bot.sent(ADMIN_ID)[-1]
+    assert "Set the closing time" not in admin.text()
     await admin.send("2026-12-31 18:00")
     await admin.click("✅ Yes, set it")
     assert await service.secretariat.deadline(Actor.cli()) == datetime(
         2026, 12, 31, 18, 0, tzinfo=UTC
     )
+
+
+async def test_a_typed_closing_time_may_say_utc_and_a_date_means_its_end_however_written(
+    app: App, service: SurveyService
+) -> None:
+    admin = Person(app, ADMIN_ID, "en")
+    await admin.send("/deadline")
+    await admin.send("2026-12-31 18:00 UTC")
+    assert "Set the closing time to <b>December 31, 2026, 18:00 UTC</b>" in admin.text()
+    await admin.click("✅ Yes, set it")
+    assert await service.secretariat.deadline(Actor.cli()) == datetime(
+        2026, 12, 31, 18, 0, tzinfo=UTC
+    )
+    for typed in ("20261130", "2026-11-30", "2026-11-30 UTC"):
+        await admin.send(typed)
+        assert "Set the closing time to <b>November 30, 2026, 23:59 UTC</b>" in admin.text()
+        await admin.click("◀ Back")
+
+
+async def test_a_closing_time_past_the_calendars_end_is_refused_plainly(
+    app: App, service: SurveyService
+) -> None:
+    admin = Person(app, ADMIN_ID, "fr")
+    await admin.send("/deadline")
+    await admin.send("9999-12-31 23:00-05:00")
+    assert "trop loin" in app.bot.sent(ADMIN_ID)[-1]
+    assert "1 janvier 9999" in app.bot.sent(ADMIN_ID)[-1]
+    await admin.send("9998-12-31 22:00")  # the last day allowed
+    await admin.click("✅ Oui, appliquer")
+    assert await service.secretariat.deadline(Actor.cli()) == datetime(
+        9998, 12, 31, 22, 0, tzinfo=UTC
+    )
+    await admin.click("+1 jour")
+    assert "trop loin" in app.bot.alerts()[-1]
+
+    # One stored before such dates were refused (the last minute Python can hold): "+1 day"
+    # is refused the same way, not "something went wrong".
+    async with service.setup.stores() as store:
+        end = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+        await store.save_deadline(service.questionnaire.id, end, by="test", now=end)
+        await store.commit()
+    await admin.send("/deadline")
+    await admin.click("+1 jour")
+    assert "trop loin" in app.bot.alerts()[-1]
+    assert await service.secretariat.deadline(Actor.cli()) == end
 
 
 # /remind --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ through the Bot API stand-in (multipart uploads, as Telegram receives them)."""
 
 from __future__ import annotations
 
+import csv
 import io
 
 from docx import Document
@@ -80,3 +81,28 @@ async def test_results_and_export_reach_the_secretariat(
     assert "/continue" in reminder.text
     await secretariat.expect("Entregados: 1;")
     assert len(telegram.history(601)) == eva_messages
+
+
+async def test_invitations_telegram_fails_to_deliver_are_revoked_and_made_anew(
+    telegram: TelegramStandIn, bot_process: BotProcess, service: SurveyService
+) -> None:
+    bot_process.start(ADMIN_IDS=str(SECRETARIAT_ID))
+    await telegram.wait_for(lambda t: t.calls_of("getUpdates"), STEP_TIMEOUT)
+    secretariat = Delegate(telegram, SECRETARIAT_ID)
+    # Every try of the one file fails: the bot's retries (4 attempts) give up.
+    telegram.faults.add(method="sendDocument", status=502, times=4)
+    await secretariat.send("/invite all pending")
+    await secretariat.expect("could not deliver the file with .* new codes, so they were revoked")
+    assert sent_files(telegram, SECRETARIAT_ID) == []
+    detail = await service.secretariat.office_detail("FR", Actor.cli())
+    assert [summary.usable for summary in detail.invitations] == [False]
+
+    await secretariat.send("/invite all pending")
+    await telegram.wait_for(lambda t: len(sent_files(t, SECRETARIAT_ID)) == 1, STEP_TIMEOUT)
+    [(_, name, data)] = sent_files(telegram, SECRETARIAT_ID)
+    assert name == "invitations.csv"
+    rows = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    code = next(row["code"] for row in rows if row["office_code"] == "FR")
+    ana = Delegate(telegram, 602, "fr")
+    await ana.send(f"/start {code}")
+    await ana.expect("Vérification réussie")

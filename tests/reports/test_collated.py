@@ -315,9 +315,10 @@ def python_docx_answers_table(
 ) -> Table:
     """R01's answer table made cell by cell with python-docx's API, as the document was made
     before its rows were written as text: what they must stay equal to."""
-    from reports.collated import _ANSWER_COLUMNS, _muted, _table, _xml_text
+    from reports.collated import _ANSWER_COLUMNS, _muted, _table
     from reports.i18n import translations
     from reports.labels import level_label
+    from reports.xml_text import xml_text
 
     _ = translations(lang).gettext
     draft = translations(lang).pgettext("response", "draft")
@@ -336,7 +337,7 @@ def python_docx_answers_table(
             _muted(level_cell.paragraphs[0], _("no answer"))
         comment = (answer.comment or "").strip() if answer is not None else ""
         if comment:
-            comment_cell.text = _xml_text(comment)
+            comment_cell.text = xml_text(comment)
     return table
 
 

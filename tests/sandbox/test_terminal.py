@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,7 +11,7 @@ import aiohttp
 import pytest
 
 from standin.telegram import TelegramStandIn
-from standin.terminal import TerminalChat
+from standin.terminal import StdinLines, TerminalChat
 
 USER = 7
 
@@ -101,3 +102,15 @@ async def test_photos_and_documents_are_saved_where_the_person_can_open_them(
     assert saved[1].read_bytes() == b"\xef\xbb\xbfa,b\n"
     for path in saved:
         assert f"saved: {path}" in out.getvalue()
+
+
+async def test_a_script_file_on_stdin_is_read_like_a_pipe(tmp_path: Path) -> None:
+    # `python -m bot sandbox < script.txt`: the event loop cannot watch a regular file.
+    script = tmp_path / "script.txt"
+    script.write_text("/help\n1\n/quit", encoding="utf-8")
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+    with script.open("rb") as source:
+        stdin = StdinLines(source.fileno(), lines)
+        got = [await lines.get() for _ in range(4)]
+        stdin.close()
+    assert got == ["/help", "1", "/quit", None]

@@ -86,6 +86,20 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("REMINDER_OFFSETS", "7d,1w", "REMINDER_OFFSETS: '1w' is not a time before the deadline"),
         ("REMINDER_OFFSETS", "0h", "REMINDER_OFFSETS: '0h' is not a time before the deadline"),
         ("REMINDER_OFFSETS", "-1d", "REMINDER_OFFSETS: '-1d' is not a time before"),
+        # Past timedelta's range (an OverflowError, once a traceback) or past a year: a typo.
+        ("REMINDER_OFFSETS", "99999999999d", "REMINDER_OFFSETS: '99999999999d' is too long"),
+        ("REMINDER_OFFSETS", "7d,366d", "REMINDER_OFFSETS: '366d' is too long before"),
+        # Converting them to UTC, extending or counting back from them overflows the calendar.
+        (
+            "SURVEY_DEADLINE",
+            "9999-12-31T23:00:00-05:00",
+            "SURVEY_DEADLINE: the deadline must be before 9999-01-01 (UTC)",
+        ),
+        (
+            "SURVEY_DEADLINE",
+            "0001-01-01T00:00:00+05:00",
+            "SURVEY_DEADLINE: the deadline must be a date after 0001-01-01 (UTC)",
+        ),
     ],
 )
 def test_a_bad_value_is_one_clear_line(
