@@ -113,8 +113,8 @@ async def review_getter(
         "answered": len(numbers) - unanswered,
         "total": len(numbers),
         "all": format_number(len(numbers), lang),
-        "page": format_number(page + 1, lang),
-        "pages": format_number(pages, lang),
+        "page": page + 1,
+        "pages": pages,
         "lines": review_lines(review, answering.questionnaire, i18n, on_page),
         "page_items": [
             (number, f"{'✅' if number in answered_numbers else '⬜'} {number}")
