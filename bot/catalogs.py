@@ -20,7 +20,7 @@ SOURCES = (
     "dialogs",
     "reports",  # the fixed wording of the chart, the collated results document, the workbook
 )
-KEYWORDS = ("_", "gettext", "T", "__", "N_")
+KEYWORDS = ("_", "gettext", "T", "__", "N_", "Plural:1,2")
 
 
 def _pybabel(*args: str) -> None:

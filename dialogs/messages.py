@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.i18n.context import get_i18n
 from babel.dates import format_date, format_time
 
 from dialogs.markup import Markup, render
+from reports.numbers import format_number
 from survey.errors import Reason, Refused
 
 
@@ -76,13 +78,17 @@ def refusal_text(refusal: Refused) -> str:
             time=when(details.get("submitted_at")),
         )
     if reason is Reason.COMMENT_TOO_LONG:
+        length = int(details.get("length") or 0)
         return render(
-            _(
+            ngettext(
+                "Your comment has {length} character; the limit is {limit}. Please shorten it "
+                "and send it again. Nothing has been lost.",
                 "Your comment has {length} characters; the limit is {limit}. Please shorten it "
-                "and send it again. Nothing has been lost."
+                "and send it again. Nothing has been lost.",
+                length,
             ),
-            length=details.get("length"),
-            limit=details.get("limit"),
+            length=format_number(length, language()),
+            limit=format_number(int(details.get("limit") or 0), language()),
         )
     if reason is Reason.INCOMPLETE:
         missing = ", ".join(f"R{number:02d}" for number in details.get("missing", ()))

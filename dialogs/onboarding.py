@@ -15,7 +15,7 @@ from dialogs.messages import not_a_code, when
 from dialogs.navigation import REMOVED, open_journey, start_data
 from dialogs.screen import screen
 from dialogs.states import Language, Onboarding
-from dialogs.widgets import T
+from dialogs.widgets import Plural, T
 from survey.answering import Answering
 from survey.codes import looks_like_code, normalize_code
 from survey.enrolment import Enrolment
@@ -103,13 +103,20 @@ def build_dialog() -> Dialog:
         ),
         screen(
             T("✅ You are verified. You answer for <b>{office}</b>.\n"),
-            T(
+            Plural(
+                "How it works:\n"
+                "• {total} Recommendation: choose a priority for it.\n"
+                "• Every answer is saved at once. Stop whenever you like and send /continue to "
+                "resume.\n"
+                "• Review all answers before the final submission.\n"
+                "• The submission is made once for your whole Office and then locks the answers.\n",
                 "How it works:\n"
                 "• {total} Recommendations, one at a time: choose a priority for each.\n"
                 "• Every answer is saved at once. Stop whenever you like and send /continue to "
                 "resume.\n"
                 "• Review all answers before the final submission.\n"
-                "• The submission is made once for your whole Office and then locks the answers.\n"
+                "• The submission is made once for your whole Office and then locks the answers.\n",
+                count="total",
             ),
             T("The survey closes on {deadline}.", when="has_deadline"),
             T("Questions: {contact}"),

@@ -9,18 +9,19 @@ from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, CallbackQuery, Message, User
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button
 
 from dialogs.markup import render
-from dialogs.messages import refusal_text
+from dialogs.messages import language, refusal_text
 from dialogs.presses import answer_press
 from dialogs.screen import screen
 from dialogs.secretariat.common import off_the_loop
 from dialogs.states import Survey
 from dialogs.widgets import Html, T
+from reports.numbers import format_number
 from survey.answering import Answering
 from survey.errors import Reason, Refused
 
@@ -164,8 +165,8 @@ async def upload_document(
                     "This file is too large ({size} MB). A workbook of answers is at most "
                     "{limit} MB; please send the workbook you downloaded with /workbook."
                 ),
-                size=f"{document.file_size / 1024 / 1024:.1f}",
-                limit=MAX_BYTES // 1024 // 1024,
+                size=format_number(document.file_size / 1024 / 1024, language(), places=1),
+                limit=format_number(MAX_BYTES // 1024 // 1024, language()),
             )
         )
         return
@@ -226,8 +227,12 @@ async def on_apply(callback: CallbackQuery, _button: Button, manager: DialogMana
     await answer_press(
         callback,
         render(
-            _("✅ The workbook's changes are saved ({count} Recommendations)."),
-            count=len(changes),
+            ngettext(
+                "✅ The workbook's changes are saved ({count} Recommendation).",
+                "✅ The workbook's changes are saved ({count} Recommendations).",
+                len(changes),
+            ),
+            count=format_number(len(changes), language()),
         ),
     )
     await manager.switch_to(Survey.review)

@@ -19,8 +19,9 @@ from dialogs.presses import answer_press
 from dialogs.question_buttons import Choices, QuestionButtons, Switch
 from dialogs.screen import screen
 from dialogs.states import Survey
-from dialogs.widgets import Html, Lines, T
+from dialogs.widgets import Html, Lines, Plural, T
 from reports.i18n import N_
+from reports.numbers import format_number
 from survey.answering import Answering
 from survey.rules import MAX_COMMENT_LENGTH
 from survey.views import Progress
@@ -99,7 +100,7 @@ async def question_getter(
     here = [number]
     return {
         "number": number,
-        "total": progress.total,
+        "total": format_number(progress.total, lang),
         "answered": progress.answered,
         "bar": progress_bar(progress.answered, progress.total),
         "title": recommendation.title(lang),
@@ -226,7 +227,13 @@ def windows() -> list[Window]:
     return [
         screen(
             Lines(
-                T("<b>Recommendation {number} of {total}</b>\n{bar} {answered}/{total} answered\n"),
+                Plural(
+                    "<b>Recommendation {number} of {total}</b>\n"
+                    "{bar} {answered}/{total} answered\n",
+                    "<b>Recommendation {number} of {total}</b>\n"
+                    "{bar} {answered}/{total} answered\n",
+                    count="answered",
+                ),
                 Html("<b>{title}</b>\n{statement}\n"),
                 T("Your answer: <b>{level_label}</b>", when="has_level"),
                 T("Not answered yet: how would you rank its priority?", when="no_level"),
@@ -252,9 +259,12 @@ def windows() -> list[Window]:
             state=Survey.question,
         ),
         screen(
-            T(
+            Plural(
                 "Send your comment on Recommendation {number} as one message "
-                "(at most {limit} characters)."
+                "(at most {limit} character).",
+                "Send your comment on Recommendation {number} as one message "
+                "(at most {limit} characters).",
+                count="limit",
             ),
             T("Current comment: <i>{comment}</i>", when="has_comment"),
             MessageInput(on_comment, content_types=[ContentType.TEXT]),

@@ -31,7 +31,8 @@ from dialogs.navigation import open_journey
 from dialogs.paperwork import pdf_button, workbook_button
 from dialogs.screen import screen
 from dialogs.states import Survey
-from dialogs.widgets import Html, T
+from dialogs.widgets import Html, Plural, T
+from reports.numbers import format_number
 from survey.answering import Answering
 from survey.model import Receipt
 from survey.questionnaire import Questionnaire
@@ -106,10 +107,12 @@ async def review_getter(
     answered_numbers = {item.number for item in review.items if item.level}
     editable = not review.read_only
     unanswered = len(review.unanswered)
+    lang = i18n.current_locale
     return {
-        "office": review.office.name(i18n.current_locale),
+        "office": review.office.name(lang),
         "answered": len(numbers) - unanswered,
         "total": len(numbers),
+        "all": format_number(len(numbers), lang),
         "page": page + 1,
         "pages": pages,
         "lines": review_lines(review, answering.questionnaire, i18n, on_page),
@@ -215,7 +218,8 @@ def receipt_fields(
     lang = i18n.current_locale
     counts = " · ".join(
         i18n.gettext("{label}: {value}").format(
-            label=level.label(lang), value=receipt.level_counts.get(level.code, 0)
+            label=level.label(lang),
+            value=format_number(receipt.level_counts.get(level.code, 0), lang),
         )
         for level in questionnaire.scale
     )
@@ -225,7 +229,7 @@ def receipt_fields(
         "name": receipt.submitted_by,
         "reference": receipt.reference,
         "counts": counts,
-        "comments": receipt.commented,
+        "comments": format_number(receipt.commented, lang),
     }
 
 
@@ -241,19 +245,31 @@ async def receipt_getter(
     }
 
 
-async def paused_getter(answering: Answering, event_from_user: User, **_: Any) -> dict[str, Any]:
+async def paused_getter(
+    answering: Answering, event_from_user: User, i18n: I18n, **_: Any
+) -> dict[str, Any]:
     progress = await answering.progress(event_from_user.id)
-    return {"answered": progress.answered, "total": progress.total}
+    lang = i18n.current_locale
+    return {
+        "answered": format_number(progress.answered, lang),
+        "total": format_number(progress.total, lang),
+    }
 
 
 def windows() -> list[Window]:
     return [
         screen(
-            T("<b>Review: {office}</b>\n{answered} of {total} answered · page {page} of {pages}\n"),
+            Plural(
+                "<b>Review: {office}</b>\n{answered} of {all} answered · page {page} of {pages}\n",
+                "<b>Review: {office}</b>\n{answered} of {all} answered · page {page} of {pages}\n",
+                count="answered",
+            ),
             Html("{lines}\n"),
             T("Tap a number to open that Recommendation and change the answer.", when="editable"),
-            T(
+            Plural(
+                "The submission becomes possible once the {total} Recommendation is answered.",
                 "The submission becomes possible once all {total} are answered.",
+                count="total",
                 when="has_unanswered",
             ),
             T("🔒 The answers are submitted and can no longer be changed.", when="submitted"),
@@ -289,10 +305,14 @@ def windows() -> list[Window]:
             state=Survey.review,
         ),
         screen(
-            T(
+            Plural(
+                "<b>Submit the final answers of {office}?</b>\n\n"
+                "The {total} Recommendation is answered. After the submission, nobody in your "
+                "Office can change the answers.",
                 "<b>Submit the final answers of {office}?</b>\n\n"
                 "All {total} Recommendations are answered. After the submission, nobody in your "
-                "Office can change the answers."
+                "Office can change the answers.",
+                count="total",
             ),
             Button(T("✅ Yes, submit now"), id=CONFIRM, on_click=on_submit),
             SwitchTo(T("◀ Back to the review"), id=BACK_TO_REVIEW, state=Survey.review),

@@ -14,6 +14,7 @@ from aiogram_dialog.widgets.common import WhenCondition
 from aiogram_dialog.widgets.text import Text
 
 from dialogs.markup import render
+from reports.numbers import format_number
 
 
 class Html(Text):
@@ -40,6 +41,25 @@ class T(Html):
     def _template(self, manager: DialogManager) -> str:
         i18n: I18n = manager.middleware_data["i18n"]
         return i18n.gettext(self.template)
+
+
+class Plural(Html):
+    """`Plural("{count} answer", "{count} answers", count="count")`: the form the reader's
+    language uses for the getter's `count` (an int), which is written in the reader's
+    notation ("1 000"). Extracted by pybabel (keyword Plural:1,2, see bot/catalogs.py)."""
+
+    def __init__(
+        self, singular: str, plural: str, *, count: str, when: WhenCondition = None
+    ) -> None:
+        super().__init__(singular, when=when)
+        self.plural = plural
+        self.count = count
+
+    def text(self, data: dict[str, Any], manager: DialogManager) -> str:
+        i18n: I18n = manager.middleware_data["i18n"]
+        n = int(data[self.count])
+        template = i18n.gettext(self.template, self.plural, n)
+        return render(template, data, **{self.count: format_number(n, i18n.current_locale)})
 
 
 class Lines(Text):

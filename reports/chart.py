@@ -22,6 +22,7 @@ from reports.labels import (
     responses_text,
     score_weights,
 )
+from reports.numbers import format_number
 from survey.questionnaire import Level, Questionnaire
 from survey.results import Digest, RecommendationResult
 
@@ -175,7 +176,16 @@ def results_figure(digest: Digest, questionnaire: Questionnaire, lang: str = "en
         else (f"{when}\n{counted}")
     )
     figure.suptitle(
-        _wrap(_("Priority of the {count} Recommendations").format(count=len(items)), _TITLE_CHARS)
+        _wrap(
+            translations(lang)
+            .ngettext(
+                "Priority of the {count} Recommendation",
+                "Priority of the {count} Recommendations",
+                len(items),
+            )
+            .format(count=format_number(len(items), lang)),
+            _TITLE_CHARS,
+        )
         + "\n"
         + subtitle,
         fontsize=14,

@@ -48,6 +48,7 @@ from reports.labels import (
     score_rule,
     title,
 )
+from reports.numbers import format_number
 from reports.xml_text import xml_text
 from survey.model import ExportRow, ResponseStatus
 from survey.questionnaire import Questionnaire
@@ -193,12 +194,19 @@ def _front_matter(
 ) -> None:
     _ = translations(lang).gettext
     document.add_paragraph(
-        _(
+        translations(lang)
+        .ngettext(
+            "The Committee on WIPO Standards (CWS) asked the Intellectual Property Offices to "
+            "rank the priority of the {count} Recommendation for ICT Strategies. This "
+            "document collates the answers of the responding Offices, followed by the "
+            "ranking and a chart of the results.",
             "The Committee on WIPO Standards (CWS) asked the Intellectual Property Offices to "
             "rank the priority of each of the {count} Recommendations for ICT Strategies. This "
             "document collates the answers of the responding Offices, Recommendation by "
-            "Recommendation, followed by the ranking and a chart of the results."
-        ).format(count=len(questionnaire))
+            "Recommendation, followed by the ranking and a chart of the results.",
+            len(questionnaire),
+        )
+        .format(count=format_number(len(questionnaire), lang))
     )
     if period is not None:
         when = _("from {start} to {end}").format(
@@ -232,7 +240,7 @@ def _front_matter(
             "{count} Offices, by their WIPO Standard ST.3 code:",
             len(offices),
         )
-        .format(count=len(offices))
+        .format(count=format_number(len(offices), lang))
     )
     draft = translations(lang).pgettext("response", "draft")
     document.add_paragraph(
@@ -263,12 +271,15 @@ def _answer_period(
 def _result_line(item: RecommendationResult, questionnaire: Questionnaire, lang: str) -> str:
     _ = translations(lang).gettext
     counts = ", ".join(
-        f"{level.label(lang)} {item.counts.get(level.code, 0)}" for level in questionnaire.scale
+        f"{level.label(lang)} {format_number(item.counts.get(level.code, 0), lang)}"
+        for level in questionnaire.scale
     )
     if item.rank is None:
         return f"{counts}. " + _("Not scored.")
     return f"{counts}. " + _("Score {score}, rank {rank} of {count}.").format(
-        score=format_score(item.score, lang), rank=item.rank, count=len(questionnaire)
+        score=format_score(item.score, lang),
+        rank=format_number(item.rank, lang),
+        count=format_number(len(questionnaire), lang),
     )
 
 
@@ -422,11 +433,11 @@ def _ranking_table(
     table = _table(document, header, len(items), widths)
     for row, item in zip(table.rows[1:], items, strict=True):
         values = [
-            str(item.rank) if item.rank is not None else "–",
+            format_number(item.rank, lang) if item.rank is not None else "–",
             recommendation_label(item.number),
             title(questionnaire, item.number, lang),
-            *(str(item.counts.get(level.code, 0)) for level in levels),
-            str(item.answered),
+            *(format_number(item.counts.get(level.code, 0), lang) for level in levels),
+            format_number(item.answered, lang),
             format_score(item.score, lang),
         ]
         for index, (cell, value) in enumerate(zip(row.cells, values, strict=True)):

@@ -12,6 +12,7 @@ from babel.lists import format_list
 from babel.numbers import format_decimal
 
 from reports.i18n import report_language, translations
+from reports.numbers import format_number
 from survey.model import ExportRow, Funnel, OfficeStatus, ResponseStatus
 from survey.offices import office_name
 from survey.questionnaire import Questionnaire
@@ -23,6 +24,7 @@ __all__ = [
     "format_score",
     "funnel_counts",
     "funnel_labels",
+    "funnel_phrases",
     "iso_utc",
     "level_label",
     "long_date",
@@ -115,6 +117,35 @@ def funnel_labels(funnel: Funnel, lang: str) -> list[tuple[str, int]]:
     ]
 
 
+def funnel_phrases(funnel: Funnel, lang: str) -> list[str]:
+    """The Office funnel as counted phrases in ``lang``, from listed to submitted: "1 invité",
+    "2 invités" (the labels of `funnel_labels` agree with their count here)."""
+    tr = translations(lang)
+    phrases = [
+        (
+            tr.npgettext("offices", "{count} listed", "{count} listed", funnel.offices),
+            funnel.offices,
+        ),
+        (
+            tr.npgettext("offices", "{count} invited", "{count} invited", funnel.invited),
+            funnel.invited,
+        ),
+        (
+            tr.npgettext("offices", "{count} verified", "{count} verified", funnel.verified),
+            funnel.verified,
+        ),
+        (
+            tr.npgettext("offices", "{count} started", "{count} started", funnel.started),
+            funnel.started,
+        ),
+        (
+            tr.npgettext("offices", "{count} submitted", "{count} submitted", funnel.submitted),
+            funnel.submitted,
+        ),
+    ]
+    return [text.format(count=format_number(count, lang)) for text, count in phrases]
+
+
 def counted_text(digest: Digest, lang: str) -> str:
     """Which answers the digest counts, as a short phrase."""
     _ = translations(lang).gettext
@@ -135,7 +166,7 @@ def responses_text(digest: Digest, lang: str) -> str:
     else:
         count = digest.funnel.submitted
         text = tr.ngettext("{count} response submitted", "{count} responses submitted", count)
-    return text.format(count=count)
+    return text.format(count=format_number(count, lang))
 
 
 def score_rule(questionnaire: Questionnaire, lang: str) -> str:
@@ -198,7 +229,7 @@ def office_state(status: OfficeStatus, total: int, lang: str) -> str:
         )
     if status.answered:
         return tr.pgettext("office", "in progress {answered}/{total}").format(
-            answered=status.answered, total=total
+            answered=format_number(status.answered, lang), total=format_number(total, lang)
         )
     if status.representatives:
         return tr.pgettext("office", "verified")

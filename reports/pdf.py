@@ -29,6 +29,7 @@ from fpdf.fonts import FontFace
 
 from reports.i18n import report_language, translations
 from reports.labels import iso_utc, level_label, long_date, recommendation_label
+from reports.numbers import format_number
 from survey.model import AnswerRecord, Office, Receipt
 from survey.questionnaire import Questionnaire
 
@@ -152,10 +153,15 @@ class _Document(FPDF):
         self.set_text_color(*_MUTED)
         self.block(
             5,
-            _(
+            self.tr.ngettext(
                 "Survey of the Committee on WIPO Standards on the priority of the {count} "
-                "Recommendations for ICT Strategies (questionnaire {id})."
-            ).format(count=len(self.questionnaire), id=self.questionnaire.id),
+                "Recommendation for ICT Strategies (questionnaire {id}).",
+                "Survey of the Committee on WIPO Standards on the priority of the {count} "
+                "Recommendations for ICT Strategies (questionnaire {id}).",
+                len(self.questionnaire),
+            ).format(
+                count=format_number(len(self.questionnaire), self.lang), id=self.questionnaire.id
+            ),
         )
         self.set_text_color(*_TEXT)
         self.ln(2)
@@ -199,23 +205,31 @@ class _Document(FPDF):
                 reference=self.receipt.reference,
             )
         else:
-            status = _(
-                "Draft, not submitted: {answered} of {total} answered, as of {time}."
+            status = self.tr.ngettext(
+                "Draft, not submitted: {answered} of {total} answered, as of {time}.",
+                "Draft, not submitted: {answered} of {total} answered, as of {time}.",
+                len(answered),
             ).format(
-                answered=len(answered),
-                total=len(numbers),
+                answered=format_number(len(answered), self.lang),
+                total=format_number(len(numbers), self.lang),
                 time=_when(self.generated_at, self.lang),
             )
         counts = Counter(answer.level for answer in answered)
         parts = [
-            _("{label}: {count}").format(label=level.label(self.lang), count=counts[level.code])
+            _("{label}: {count}").format(
+                label=level.label(self.lang), count=format_number(counts[level.code], self.lang)
+            )
             for level in self.questionnaire.scale
         ]
         if len(answered) < len(numbers):
             unanswered = len(numbers) - len(answered)
-            parts.append(_("{label}: {count}").format(label=_("no answer"), count=unanswered))
+            parts.append(
+                _("{label}: {count}").format(
+                    label=_("no answer"), count=format_number(unanswered, self.lang)
+                )
+            )
         commented = sum(1 for n in numbers if n in answers and answers[n].comment)
-        parts.append(_("with a comment: {count}").format(count=commented))
+        parts.append(_("with a comment: {count}").format(count=format_number(commented, self.lang)))
         self.set_fill_color(*_BOX_FILL)
         self.set_font(_FONT, "B", 10)
         self.block(6, self.safe(status), fill=True, padding=(2, 3, 0, 3))

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from reports.i18n import report_language, translations
 from reports.labels import iso_utc, level_label, long_date
+from reports.numbers import format_number
 from reports.xml_text import xml_text
 from survey.errors import Refused
 from survey.model import AnswerRecord, Office
@@ -209,8 +210,16 @@ def _answers_sheet(
         ws,
         2,
         1,
-        _("Draft as of {time}: {answered} of {total} answered.").format(
-            time=_when(exported_at, lang), answered=answered, total=len(questionnaire)
+        translations(lang)
+        .ngettext(
+            "Draft as of {time}: {answered} of {total} answered.",
+            "Draft as of {time}: {answered} of {total} answered.",
+            answered,
+        )
+        .format(
+            time=_when(exported_at, lang),
+            answered=format_number(answered, lang),
+            total=format_number(len(questionnaire), lang),
         ),
     ).font = style.muted
     headers = {
@@ -302,17 +311,26 @@ def _instructions_sheet(ws: Sheet, office: Office, questionnaire: Questionnaire,
     levels = ", ".join(level.label(lang) for level in questionnaire.scale)
     lines = [
         _("How to use this workbook"),
-        _(
+        translations(lang)
+        .ngettext(
             "This workbook holds the answers of {office} to the survey of the Committee on WIPO "
-            "Standards on the priority of the {count} Recommendations for ICT Strategies."
-        ).format(office=_office_line(office, lang), count=len(questionnaire)),
+            "Standards on the priority of the {count} Recommendation for ICT Strategies.",
+            "This workbook holds the answers of {office} to the survey of the Committee on WIPO "
+            "Standards on the priority of the {count} Recommendations for ICT Strategies.",
+            len(questionnaire),
+        )
+        .format(office=_office_line(office, lang), count=format_number(len(questionnaire), lang)),
         _(
             "1. In the sheet “{sheet}”, choose a level for each Recommendation in the column "
             "“{column}”: {levels}."
         ).format(sheet=answers_sheet_name(lang), column=_("Level"), levels=levels),
-        _("2. Write any comment in the column “{column}” (at most {limit} characters).").format(
-            column=_("Comment"), limit=MAX_COMMENT_LENGTH
-        ),
+        translations(lang)
+        .ngettext(
+            "2. Write any comment in the column “{column}” (at most {limit} character).",
+            "2. Write any comment in the column “{column}” (at most {limit} characters).",
+            MAX_COMMENT_LENGTH,
+        )
+        .format(column=_("Comment"), limit=format_number(MAX_COMMENT_LENGTH, lang)),
         _(
             "3. Save the file as an Excel workbook (.xlsx) and send it to the bot in the chat. "
             "The bot shows what would change and applies nothing until you confirm. Sending "

@@ -63,6 +63,7 @@ from babel.numbers import format_decimal
 
 from reports.i18n import report_language, translations
 from reports.labels import level_label, recommendation_label, title
+from reports.numbers import format_number
 from reports.workbook import (
     COLUMNS,
     FORMAT,
@@ -155,7 +156,7 @@ class UploadProblems:
             lines.append(
                 tr.ngettext(
                     "… and {count} more problem.", "… and {count} more problems.", rest
-                ).format(count=rest)
+                ).format(count=format_number(rest, self.lang))
             )
         return "\n".join(lines)
 
@@ -507,14 +508,19 @@ class _Reader:
                 problems.append(
                     self.problem(
                         ProblemKind.COMMENT_TOO_LONG,
-                        _(
+                        translations(self.lang)
+                        .ngettext(
                             "Row {row}, Recommendation {number}: the comment has {length} "
-                            "characters; at most {limit}."
-                        ).format(
+                            "character; at most {limit}.",
+                            "Row {row}, Recommendation {number}: the comment has {length} "
+                            "characters; at most {limit}.",
+                            refusal.details["length"],
+                        )
+                        .format(
                             row=row,
                             number=number,
-                            length=format_decimal(refusal.details["length"], locale=self.lang),
-                            limit=format_decimal(MAX_COMMENT_LENGTH, locale=self.lang),
+                            length=format_number(refusal.details["length"], self.lang),
+                            limit=format_number(MAX_COMMENT_LENGTH, self.lang),
                         ),
                         row=row,
                         number=number,
@@ -767,9 +773,11 @@ def diff_text(diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en") 
     lines: list[str] = []
     if diff.empty:
         lines.append(
-            _("The workbook changes nothing: the {count} answers stay as they are.").format(
-                count=total
-            )
+            tr.ngettext(
+                "The workbook changes nothing: the {count} answer stays as it is.",
+                "The workbook changes nothing: the {count} answers stay as they are.",
+                total,
+            ).format(count=format_number(total, lang))
         )
     else:
         count = len(diff.changes)
@@ -778,7 +786,7 @@ def diff_text(diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en") 
                 "The workbook changes {count} answer:",
                 "The workbook changes {count} answers:",
                 count,
-            ).format(count=count)
+            ).format(count=format_number(count, lang))
         )
         shown = [_change_line(change, questionnaire, lang) for change in diff.changes]
         used = sum(len(line) + 1 for line in lines)
@@ -788,7 +796,7 @@ def diff_text(diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en") 
                 lines.append(
                     tr.ngettext(
                         "… and {count} more change.", "… and {count} more changes.", rest
-                    ).format(count=rest)
+                    ).format(count=format_number(rest, lang))
                 )
                 break
             lines.append(line)
@@ -800,7 +808,7 @@ def diff_text(diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en") 
                     "The other answer stays as it is.",
                     "The other {count} answers stay as they are.",
                     others,
-                ).format(count=others)
+                ).format(count=format_number(others, lang))
             )
     if any(change.changed_in_chat for change in diff.changes):
         lines.append(

@@ -18,6 +18,7 @@ from dialogs.markup import Markup, render
 from dialogs.messages import language, when
 from dialogs.secretariat.common import actor
 from reports.invitations import deep_link, invitations_csv
+from reports.numbers import format_number
 from survey.model import Actor
 from survey.secretariat import IssuedInvitation, Secretariat
 
@@ -46,7 +47,15 @@ async def invitation_message(bot: Bot, issued: IssuedInvitation) -> Markup:
         render(_("Link: {link}"), link=deep_link(await bot_username(bot), issued.code)),
     ]
     if invitation.max_uses is not None:
-        lines.append(render(_("Up to {uses} people can use it."), uses=invitation.max_uses))
+        uses = invitation.max_uses
+        lines.append(
+            render(
+                ngettext(
+                    "Up to {uses} person can use it.", "Up to {uses} people can use it.", uses
+                ),
+                uses=format_number(uses, lang),
+            )
+        )
     if invitation.expires_at is not None:
         lines.append(render(_("It expires on {time}."), time=when(invitation.expires_at)))
     lines.append(render("<i>{note}</i>", note=_("Shown only this once: copy it now.")))
@@ -87,7 +96,7 @@ async def invite(
                 caption=_(
                     "Invitations created: {count}, one line per Office with its code and link, "
                     "for a mail merge. The codes are only in this file."
-                ).format(count=len(issued)),
+                ).format(count=format_number(len(issued), language())),
             )
         except TelegramAPIError as exc:
             await undelivered(message, secretariat, who, issued, exc, batch=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.types import CallbackQuery, User
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, StartMode
 from aiogram_dialog.widgets.kbd import (
@@ -34,8 +34,9 @@ from dialogs.screen import screen
 from dialogs.secretariat.common import acting, actor
 from dialogs.secretariat.invitations import invitation_message
 from dialogs.states import Offices, Reopen
-from dialogs.widgets import Html, T
+from dialogs.widgets import Html, Plural, T
 from reports.labels import office_state
+from reports.numbers import format_number
 from survey.errors import Reason, Refused
 from survey.model import OfficeStage
 from survey.secretariat import OfficeDetail, Secretariat
@@ -95,7 +96,7 @@ async def list_getter(
             (s.office.code, f"{s.office.code} · {office_state(s, total, lang)}") for s in shown
         ],
         "shown": len(shown),
-        "total": len(everyone),
+        "total": format_number(len(everyone), lang),
         "none": not shown,
     }
 
@@ -112,9 +113,13 @@ def detail_text(detail: OfficeDetail, lang: str) -> Markup:
     lines = [
         render("<b>{code} · {name}</b>", code=office.code, name=office.name(lang)),
         render(
-            _("Progress: {answered} of {total} answered."),
-            answered=detail.answered,
-            total=detail.total,
+            ngettext(
+                "Progress: {answered} of {total} answered.",
+                "Progress: {answered} of {total} answered.",
+                detail.answered,
+            ),
+            answered=format_number(detail.answered, lang),
+            total=format_number(detail.total, lang),
         ),
     ]
     if detail.last_activity is not None:
@@ -156,7 +161,7 @@ def detail_text(detail: OfficeDetail, lang: str) -> Markup:
         elif invited.usable:
             left = invited.uses_left
             state = (
-                render(_("uses left: {left}"), left=left)
+                render(_("uses left: {left}"), left=format_number(left, lang))
                 if left is not None
                 else Markup(render("{text}", text=_("any number of uses")))
             )
@@ -285,7 +290,11 @@ async def on_confirm_remove(
 def build_dialog() -> Dialog:
     return Dialog(
         screen(
-            T("<b>Offices</b>: {shown} of {total} shown."),
+            Plural(
+                "<b>Offices</b>: {shown} of {total} shown.",
+                "<b>Offices</b>: {shown} of {total} shown.",
+                count="shown",
+            ),
             T("No Office at this stage.", when="none"),
             Group(
                 Radio(

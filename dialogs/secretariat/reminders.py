@@ -22,6 +22,7 @@ from dialogs.screen import screen
 from dialogs.secretariat.common import acting, actor
 from dialogs.states import Remind
 from dialogs.widgets import T
+from reports.numbers import format_number
 from survey.model import Actor
 from survey.secretariat import ReminderAudience, Secretariat
 
@@ -47,16 +48,17 @@ def reminders(audience: ReminderAudience, i18n: I18n) -> list[tuple[int, str]]:
 
 
 async def confirm_getter(
-    secretariat: Secretariat, event_from_user: User, **_: Any
+    secretariat: Secretariat, event_from_user: User, i18n: I18n, **_: Any
 ) -> dict[str, Any]:
     audience = await secretariat.reminder_audience(actor(event_from_user))
     people = len(audience.recipients)
+    lang = i18n.current_locale
     return {
-        "people": people,
-        "offices": audience.offices,
+        "people": format_number(people, lang),
+        "offices": format_number(audience.offices, lang),
         "anyone": people > 0,
         "nobody": people == 0,
-        "unverified": len(audience.unverified),
+        "unverified": format_number(len(audience.unverified), lang),
         "some_unverified": bool(audience.unverified),
         "codes": ", ".join(office.code for office in audience.unverified),
     }
@@ -84,9 +86,9 @@ async def on_send(callback: CallbackQuery, _button: Button, manager: DialogManag
                     "📨 Reminders done. Delivered: {sent}; not delivered because the person "
                     "blocked the bot: {blocked}; failed: {failed}."
                 ),
-                sent=delivery.sent,
-                blocked=delivery.blocked,
-                failed=delivery.failed,
+                sent=format_number(delivery.sent, lang),
+                blocked=format_number(delivery.blocked, lang),
+                failed=format_number(delivery.failed, lang),
             )
         await bot.send_message(chat_id, text)
 
@@ -96,8 +98,8 @@ async def on_send(callback: CallbackQuery, _button: Button, manager: DialogManag
     await manager.switch_to(Remind.sending)
 
 
-async def sending_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    return {"count": dialog_manager.dialog_data.get(SENDING, 0)}
+async def sending_getter(dialog_manager: DialogManager, i18n: I18n, **_: Any) -> dict[str, Any]:
+    return {"count": format_number(dialog_manager.dialog_data.get(SENDING, 0), i18n.current_locale)}
 
 
 def build_dialog() -> Dialog:

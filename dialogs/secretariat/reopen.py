@@ -20,7 +20,8 @@ from dialogs.navigation import start_data
 from dialogs.screen import screen
 from dialogs.secretariat.common import acting, actor
 from dialogs.states import Reopen
-from dialogs.widgets import T
+from dialogs.widgets import Plural, T
+from reports.numbers import format_number
 from survey.rules import MAX_COMMENT_LENGTH
 from survey.secretariat import Reopening, Secretariat
 
@@ -47,7 +48,7 @@ async def confirm_getter(
         "office": f"{detail.office.code} · {detail.office.name(i18n.current_locale)}",
         "time": when(detail.submitted_at),
         "name": detail.submitted_by or "",
-        "people": len(detail.active_representatives),
+        "people": format_number(len(detail.active_representatives), i18n.current_locale),
         "limit": MAX_COMMENT_LENGTH,
     }
 
@@ -100,19 +101,27 @@ async def on_without_reason(_c: CallbackQuery, _b: Button, manager: DialogManage
 async def done_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     return {
         **(await confirm_getter(dialog_manager, **kwargs)),
-        "told": dialog_manager.dialog_data.get(TOLD, 0),
+        "told": format_number(
+            dialog_manager.dialog_data.get(TOLD, 0), kwargs["i18n"].current_locale
+        ),
     }
 
 
 def build_dialog() -> Dialog:
     return Dialog(
         screen(
-            T(
+            Plural(
                 "<b>Reopen the answers of {office}?</b>\nSubmitted on {time} by {name}. "
                 "The response becomes a draft again: its representatives ({people}) can "
                 "change the answers and must submit once more. They are told.\n\n"
                 "Send the reason in one message (kept in the audit trail and told to them, at "
-                "most {limit} characters), or reopen without a reason."
+                "most {limit} character), or reopen without a reason.",
+                "<b>Reopen the answers of {office}?</b>\nSubmitted on {time} by {name}. "
+                "The response becomes a draft again: its representatives ({people}) can "
+                "change the answers and must submit once more. They are told.\n\n"
+                "Send the reason in one message (kept in the audit trail and told to them, at "
+                "most {limit} characters), or reopen without a reason.",
+                count="limit",
             ),
             MessageInput(on_reason, content_types=[ContentType.TEXT]),
             Button(T("↩ Reopen without a reason"), id=WITHOUT_REASON, on_click=on_without_reason),

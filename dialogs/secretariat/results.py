@@ -20,7 +20,8 @@ from dialogs.secretariat.common import acting, actor, off_the_loop, send_file
 from dialogs.states import Results
 from dialogs.widgets import Html, T
 from reports.files import FORMATS, ResultsData, results_file
-from reports.labels import counted_text, format_score, funnel_labels, score_rule
+from reports.labels import counted_text, format_score, funnel_phrases, score_rule
+from reports.numbers import format_number, format_percentage
 from survey.questionnaire import Questionnaire
 from survey.results import Digest, RecommendationResult
 from survey.secretariat import Secretariat
@@ -43,7 +44,8 @@ def _short(text: str) -> str:
 
 def _line(item: RecommendationResult, questionnaire: Questionnaire, lang: str) -> Markup:
     counts = " · ".join(
-        f"{level.label(lang)} {item.counts.get(level.code, 0)}" for level in questionnaire.scale
+        f"{level.label(lang)} {format_number(item.counts.get(level.code, 0), lang)}"
+        for level in questionnaire.scale
     )
     return render(
         "{rank}. <b>R{number:02d}</b> {title} · <b>{score}</b>\n    <i>{counts}</i>",
@@ -59,8 +61,8 @@ def digest_message(digest: Digest, questionnaire: Questionnaire, lang: str) -> M
     """The digest as one chat message: the Offices, the top and the bottom of the ranking,
     and how the score is computed."""
     funnel = digest.funnel
-    offices = " · ".join(f"{count} {label}" for label, count in funnel_labels(funnel, lang))
-    rate = f"{funnel.submitted / funnel.invited:.0%}" if funnel.invited else "–"
+    offices = " · ".join(funnel_phrases(funnel, lang))
+    rate = format_percentage(funnel.submitted / funnel.invited, lang) if funnel.invited else "–"
     parts = [
         render(_("📊 <b>Survey results</b> on {date}"), date=when(digest.generated_at)),
         render(_("Counted: {counted}."), counted=counted_text(digest, lang)),

@@ -141,7 +141,12 @@ def test_in_the_representatives_language(
     instructions = [row[0] for row in workbook[sheets[1]].iter_rows(values_only=True)]
     assert instructions[0] == title
     assert len(instructions) >= 6
-    assert any("1000" in line or "1 000" in line or "1\u202f000" in line for line in instructions)
+    # The comment limit as the reader writes it: "1,000", "1 000", "1.000".
+    limit = {"en": "1,000", "fr": "1\u202f000", "es": "1.000"}[lang]
+    assert any(
+        f"{limit} characters" in line or f"{limit}\xa0caract" in line or f"{limit} caract" in line
+        for line in instructions
+    )
 
 
 def test_instructions_say_how_to_send_it_back(
