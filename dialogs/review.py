@@ -33,7 +33,8 @@ from dialogs.screen import screen
 from dialogs.states import Survey
 from dialogs.widgets import Html, T
 from survey.answering import Answering
-from survey.model import Receipt
+from survey.broadcasts import BroadcastKind
+from survey.model import Actor, Receipt
 from survey.questionnaire import Questionnaire
 from survey.views import Review, Submission
 
@@ -167,12 +168,12 @@ async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogMan
     submission = await answering.submit(callback.from_user.id)
     survey_events(manager.middleware_data).submitted()
     await manager.switch_to(Survey.receipt)
-    notify_colleagues(manager, submission)
+    await notify_colleagues(manager, submission, Actor.telegram(callback.from_user.id))
 
 
-def notify_colleagues(manager: DialogManager, submission: Submission) -> None:
+async def notify_colleagues(manager: DialogManager, submission: Submission, by: Actor) -> None:
     """Tell the Office's other representatives and the Secretariat members who want to know,
-    each in their own language."""
+    each in their own language (recorded before this returns, sent in the background)."""
     i18n: I18n = manager.middleware_data["i18n"]
     submitted = submission.response
     messages = []
@@ -203,8 +204,12 @@ def notify_colleagues(manager: DialogManager, submission: Submission) -> None:
                 reference=receipt.reference if receipt else "",
             )
         messages.append((member.telegram_user_id, str(text)))
+    if not messages:
+        return
     notifier: Notifier = manager.middleware_data["notifier"]
-    notifier.post(manager.middleware_data["bot"], messages)
+    await notifier.post(
+        manager.middleware_data["bot"], BroadcastKind.SUBMISSION, messages, actor=by
+    )
 
 
 def receipt_fields(

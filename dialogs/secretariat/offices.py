@@ -36,6 +36,7 @@ from dialogs.secretariat.invitations import invitation_message
 from dialogs.states import Offices, Reopen
 from dialogs.widgets import Html, T
 from reports.labels import office_state
+from survey.broadcasts import BroadcastKind
 from survey.errors import Reason, Refused
 from survey.model import OfficeStage
 from survey.secretariat import OfficeDetail, Secretariat
@@ -277,7 +278,12 @@ async def on_confirm_remove(
     with i18n.use_locale(removed.language or "en"):  # told in their own language
         text = refusal_text(Refused(Reason.REPRESENTATIVE_REMOVED, office=office))
     notifier: Notifier = manager.middleware_data["notifier"]
-    notifier.post(manager.middleware_data["bot"], [(removed.telegram_user_id, text)])
+    await notifier.post(
+        manager.middleware_data["bot"],
+        BroadcastKind.REMOVAL,
+        [(removed.telegram_user_id, text)],
+        actor=who,
+    )
     await answer_press(callback, _("Removed. They have been told."))
     await manager.switch_to(Offices.detail)
 

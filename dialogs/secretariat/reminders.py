@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import Bot
 from aiogram.types import CallbackQuery, User
@@ -15,14 +15,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager
 from aiogram_dialog.widgets.kbd import Button, Cancel
 
-from dialogs.deps import Delivery, Notifier
+from dialogs.deps import Notifier
 from dialogs.markup import render
 from dialogs.messages import reminder_text
 from dialogs.screen import screen
 from dialogs.secretariat.common import acting, actor
 from dialogs.states import Remind
 from dialogs.widgets import T
-from survey.model import Actor
+from survey.broadcasts import BroadcastKind, BroadcastReport
 from survey.secretariat import ReminderAudience, Secretariat
 
 # Widget ids: they travel in callback data, so they are short and never reused.
@@ -31,6 +31,12 @@ CANCEL = "cn"
 CLOSE = "ok"
 
 SENDING = "sending"  # dialog data: how many reminders are going out
+
+
+class Broadcasting(Protocol):
+    """bot.broadcast.Broadcaster, as the scheduler hands it in."""
+
+    def start(self, bot: Bot, broadcast_id: int) -> None: ...
 
 
 def reminders(audience: ReminderAudience, i18n: I18n) -> list[tuple[int, str]]:
@@ -66,34 +72,37 @@ async def on_send(callback: CallbackQuery, _button: Button, manager: DialogManag
     secretariat, who, lang = acting(manager)
     audience = await secretariat.reminder_audience(who)
     i18n: I18n = manager.middleware_data["i18n"]
-    bot: Bot = manager.middleware_data["bot"]
     notifier: Notifier = manager.middleware_data["notifier"]
-    chat_id = callback.from_user.id
-
-    async def report(delivery: Delivery) -> None:
-        await secretariat.record_reminder(
-            who,
-            sent=delivery.sent,
-            blocked=delivery.blocked,
-            failed=delivery.failed,
-            automatic=False,
-        )
-        with i18n.use_locale(lang):
-            text = render(
-                _(
-                    "📨 Reminders done. Delivered: {sent}; not delivered because the person "
-                    "blocked the bot: {blocked}; failed: {failed}."
-                ),
-                sent=delivery.sent,
-                blocked=delivery.blocked,
-                failed=delivery.failed,
-            )
-        await bot.send_message(chat_id, text)
-
     messages = reminders(audience, i18n)
-    notifier.post(bot, messages, then=report)
+    # Stored before the window says they are going out; the report comes when the last one
+    # is answered, from whichever process finishes them (`report_reminders`).
+    await notifier.post(
+        manager.middleware_data["bot"],
+        BroadcastKind.REMIND,
+        messages,
+        actor=who,
+        report_chat=callback.from_user.id,
+        report_language=lang,
+    )
     manager.dialog_data[SENDING] = len(messages)
     await manager.switch_to(Remind.sending)
+
+
+async def report_reminders(bot: Bot, i18n: I18n, report: BroadcastReport) -> None:
+    """A finished /remind told to the Secretariat member who sent it, in their language."""
+    if report.kind is not BroadcastKind.REMIND or report.report_chat is None:
+        return
+    with i18n.context(), i18n.use_locale(report.report_language or "en"):
+        text = render(
+            _(
+                "📨 Reminders done. Delivered: {sent}; not delivered because the person "
+                "blocked the bot: {blocked}; failed: {failed}."
+            ),
+            sent=report.delivered,
+            blocked=report.blocked,
+            failed=report.failed,
+        )
+    await bot.send_message(report.report_chat, text)
 
 
 async def sending_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -133,30 +142,19 @@ def build_dialog() -> Dialog:
 
 async def remind_if_due(
     secretariat: Secretariat,
-    notifier: Notifier,
+    notifier: Broadcasting,
     bot: Bot,
     i18n: I18n,
     offsets: Sequence[timedelta],
 ) -> int:
-    """The automatic reminder, if one is due and this process won it (it is claimed in the
-    database, so two replicas or a restart never send it twice). How many were posted."""
+    """The automatic reminder, if one is due and this process won it: claimed and recorded
+    as a broadcast in one unit of work (so two replicas or a restart never send it twice,
+    and a process killed right after claiming it leaves it to the next one). How many were
+    posted."""
     if not offsets:
         return 0
-    due = await secretariat.claim_due_reminder(offsets)
-    if due is None:
+    due = await secretariat.claim_due_reminder(offsets, lambda audience: reminders(audience, i18n))
+    if due is None or due.broadcast is None:
         return 0
-    system = Actor.system("reminders")
-    audience = await secretariat.reminder_audience(system)
-    messages = reminders(audience, i18n)
-
-    async def report(delivery: Delivery) -> None:
-        await secretariat.record_reminder(
-            system,
-            sent=delivery.sent,
-            blocked=delivery.blocked,
-            failed=delivery.failed,
-            automatic=True,
-        )
-
-    notifier.post(bot, messages, then=report)
-    return len(messages)
+    notifier.start(bot, due.broadcast)
+    return due.recipients
