@@ -32,7 +32,8 @@ def reminders_per_chat(telegram: TelegramStandIn) -> Counter[int]:
 async def test_a_reminder_killed_three_times_reaches_everyone_exactly_once(
     telegram: TelegramStandIn, bot_process: BotProcess, service: SurveyService
 ) -> None:
-    codes = [status.office.code for status in await service.secretariat.office_statuses(Actor.cli())]
+    statuses = await service.secretariat.office_statuses(Actor.cli())
+    codes = [status.office.code for status in statuses]
     people = list(range(10_001, 10_001 + PEOPLE))
     for index, user in enumerate(people):
         await verify(service, user, codes[index % 40])

@@ -134,7 +134,8 @@ async def test_a_reminder_rearmed_by_a_new_deadline_skips_who_had_it_lately(
         if minutes == 10:
             await verify(service, 4, "JP")  # came in between: reminded the first time
         due = await secretariat.claim_due_reminder(offsets, render)
-        assert due is not None and due.broadcast is not None
+        assert due is not None
+        assert due.broadcast is not None
         chats = []
         while (outgoing := await service.broadcasts.next_pending(due.broadcast)) is not None:
             assert await service.broadcasts.claim(outgoing.id)
