@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from survey import rules
-from survey.broadcasts import BroadcastKind, recently, record_broadcast
+from survey.broadcasts import REMINDER_SENT, BroadcastKind, recently, record_broadcast
 from survey.codes import hash_code, new_code, normalize_code
 from survey.errors import Reason, Refused
 from survey.model import (
@@ -32,7 +32,6 @@ from survey.views import OfficeAnswers
 
 REPRESENTATIVE_REMOVE = "representative.remove"
 DEADLINE_SET = "deadline.set"
-REMINDER_SENT = "reminder.send"
 REMINDER_CLAIMED = "reminder.claim"
 INVITATIONS_FOR_PENDING = "invitation.create_pending"
 SCHEDULER = Actor.system("reminders")
