@@ -55,6 +55,9 @@ class Notifier(Protocol):
         report_language: str | None = None,
     ) -> int: ...
 
+    def start(self, bot: Bot, broadcast_id: int) -> None:
+        """Send one recorded already (with the change it tells of) in the background."""
+
 
 class LocaleMemory(Protocol):
     """The i18n middleware's cache of chosen languages (bot.i18n.LocaleMiddleware)."""

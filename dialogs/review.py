@@ -33,8 +33,7 @@ from dialogs.screen import screen
 from dialogs.states import Survey
 from dialogs.widgets import Html, T
 from survey.answering import Answering
-from survey.broadcasts import BroadcastKind
-from survey.model import Actor, Receipt
+from survey.model import Receipt
 from survey.questionnaire import Questionnaire
 from survey.views import Review, Submission
 
@@ -165,16 +164,21 @@ async def confirm_getter(
 
 async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
     answering: Answering = manager.middleware_data["answering"]
-    submission = await answering.submit(callback.from_user.id)
+    i18n: I18n = manager.middleware_data["i18n"]
+    # The notices are recorded with the submission, and sent in the background.
+    submission = await answering.submit(
+        callback.from_user.id, lambda submitted: submission_notices(submitted, i18n)
+    )
     survey_events(manager.middleware_data).submitted()
     await manager.switch_to(Survey.receipt)
-    await notify_colleagues(manager, submission, Actor.telegram(callback.from_user.id))
+    if submission.broadcast is not None:
+        notifier: Notifier = manager.middleware_data["notifier"]
+        notifier.start(manager.middleware_data["bot"], submission.broadcast)
 
 
-async def notify_colleagues(manager: DialogManager, submission: Submission, by: Actor) -> None:
-    """Tell the Office's other representatives and the Secretariat members who want to know,
-    each in their own language (recorded before this returns, sent in the background)."""
-    i18n: I18n = manager.middleware_data["i18n"]
+def submission_notices(submission: Submission, i18n: I18n) -> list[tuple[int, str]]:
+    """What tells the Office's other representatives and the Secretariat members who want to
+    know, each in their own language."""
     submitted = submission.response
     messages = []
     for person in submission.colleagues:
@@ -204,12 +208,7 @@ async def notify_colleagues(manager: DialogManager, submission: Submission, by: 
                 reference=receipt.reference if receipt else "",
             )
         messages.append((member.telegram_user_id, str(text)))
-    if not messages:
-        return
-    notifier: Notifier = manager.middleware_data["notifier"]
-    await notifier.post(
-        manager.middleware_data["bot"], BroadcastKind.SUBMISSION, messages, actor=by
-    )
+    return messages
 
 
 def receipt_fields(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from aiogram import Bot
 from aiogram.types import CallbackQuery, User
@@ -31,12 +31,6 @@ CANCEL = "cn"
 CLOSE = "ok"
 
 SENDING = "sending"  # dialog data: how many reminders are going out
-
-
-class Broadcasting(Protocol):
-    """bot.broadcast.Broadcaster, as the scheduler hands it in."""
-
-    def start(self, bot: Bot, broadcast_id: int) -> None: ...
 
 
 def reminders(audience: ReminderAudience, i18n: I18n) -> list[tuple[int, str]]:
@@ -142,7 +136,7 @@ def build_dialog() -> Dialog:
 
 async def remind_if_due(
     secretariat: Secretariat,
-    notifier: Broadcasting,
+    notifier: Notifier,
     bot: Bot,
     i18n: I18n,
     offsets: Sequence[timedelta],

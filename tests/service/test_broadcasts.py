@@ -18,7 +18,8 @@ from survey.broadcasts import LEASE, BroadcastKind, Broadcasts, Status
 from survey.model import Actor
 from survey.secretariat import ReminderAudience
 from survey.service import SurveyService
-from tests.support import ADMIN_ID, Clock, audit_events, stored_rows, verify
+from survey.views import Submission
+from tests.support import ADMIN_ID, Clock, answer_all, audit_events, stored_rows, verify
 
 
 def restarted(service: SurveyService, engine: AsyncEngine, clock: Clock) -> Broadcasts:
@@ -152,3 +153,26 @@ async def test_a_reminder_rearmed_by_a_new_deadline_skips_who_had_it_lately(
     due = await secretariat.claim_due_reminder(offsets, render)
     assert due is not None
     assert due.recipients == 4
+
+
+async def test_a_submission_is_stored_with_its_notices(
+    service: SurveyService, engine: AsyncEngine
+) -> None:
+    await verify(service, 1, "EP")
+    await verify(service, 2, "EP")
+    await answer_all(service, 1)
+
+    def notices(submission: Submission) -> list[tuple[int, str]]:
+        reference = submission.response.receipt.reference if submission.response.receipt else ""
+        return [(p.telegram_user_id, f"submitted {reference}") for p in submission.colleagues]
+
+    submission = await service.answering.submit(1, notices)
+    assert submission.broadcast is not None
+    assert submission.response.receipt is not None
+    rows = await stored_rows(
+        engine, select(col(BroadcastRecipientRow.chat_id), col(BroadcastRecipientRow.text))
+    )
+    assert [tuple(row) for row in rows] == [
+        (2, f"submitted {submission.response.receipt.reference}")
+    ]
+    assert await service.broadcasts.unfinished() == [submission.broadcast]
