@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from aiogram import Dispatcher
+from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.i18n import I18n
@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from bot import commands, errors, guards, secretariat
+from bot.broadcast import Broadcaster
 from bot.config import ConfigError, Settings
 from bot.dialog_guard import (
     CheckedDialogStorage,
@@ -35,8 +36,10 @@ from bot.scheduler import Scheduler
 from dialogs import answering_dialog, language, onboarding
 from dialogs import help as help_dialog
 from dialogs.presses import SurveyMessageManager
+from dialogs.secretariat import reminders
 from storage.db import SqlStoreFactory, create_engine
 from storage.schema_version import MigrationTargetError, at_head
+from survey.broadcasts import BroadcastReport
 from survey.offices import shipped_offices
 from survey.questionnaire import Questionnaire, load_questionnaire
 from survey.service import SurveyService
@@ -151,9 +154,14 @@ def create_dispatcher(
     # Dialog state is only where a person is on screen; everything that matters is in the
     # database. `python -m bot run` passes a file-backed or Redis storage (bot/dialog_state.py)
     # so that an update delivered again after a crash finds its window; tests pass their own.
-    notifier = notifier or Notifier()
     i18n = i18n or build_i18n()
-    scheduler = Scheduler(service.secretariat, notifier, i18n, settings.reminder_offsets)
+    known_i18n = i18n
+
+    async def report(bot: Bot, finished: BroadcastReport) -> None:
+        await reminders.report_reminders(bot, known_i18n, finished)
+
+    broadcaster = Broadcaster(service.broadcasts, notifier or Notifier(), report)
+    scheduler = Scheduler(service.secretariat, broadcaster, i18n, settings.reminder_offsets)
     storage = storage or MemoryStorage()
     # One update at a time per chat: two quick taps, or a tap and a command, must not race on
     # the same dialog stack when updates are handled concurrently (by several replicas too,
@@ -171,7 +179,7 @@ def create_dispatcher(
         answering=service.answering,
         secretariat=service.secretariat,
         settings=settings,
-        notifier=notifier,
+        notifier=broadcaster,
         scheduler=scheduler,
     )
     # Order matters: commands and guards before the dialogs (a dialog window would otherwise
@@ -209,7 +217,7 @@ def create_dispatcher(
 
     async def finish_notifications() -> None:  # at shutdown: what is still going out
         await scheduler.stop()
-        await notifier.drain()
+        await broadcaster.drain()
 
     async def check_storage() -> None:  # first at start-up: Redis answers, or one line
         await check_dialog_state(storage)

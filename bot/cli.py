@@ -28,12 +28,14 @@ from reports.files import FORMATS, ResultsData, results_file
 from reports.invitations import deep_link, invitations_csv
 from reports.text import digest_text
 from storage.backup import BackupError, backup_sqlite, sqlite_path
+from survey.broadcasts import BroadcastKind
 from survey.errors import Reason, Refused
 from survey.model import Actor, Office, OfficeStage, Representative, RepresentativeSummary
 from survey.offices import OfficesFileError, read_offices_csv
 from survey.questionnaire import QuestionnaireError, load_questionnaire
 from survey.rules import DEFAULT_INVITATION_USES, MAX_COMMENT_LENGTH
 from survey.secretariat import OfficeDetail
+from survey.service import SurveyService
 
 EXIT_OK, EXIT_REFUSED, EXIT_CONFIG = 0, 1, 2
 
@@ -594,18 +596,19 @@ def _print_representatives(
 async def cmd_reopen(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     async with open_service(settings) as service:
         reopening = await service.secretariat.reopen(args.office, Actor.cli(), reason=args.reason)
-    office, people = reopening.office, len(reopening.representatives)
-    print(f"{office.code} is open again ({reopening.response.status.value}).", file=out)
-    if settings.bot_token is None:
-        print(
-            f"Its {people} active representative(s) can change and submit the answers again; "
-            "set BOT_TOKEN to have them told (they were not).",
-            file=out,
-        )
-        return EXIT_OK
-    from dialogs.secretariat.reopen import reopen_messages
+        office, people = reopening.office, len(reopening.representatives)
+        print(f"{office.code} is open again ({reopening.response.status.value}).", file=out)
+        if settings.bot_token is None:
+            print(
+                f"Its {people} active representative(s) can change and submit the answers "
+                "again; set BOT_TOKEN to have them told (they were not).",
+                file=out,
+            )
+            return EXIT_OK
+        from dialogs.secretariat.reopen import reopen_messages
 
-    delivery = await _send(settings, reopen_messages(reopening, args.reason, build_i18n()))
+        messages = reopen_messages(reopening, args.reason, build_i18n())
+        delivery = await _broadcast(settings, service, BroadcastKind.REOPEN, messages)
     print(f"Its representatives were told: {_delivered(delivery)}.", file=out)
     return EXIT_OK
 
@@ -632,24 +635,35 @@ async def cmd_remind(args: argparse.Namespace, settings: Settings, out: TextIO) 
         if settings.bot_token is None:
             print("error: --send needs BOT_TOKEN", file=sys.stderr)
             return EXIT_CONFIG
-        delivery = await _send(settings, reminders(audience, build_i18n()))
-        await secretariat.record_reminder(
-            Actor.cli(), sent=delivery.sent, blocked=delivery.blocked, failed=delivery.failed
-        )
+        messages = reminders(audience, build_i18n())
+        delivery = await _broadcast(settings, service, BroadcastKind.REMIND, messages)
     print(f"Reminders: {_delivered(delivery)}.", file=out)
     return EXIT_OK
 
 
-async def _send(settings: Settings, messages: Sequence[tuple[int, str]]) -> Delivery:
-    """Messages through the bot, at Telegram's pace, as the running bot sends them."""
+async def _broadcast(
+    settings: Settings,
+    service: SurveyService,
+    kind: BroadcastKind,
+    messages: Sequence[tuple[int, str]],
+) -> Delivery:
+    """Messages through the bot, at Telegram's pace, as the running bot sends them: recorded
+    first, so that if this command is stopped halfway the bot finishes them (and audits a
+    reminder's outcome) at its next look."""
+    from bot.broadcast import Broadcaster
     from bot.notify import Notifier
     from bot.runner import create_bot
 
+    broadcaster = Broadcaster(service.broadcasts, Notifier())
+    broadcast = await broadcaster.record(kind, messages, actor=Actor.cli())
     bot = create_bot(settings)
     try:
-        return await Notifier().send(bot, messages)
+        report = await broadcaster.run(bot, broadcast)
     finally:
         await bot.session.close()
+    if report is None:  # a bot took some of them up at the same moment: it reports them
+        return Delivery()
+    return Delivery(report.delivered, report.blocked, report.failed)
 
 
 def _delivered(delivery: Delivery) -> str:

@@ -45,6 +45,7 @@ class Outcome(Enum):
 
 
 Report = Callable[[Delivery], Awaitable[None]]
+Claim = Callable[[bool], Awaitable[bool]]
 
 
 class Notifier:
@@ -108,8 +109,20 @@ class Notifier:
         return Delivery(counts[Outcome.SENT], counts[Outcome.BLOCKED], counts[Outcome.FAILED])
 
     async def _deliver(self, bot: Bot, chat_id: int, text: str) -> Outcome:
+        outcome = await self.deliver(bot, chat_id, text)
+        assert outcome is not None
+        return outcome
+
+    async def deliver(
+        self, bot: Bot, chat_id: int, text: str, *, claim: Claim | None = None
+    ) -> Outcome | None:
+        """One message, paced, tried again after a flood wait. `claim` is asked right before
+        each request goes out (`again` for the second and third): whoever answers False has
+        lost it to another process, and nothing is sent (None)."""
         for attempt in range(1, ATTEMPTS + 1):
             await self._wait_turn(chat_id)
+            if claim is not None and not await claim(attempt > 1):
+                return None
             try:
                 try:
                     await bot.send_message(chat_id, text)

@@ -1,6 +1,8 @@
-"""The bot's own periodic work: the automatic reminders, looked at every minute. Started and
-stopped with the dispatcher (polling and webhook alike); with several replicas each one looks,
-and the database lets exactly one of them send (survey.secretariat.claim_due_reminder)."""
+"""The bot's own periodic work, looked at every minute: the automatic reminders, and the
+broadcasts some process left unfinished (bot/broadcast.py). Started and stopped with the
+dispatcher (polling and webhook alike); with several replicas each one looks, and the
+database lets exactly one of them send each reminder, each message of a broadcast
+(survey.secretariat.claim_due_reminder, survey.broadcasts)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from datetime import timedelta
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
 
-from bot.notify import Notifier
+from bot.broadcast import Broadcaster
 from dialogs.secretariat.reminders import remind_if_due
 from survey.secretariat import Secretariat
 
@@ -26,7 +28,7 @@ class Scheduler:
     def __init__(
         self,
         secretariat: Secretariat,
-        notifier: Notifier,
+        notifier: Broadcaster,
         i18n: I18n,
         offsets: Sequence[timedelta],
         interval: float = INTERVAL,
@@ -39,13 +41,15 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
 
     async def tick(self, bot: Bot) -> int:
-        """One look: the reminders posted now (0 when none was due or another process won)."""
+        """One look: the reminders posted now (0 when none was due or another process won),
+        and the broadcasts left idle by a sender that is gone taken up."""
+        await self._notifier.resume(bot)
         return await remind_if_due(
             self._secretariat, self._notifier, bot, self._i18n, self._offsets
         )
 
     async def start(self, bot: Bot) -> None:
-        if self._offsets and self._task is None:
+        if self._task is None:
             self._task = asyncio.create_task(self._loop(bot), name="scheduler")
 
     async def stop(self) -> None:
@@ -56,6 +60,10 @@ class Scheduler:
             self._task = None
 
     async def _loop(self, bot: Bot) -> None:
+        try:  # at a start, whatever the previous run (or any process) left unfinished
+            await self._notifier.resume(bot, idle_for=timedelta(0))
+        except Exception:
+            log.exception("Unfinished broadcasts: the look failed")
         while True:
             try:
                 posted = await self.tick(bot)

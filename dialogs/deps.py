@@ -7,7 +7,8 @@ them from ``manager.middleware_data`` under the same names:
 - ``enrolment``: survey.enrolment.Enrolment
 - ``answering``: survey.answering.Answering
 - ``settings``: bot.config.Settings (``contact_email``)
-- ``notifier``: `Notifier` below; ``i18n_middleware``: `LocaleMemory` below
+- ``notifier``: `Notifier` below (bot.broadcast.Broadcaster)
+- ``i18n_middleware``: `LocaleMemory` below
 - ``survey_events``: `SurveyEvents` below (optional: `survey_events(data)` falls back to one
   that does nothing), told of answers stored and submissions (bot.metrics.Metrics counts them)
 - ``i18n``, ``event_from_user``, ``bot``: aiogram's own
@@ -15,11 +16,14 @@ them from ``manager.middleware_data`` under the same names:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiogram import Bot
+
+from survey.broadcasts import BroadcastKind
+from survey.model import Actor
 
 # Progress just read or written in this update, handed to the window's getter in the same
 # update (never kept across updates): saves reading back what was just committed.
@@ -36,16 +40,23 @@ class Delivery:
 
 
 class Notifier(Protocol):
-    """Sends messages to people other than the one who pressed (bot.notify.Notifier), in the
-    background, at Telegram's pace; `then` gets the delivery report at the end."""
+    """Sends messages to people other than the one who pressed (bot.broadcast.Broadcaster):
+    recorded in the database before `post` returns, then sent in the background at Telegram's
+    pace, and finished by another process if this one stops halfway."""
 
-    def post(
+    async def post(
         self,
         bot: Bot,
+        kind: BroadcastKind,
         messages: Sequence[tuple[int, str]],
         *,
-        then: Callable[[Delivery], Awaitable[None]] | None = None,
-    ) -> None: ...
+        actor: Actor,
+        report_chat: int | None = None,
+        report_language: str | None = None,
+    ) -> int: ...
+
+    def start(self, bot: Bot, broadcast_id: int) -> None:
+        """Send one recorded already (with the change it tells of) in the background."""
 
 
 class LocaleMemory(Protocol):

@@ -167,16 +167,21 @@ async def confirm_getter(
 
 async def on_submit(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
     answering: Answering = manager.middleware_data["answering"]
-    submission = await answering.submit(callback.from_user.id)
+    i18n: I18n = manager.middleware_data["i18n"]
+    # The notices are recorded with the submission, and sent in the background.
+    submission = await answering.submit(
+        callback.from_user.id, lambda submitted: submission_notices(submitted, i18n)
+    )
     survey_events(manager.middleware_data).submitted()
     await manager.switch_to(Survey.receipt)
-    notify_colleagues(manager, submission)
+    if submission.broadcast is not None:
+        notifier: Notifier = manager.middleware_data["notifier"]
+        notifier.start(manager.middleware_data["bot"], submission.broadcast)
 
 
-def notify_colleagues(manager: DialogManager, submission: Submission) -> None:
-    """Tell the Office's other representatives and the Secretariat members who want to know,
-    each in their own language."""
-    i18n: I18n = manager.middleware_data["i18n"]
+def submission_notices(submission: Submission, i18n: I18n) -> list[tuple[int, str]]:
+    """What tells the Office's other representatives and the Secretariat members who want to
+    know, each in their own language."""
     submitted = submission.response
     messages = []
     for person in submission.colleagues:
@@ -206,8 +211,7 @@ def notify_colleagues(manager: DialogManager, submission: Submission) -> None:
                 reference=receipt.reference if receipt else "",
             )
         messages.append((member.telegram_user_id, str(text)))
-    notifier: Notifier = manager.middleware_data["notifier"]
-    notifier.post(manager.middleware_data["bot"], messages)
+    return messages
 
 
 def receipt_fields(

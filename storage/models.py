@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -143,3 +143,42 @@ class ReminderClaimRow(SQLModel, table=True):
     offset_seconds: int
     sent: bool  # False: due at the same time as a later one, skipped
     claimed_at: datetime = _time()
+
+
+class BroadcastRow(SQLModel, table=True):
+    """Messages to many people (a reminder, the notices of a submission, a reopening or a
+    removal), recorded with every recipient before the first is sent, so that a process
+    killed halfway is followed by one that goes on with exactly those not yet reached."""
+
+    __tablename__ = "broadcast"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    actor: str = Field(max_length=80)
+    created_at: datetime = _time()
+    # The automatic reminder's offset: who had that offset's reminder lately is not sent it
+    # again when a new deadline re-arms it.
+    offset_seconds: int | None = Field(default=None, sa_type=BigInteger)
+    # Who is told the outcome when the last recipient is settled (/remind in the chat).
+    report_chat: int | None = Field(default=None, sa_type=BigInteger)
+    report_language: str | None = Field(default=None, max_length=8)
+    finished_at: datetime | None = _time(nullable=True, index=True)
+
+
+class BroadcastRecipientRow(SQLModel, table=True):
+    """One message of a broadcast: pending, then claimed ("sending") by the process about to
+    send it, then settled with Telegram's answer."""
+
+    __tablename__ = "broadcast_recipient"
+    __table_args__ = (
+        Index("ix_broadcast_recipient_broadcast_status", "broadcast_id", "status"),
+        Index("ix_broadcast_recipient_chat_done", "chat_id", "done_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id")
+    chat_id: int = Field(sa_type=BigInteger)
+    text: str = Field(sa_type=Text)
+    status: str = Field(default="pending", max_length=16)
+    claimed_at: datetime | None = _time(nullable=True)
+    done_at: datetime | None = _time(nullable=True)

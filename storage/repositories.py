@@ -17,6 +17,7 @@ from sqlalchemy import (
     distinct,
     exists,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -32,6 +33,8 @@ from storage.draft_writes import DraftWriting
 from storage.models import (
     AnswerRow,
     AuditEventRow,
+    BroadcastRecipientRow,
+    BroadcastRow,
     InvitationRow,
     LevelTallyRow,
     OfficeRow,
@@ -43,6 +46,7 @@ from storage.models import (
 )
 from storage.prepared import DirectPostgres, DirectSqlite, direct_driver
 from storage.receipts import receipt_data, receipt_of
+from survey.broadcasts import BroadcastKind, Status
 from survey.model import (
     Actor,
     AnswerChoice,
@@ -65,6 +69,8 @@ from survey.offices import OfficeInfo
 _REPRESENTATIVE_COLUMNS = clicks.REPRESENTATIVE_COLUMNS
 SUBMITTED = ResponseStatus.SUBMITTED.value
 DRAFT = ResponseStatus.DRAFT.value
+_PENDING = Status.PENDING.value
+_SENDING = Status.SENDING.value
 _EXPORT_BATCH = 5_000  # answer rows fetched at a time by export_rows
 
 
@@ -682,6 +688,168 @@ class SqlSurveyStore(DraftWriting):
             )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # Broadcasts ----------------------------------------------------------------------------
+
+    async def add_broadcast(
+        self,
+        *,
+        kind: str,
+        actor: str,
+        messages: Sequence[tuple[int, str]],
+        now: datetime,
+        offset_seconds: int | None,
+        report_chat: int | None,
+        report_language: str | None,
+    ) -> int:
+        row = BroadcastRow(
+            kind=kind,
+            actor=actor[:80],
+            created_at=now,
+            offset_seconds=offset_seconds,
+            report_chat=report_chat,
+            report_language=report_language,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        assert row.id is not None
+        if messages:
+            await self.session.execute(
+                insert(BroadcastRecipientRow),
+                [
+                    {"broadcast_id": row.id, "chat_id": chat, "text": text, "status": _PENDING}
+                    for chat, text in messages
+                ],
+            )
+        return row.id
+
+    async def next_broadcast_recipient(self, broadcast_id: int) -> tuple[int, int, str] | None:
+        row = (
+            await self.session.execute(
+                select(
+                    col(BroadcastRecipientRow.id),
+                    col(BroadcastRecipientRow.chat_id),
+                    col(BroadcastRecipientRow.text),
+                )
+                .where(
+                    col(BroadcastRecipientRow.broadcast_id) == broadcast_id,
+                    col(BroadcastRecipientRow.status) == _PENDING,
+                )
+                .order_by(col(BroadcastRecipientRow.id))
+                .limit(1)
+            )
+        ).first()
+        if row is None:
+            return None
+        recipient, chat, text = row
+        assert recipient is not None
+        return int(recipient), int(chat), str(text)
+
+    async def claim_broadcast_recipient(
+        self, recipient_id: int, now: datetime, again: bool
+    ) -> bool:
+        # One conditional UPDATE: of two processes claiming the same recipient, the second
+        # finds it no longer pending (PostgreSQL makes it wait for the first one's commit).
+        result = await self.session.execute(
+            update(BroadcastRecipientRow)
+            .where(
+                col(BroadcastRecipientRow.id) == recipient_id,
+                col(BroadcastRecipientRow.status) == (_SENDING if again else _PENDING),
+            )
+            .values(status=_SENDING, claimed_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def settle_broadcast_recipient(
+        self, recipient_id: int, status: str, now: datetime
+    ) -> None:
+        # Its sender's answer also replaces an "unconfirmed" given while it was slow.
+        await self.session.execute(
+            update(BroadcastRecipientRow)
+            .where(
+                col(BroadcastRecipientRow.id) == recipient_id,
+                col(BroadcastRecipientRow.status).in_((_SENDING, Status.UNCONFIRMED.value)),
+            )
+            .values(status=status, done_at=now)
+        )
+
+    async def expire_broadcast_claims(
+        self, broadcast_id: int, claimed_before: datetime, now: datetime
+    ) -> int:
+        result = await self.session.execute(
+            update(BroadcastRecipientRow)
+            .where(
+                col(BroadcastRecipientRow.broadcast_id) == broadcast_id,
+                col(BroadcastRecipientRow.status) == _SENDING,
+                col(BroadcastRecipientRow.claimed_at) < claimed_before,
+            )
+            .values(status=Status.UNCONFIRMED.value, done_at=now)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def finish_broadcast(
+        self, broadcast_id: int, now: datetime
+    ) -> tuple[str, str, int | None, str | None, dict[str, int]] | None:
+        unsettled = exists().where(
+            col(BroadcastRecipientRow.broadcast_id) == broadcast_id,
+            col(BroadcastRecipientRow.status).in_((_PENDING, _SENDING)),
+        )
+        result = await self.session.execute(
+            update(BroadcastRow)
+            .where(
+                col(BroadcastRow.id) == broadcast_id,
+                col(BroadcastRow.finished_at).is_(None),
+                ~unsettled,
+            )
+            .values(finished_at=now)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return None
+        row = await self.session.get(BroadcastRow, broadcast_id)
+        assert row is not None
+        counts = await self.session.execute(
+            select(col(BroadcastRecipientRow.status), func.count())
+            .where(col(BroadcastRecipientRow.broadcast_id) == broadcast_id)
+            .group_by(col(BroadcastRecipientRow.status))
+        )
+        by_status = {str(status): int(n) for status, n in counts.all()}
+        return row.kind, row.actor, row.report_chat, row.report_language, by_status
+
+    async def unfinished_broadcasts(self, idle_since: datetime) -> list[int]:
+        recent = exists().where(
+            col(BroadcastRecipientRow.broadcast_id) == col(BroadcastRow.id),
+            or_(
+                col(BroadcastRecipientRow.claimed_at) > idle_since,
+                col(BroadcastRecipientRow.done_at) > idle_since,
+            ),
+        )
+        ids = await self.session.scalars(
+            select(col(BroadcastRow.id))
+            .where(
+                col(BroadcastRow.finished_at).is_(None),
+                col(BroadcastRow.created_at) <= idle_since,
+                ~recent,
+            )
+            .order_by(col(BroadcastRow.id))
+        )
+        return [int(value) for value in ids.all() if value is not None]
+
+    async def reminded_since(self, offset_seconds: int, since: datetime) -> set[int]:
+        chats = await self.session.scalars(
+            select(col(BroadcastRecipientRow.chat_id))
+            .join(BroadcastRow, col(BroadcastRow.id) == col(BroadcastRecipientRow.broadcast_id))
+            .where(
+                col(BroadcastRow.kind) == BroadcastKind.REMINDER.value,
+                col(BroadcastRow.offset_seconds) == offset_seconds,
+                col(BroadcastRow.created_at) >= since,
+                # On its way or arrived: a message Telegram refused does not count.
+                col(BroadcastRecipientRow.status).not_in(
+                    (Status.BLOCKED.value, Status.FAILED.value)
+                ),
+            )
+            .distinct()
+        )
+        return {int(chat) for chat in chats.all()}
 
     # Audit ---------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from sqlalchemy.pool import NullPool
 
 from storage.db import create_engine
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 
 class MigrationTargetError(ValueError):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from survey import rules
+from survey.broadcasts import BroadcastKind, record_broadcast
 from survey.errors import Reason, Refused
 from survey.model import (
     Actor,
@@ -34,6 +35,8 @@ from survey.views import OfficeAnswers, Progress, Review, ReviewItem, Submission
 
 # People whose last write is kept (a few bytes each; the survey has a few hundred).
 KEPT_WRITERS = 10_000
+# The messages telling a submission's colleagues and Secretariat members of it.
+RenderNotices = Callable[[Submission], Sequence[tuple[int, str]]]
 
 
 class PlannedChange(Protocol):
@@ -267,9 +270,13 @@ class Answering:
             deadline=deadline,
         )
 
-    async def submit(self, telegram_user_id: int) -> Submission:
+    async def submit(
+        self, telegram_user_id: int, notices: RenderNotices | None = None
+    ) -> Submission:
         """Lock the Office's answers for good; returns the stored response with its receipt,
-        the colleagues to tell, and the Secretariat members to tell."""
+        the colleagues to tell, and the Secretariat members to tell. With `notices` (their
+        messages for a submission), those are recorded as a broadcast in the same unit of
+        work: a submission is never stored without its notices."""
         now = self._setup.now()
         async with self._stores() as store:
             representative, response, _ = await self._open_draft(store, telegram_user_id, now)
@@ -297,11 +304,24 @@ class Answering:
             people = await store.office_representatives(office_id)
             secretariat = await self._announce_to(store)
             office = await office_by_id(store, office_id)
+            colleagues = tuple(p for p in people if p.telegram_user_id != telegram_user_id)
+            broadcast = None
+            if notices is not None:
+                stored = await store.response(office_id, self.questionnaire.id)
+                assert stored is not None
+                messages = notices(Submission(stored, colleagues, office, secretariat))
+                if messages:
+                    broadcast = await record_broadcast(
+                        store,
+                        BroadcastKind.SUBMISSION,
+                        Actor.telegram(telegram_user_id, representative.full_name),
+                        messages,
+                        now=now,
+                    )
             await store.commit()
             submitted = await store.response(office_id, self.questionnaire.id)
         assert submitted is not None
-        colleagues = tuple(p for p in people if p.telegram_user_id != telegram_user_id)
-        return Submission(submitted, colleagues, office, secretariat)
+        return Submission(submitted, colleagues, office, secretariat, broadcast)
 
     async def _announce_to(self, store: SurveyStore) -> tuple[Addressee, ...]:
         """The Secretariat members who want to hear of each submission (on unless switched

@@ -167,6 +167,55 @@ class SurveyStore(Protocol):
         (another replica, a restarted process) at the same time or later."""
         ...
 
+    # Broadcasts (survey/broadcasts.py)
+    async def add_broadcast(
+        self,
+        *,
+        kind: str,
+        actor: str,
+        messages: Sequence[tuple[int, str]],
+        now: datetime,
+        offset_seconds: int | None,
+        report_chat: int | None,
+        report_language: str | None,
+    ) -> int:
+        """The broadcast and a pending recipient per (chat, text); its id."""
+        ...
+
+    async def next_broadcast_recipient(self, broadcast_id: int) -> tuple[int, int, str] | None:
+        """(Recipient id, chat, text) of the first pending, unclaimed recipient."""
+        ...
+
+    async def claim_broadcast_recipient(
+        self, recipient_id: int, now: datetime, again: bool
+    ) -> bool:
+        """Pending to sending, for exactly one caller; `again`: renew a claim held."""
+        ...
+
+    async def settle_broadcast_recipient(
+        self, recipient_id: int, status: str, now: datetime
+    ) -> None: ...
+    async def expire_broadcast_claims(
+        self, broadcast_id: int, claimed_before: datetime, now: datetime
+    ) -> int:
+        """Claims older than `claimed_before` settled as unconfirmed; how many."""
+        ...
+
+    async def finish_broadcast(
+        self, broadcast_id: int, now: datetime
+    ) -> tuple[str, str, int | None, str | None, dict[str, int]] | None:
+        """Marks it finished if every recipient is settled and nobody did yet: (kind, actor,
+        report chat, report language, recipients by status). None otherwise."""
+        ...
+
+    async def unfinished_broadcasts(self, idle_since: datetime) -> list[int]:
+        """Not finished, created and last claimed or settled before `idle_since`."""
+        ...
+
+    async def reminded_since(self, offset_seconds: int, since: datetime) -> set[int]:
+        """Chats an automatic reminder of this offset reached (or was on its way to) since."""
+        ...
+
     # Audit and rate limiting
     async def audit(
         self,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from survey import rules
+from survey.broadcasts import REMINDER_SENT, BroadcastKind, recently, record_broadcast
 from survey.codes import hash_code, new_code, normalize_code
 from survey.errors import Reason, Refused
 from survey.model import (
@@ -31,7 +32,6 @@ from survey.views import OfficeAnswers
 
 REPRESENTATIVE_REMOVE = "representative.remove"
 DEADLINE_SET = "deadline.set"
-REMINDER_SENT = "reminder.send"
 REMINDER_CLAIMED = "reminder.claim"
 INVITATIONS_FOR_PENDING = "invitation.create_pending"
 INVITATIONS_UNDELIVERED = "invitation.revoke_undelivered"
@@ -126,6 +126,9 @@ class ReminderAudience:
     deadline: datetime | None  # the closing time to mention
 
 
+RenderReminders = Callable[[ReminderAudience], Sequence[tuple[int, str]]]
+
+
 @dataclass(frozen=True, slots=True)
 class DueReminder:
     """An automatic reminder this process has won the right to send."""
@@ -133,6 +136,9 @@ class DueReminder:
     offset: timedelta  # how long before the deadline it was due
     deadline: datetime
     skipped: tuple[timedelta, ...] = ()  # earlier offsets due too, claimed but not sent
+    broadcast: int | None = None  # recorded with the claim (survey/broadcasts.py)
+    recipients: int = 0
+    reminded_lately: int = 0  # left out: they had this offset's reminder a moment ago
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,12 +515,15 @@ class Secretariat:
         """The active representatives of every Office that has not submitted, and the Offices
         invited but with nobody verified (a reminder in the chat cannot reach them)."""
         self._check(actor)
+        async with self._stores() as store:
+            return await self._audience(store)
+
+    async def _audience(self, store: SurveyStore) -> ReminderAudience:
         now = self._setup.now()
         questionnaire_id = self.questionnaire.id
-        async with self._stores() as store:
-            people = await store.unsubmitted_representatives(questionnaire_id)
-            unverified = await store.invited_unverified_offices(questionnaire_id, now)
-            deadline = await effective_deadline(store, self._setup)
+        people = await store.unsubmitted_representatives(questionnaire_id)
+        unverified = await store.invited_unverified_offices(questionnaire_id, now)
+        deadline = await effective_deadline(store, self._setup)
         recipients = tuple(
             ReminderRecipient(p.telegram_user_id, p.full_name, p.language, office)
             for p, office in people
@@ -546,7 +555,9 @@ class Secretariat:
             )
             await store.commit()
 
-    async def claim_due_reminder(self, offsets: Sequence[timedelta]) -> DueReminder | None:
+    async def claim_due_reminder(
+        self, offsets: Sequence[timedelta], render: RenderReminders | None = None
+    ) -> DueReminder | None:
         """For the automatic reminders (`offsets` before the deadline, e.g. 7 and 1 days): the
         one to send now, if any, claimed in the database so that exactly one process sends
         it, across restarts and replicas. Call it every few minutes.
@@ -554,7 +565,13 @@ class Secretariat:
         Due: its moment (deadline - offset) has passed and the deadline has not. Claims are
         per closing time: a new deadline re-arms every offset. When several are due at once
         (the bot was down, or the deadline was moved closer) only the latest is sent; the
-        others are claimed as skipped. None: nothing due, or another process won."""
+        others are claimed as skipped. None: nothing due, or another process won.
+
+        With `render` (the messages for an audience), the broadcast is recorded in the same
+        unit of work as the claim, so that a process killed right after claiming leaves it to
+        the next one instead of losing it. A deadline moved re-arms its offsets, but whoever
+        had the same offset's reminder lately (within the offset, at most 24 hours) is left
+        out: four corrections of the deadline in a quarter of an hour send it once."""
         if any(offset <= timedelta(0) for offset in offsets):
             raise ValueError("reminder offsets must be positive")
         now = self._setup.now()
@@ -580,6 +597,23 @@ class Secretariat:
             ]
             if not won and not skipped:
                 return None
+            broadcast, recipients, recent = None, 0, 0
+            if won and render is not None:
+                audience = await self._audience(store)
+                reminded = await store.reminded_since(
+                    int(latest.total_seconds()), now - recently(latest)
+                )
+                fresh = tuple(r for r in audience.recipients if r.telegram_user_id not in reminded)
+                recent = len(audience.recipients) - len(fresh)
+                recipients = len(fresh)
+                broadcast = await record_broadcast(
+                    store,
+                    BroadcastKind.REMINDER,
+                    SCHEDULER,
+                    render(replace(audience, recipients=fresh)),
+                    now=now,
+                    offset=latest,
+                )
             await store.audit(
                 SCHEDULER,
                 REMINDER_CLAIMED,
@@ -588,10 +622,15 @@ class Secretariat:
                     "deadline": deadline.isoformat(),
                     "offset_seconds": int(latest.total_seconds()) if won else None,
                     "skipped_seconds": [int(o.total_seconds()) for o in skipped],
+                    "broadcast": broadcast,
+                    "recipients": recipients,
+                    "reminded_lately": recent,
                 },
             )
             await store.commit()
-        return DueReminder(latest, deadline, tuple(skipped)) if won else None
+        if not won:
+            return None
+        return DueReminder(latest, deadline, tuple(skipped), broadcast, recipients, recent)
 
     # Submission notices --------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 
 from survey.answering import Answering
+from survey.broadcasts import Broadcasts
 from survey.enrolment import Enrolment
 from survey.ports import StoreFactory
 from survey.questionnaire import Questionnaire
@@ -19,7 +20,8 @@ from survey.setup import SurveySetup, utcnow
 
 
 class SurveyService:
-    """The three use cases over one store, questionnaire, deadline and clock."""
+    """The three use cases, and the broadcasts that tell people of them, over one store,
+    questionnaire, deadline and clock."""
 
     def __init__(
         self,
@@ -34,6 +36,7 @@ class SurveyService:
         self.enrolment = Enrolment(self.setup)
         self.answering = Answering(self.setup)
         self.secretariat = Secretariat(self.setup)
+        self.broadcasts = Broadcasts(self.setup)
 
     @property
     def questionnaire(self) -> Questionnaire:

@@ -121,6 +121,8 @@ class Submission:
     office: Office
     # The Secretariat members to announce it to: those who have not switched it off.
     secretariat: tuple[Addressee, ...] = ()
+    # The notices to them, recorded with the submission (survey/broadcasts.py), if asked for.
+    broadcast: int | None = None
 
 
 def progress_of(

@@ -37,6 +37,7 @@ from dialogs.states import Offices, Reopen
 from dialogs.widgets import Html, Plural, T
 from reports.labels import office_state
 from reports.numbers import format_number
+from survey.broadcasts import BroadcastKind
 from survey.errors import Reason, Refused
 from survey.model import OfficeStage
 from survey.secretariat import OfficeDetail, Secretariat
@@ -282,7 +283,12 @@ async def on_confirm_remove(
     with i18n.use_locale(removed.language or "en"):  # told in their own language
         text = refusal_text(Refused(Reason.REPRESENTATIVE_REMOVED, office=office))
     notifier: Notifier = manager.middleware_data["notifier"]
-    notifier.post(manager.middleware_data["bot"], [(removed.telegram_user_id, text)])
+    await notifier.post(
+        manager.middleware_data["bot"],
+        BroadcastKind.REMOVAL,
+        [(removed.telegram_user_id, text)],
+        actor=who,
+    )
     await answer_press(callback, _("Removed. They have been told."))
     await manager.switch_to(Offices.detail)
 

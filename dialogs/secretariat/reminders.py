@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager
 from aiogram_dialog.widgets.kbd import Button, Cancel
 
-from dialogs.deps import Delivery, Notifier
+from dialogs.deps import Notifier
 from dialogs.markup import render
 from dialogs.messages import reminder_text
 from dialogs.screen import screen
@@ -23,7 +23,7 @@ from dialogs.secretariat.common import acting, actor
 from dialogs.states import Remind
 from dialogs.widgets import T
 from reports.numbers import format_number
-from survey.model import Actor
+from survey.broadcasts import BroadcastKind, BroadcastReport
 from survey.secretariat import ReminderAudience, Secretariat
 
 # Widget ids: they travel in callback data, so they are short and never reused.
@@ -68,34 +68,37 @@ async def on_send(callback: CallbackQuery, _button: Button, manager: DialogManag
     secretariat, who, lang = acting(manager)
     audience = await secretariat.reminder_audience(who)
     i18n: I18n = manager.middleware_data["i18n"]
-    bot: Bot = manager.middleware_data["bot"]
     notifier: Notifier = manager.middleware_data["notifier"]
-    chat_id = callback.from_user.id
-
-    async def report(delivery: Delivery) -> None:
-        await secretariat.record_reminder(
-            who,
-            sent=delivery.sent,
-            blocked=delivery.blocked,
-            failed=delivery.failed,
-            automatic=False,
-        )
-        with i18n.use_locale(lang):
-            text = render(
-                _(
-                    "📨 Reminders done. Delivered: {sent}; not delivered because the person "
-                    "blocked the bot: {blocked}; failed: {failed}."
-                ),
-                sent=format_number(delivery.sent, lang),
-                blocked=format_number(delivery.blocked, lang),
-                failed=format_number(delivery.failed, lang),
-            )
-        await bot.send_message(chat_id, text)
-
     messages = reminders(audience, i18n)
-    notifier.post(bot, messages, then=report)
+    # Stored before the window says they are going out; the report comes when the last one
+    # is answered, from whichever process finishes them (`report_reminders`).
+    await notifier.post(
+        manager.middleware_data["bot"],
+        BroadcastKind.REMIND,
+        messages,
+        actor=who,
+        report_chat=callback.from_user.id,
+        report_language=lang,
+    )
     manager.dialog_data[SENDING] = len(messages)
     await manager.switch_to(Remind.sending)
+
+
+async def report_reminders(bot: Bot, i18n: I18n, report: BroadcastReport) -> None:
+    """A finished /remind told to the Secretariat member who sent it, in their language."""
+    if report.kind is not BroadcastKind.REMIND or report.report_chat is None:
+        return
+    with i18n.context(), i18n.use_locale(report.report_language or "en"):
+        text = render(
+            _(
+                "📨 Reminders done. Delivered: {sent}; not delivered because the person "
+                "blocked the bot: {blocked}; failed: {failed}."
+            ),
+            sent=format_number(report.delivered, report.report_language or "en"),
+            blocked=format_number(report.blocked, report.report_language or "en"),
+            failed=format_number(report.failed, report.report_language or "en"),
+        )
+    await bot.send_message(report.report_chat, text)
 
 
 async def sending_getter(dialog_manager: DialogManager, i18n: I18n, **_: Any) -> dict[str, Any]:
@@ -140,25 +143,14 @@ async def remind_if_due(
     i18n: I18n,
     offsets: Sequence[timedelta],
 ) -> int:
-    """The automatic reminder, if one is due and this process won it (it is claimed in the
-    database, so two replicas or a restart never send it twice). How many were posted."""
+    """The automatic reminder, if one is due and this process won it: claimed and recorded
+    as a broadcast in one unit of work (so two replicas or a restart never send it twice,
+    and a process killed right after claiming it leaves it to the next one). How many were
+    posted."""
     if not offsets:
         return 0
-    due = await secretariat.claim_due_reminder(offsets)
-    if due is None:
+    due = await secretariat.claim_due_reminder(offsets, lambda audience: reminders(audience, i18n))
+    if due is None or due.broadcast is None:
         return 0
-    system = Actor.system("reminders")
-    audience = await secretariat.reminder_audience(system)
-    messages = reminders(audience, i18n)
-
-    async def report(delivery: Delivery) -> None:
-        await secretariat.record_reminder(
-            system,
-            sent=delivery.sent,
-            blocked=delivery.blocked,
-            failed=delivery.failed,
-            automatic=True,
-        )
-
-    notifier.post(bot, messages, then=report)
-    return len(messages)
+    notifier.start(bot, due.broadcast)
+    return due.recipients

@@ -22,6 +22,8 @@ from dialogs.secretariat.common import acting, actor
 from dialogs.states import Reopen
 from dialogs.widgets import Plural, T
 from reports.numbers import format_number
+from survey.broadcasts import BroadcastKind
+from survey.model import Actor
 from survey.rules import MAX_COMMENT_LENGTH
 from survey.secretariat import Reopening, Secretariat
 
@@ -73,10 +75,14 @@ def reopen_messages(reopening: Reopening, reason: str, i18n: I18n) -> list[tuple
     return messages
 
 
-def _tell(manager: DialogManager, reopening: Reopening, reason: str) -> None:
+async def _tell(manager: DialogManager, reopening: Reopening, reason: str, who: Actor) -> None:
     i18n: I18n = manager.middleware_data["i18n"]
     notifier: Notifier = manager.middleware_data["notifier"]
-    notifier.post(manager.middleware_data["bot"], reopen_messages(reopening, reason, i18n))
+    messages = reopen_messages(reopening, reason, i18n)
+    if messages:
+        await notifier.post(
+            manager.middleware_data["bot"], BroadcastKind.REOPEN, messages, actor=who
+        )
 
 
 async def _reopen(manager: DialogManager, reason: str) -> None:
@@ -84,7 +90,7 @@ async def _reopen(manager: DialogManager, reason: str) -> None:
     reopening = await secretariat.reopen(
         str(start_data(manager).get(OFFICE, "")), who, reason=reason
     )
-    _tell(manager, reopening, reason)
+    await _tell(manager, reopening, reason, who)
     manager.dialog_data[TOLD] = len(reopening.representatives)
     await manager.switch_to(Reopen.done)
 

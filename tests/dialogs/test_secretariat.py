@@ -483,6 +483,24 @@ async def test_automatic_reminders_are_sent_once_across_restarts(
     assert restarted.bot.sent() == []
 
 
+async def test_four_deadline_corrections_send_each_late_person_the_reminder_once(
+    settings: Settings, service: SurveyService, i18n: I18n, clock: Clock
+) -> None:
+    await verify(service, 3, "FR")
+    await verify(service, 4, "DE")
+    with_offsets = settings.model_copy(update={"reminder_offsets": (timedelta(days=1),)})
+    app = start_app(with_offsets, service, i18n)
+    scheduler: Scheduler = app.dispatcher["scheduler"]
+    start = clock.now
+    for minutes, hours in ((0, 12), (4, 14), (9, 11), (15, 13)):  # each re-arms the offset
+        clock.now = start + timedelta(minutes=minutes)
+        await service.secretariat.set_deadline(clock.now + timedelta(hours=hours), Actor.cli())
+        await scheduler.tick(app.bot)
+        await app.dispatcher["notifier"].drain()
+    for person in (3, 4):
+        assert sum("not submitted yet" in text for text in app.bot.sent(person)) == 1
+
+
 # Submission notices ---------------------------------------------------------------------
 
 

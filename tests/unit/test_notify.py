@@ -127,3 +127,26 @@ async def test_the_pace_holds_where_telegram_sees_it(clock: FakeTime) -> None:
         assert all(later - earlier > 1.0 for earlier, later in pairwise(to_chat))
     # The price: about one round trip a second, not more.
     assert arrivals[-1] - arrivals[0] < (len(messages) / 25) * 1.05
+
+
+async def test_a_message_is_claimed_right_before_each_request_and_lost_claims_send_nothing(
+    clock: FakeTime,
+) -> None:
+    wait = TelegramRetryAfter(SendMessage(chat_id=1, text="x"), "Flood control", retry_after=2)
+    telegram = Telegram(clock, {1: [wait]})
+    notifier = Notifier(clock=clock)
+    asked: list[tuple[float, bool]] = []
+
+    async def claim(again: bool) -> bool:
+        asked.append((clock.now, again))
+        return True
+
+    async def lost(again: bool) -> bool:
+        return False
+
+    assert await notifier.deliver(telegram, 1, "a", claim=claim) is notify.Outcome.SENT  # type: ignore[arg-type]
+    # Claimed again after the flood wait, at the moment of the second request.
+    assert [again for _, again in asked] == [False, True]
+    assert asked[1][0] == telegram.sent[0][0]
+    assert await notifier.deliver(telegram, 2, "b", claim=lost) is None  # type: ignore[arg-type]
+    assert [chat for _, chat, _ in telegram.sent] == [1]
