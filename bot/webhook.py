@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from bot.config import Settings
 from bot.holds import HOLD_OUTAGES, HOLDS, Holds, is_outage
 from bot.metrics import Metrics
-from bot.ops import Readiness, add_routes
+from bot.ops import QuietProbesAccessLogger, Readiness, add_routes
 from bot.polling import SHUTDOWN_GRACE, decoding_problem
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,9 @@ async def serve_webhook(
     readiness = Readiness.from_settings(settings)
     add_routes(app, readiness, metrics)
     workflow = {"app": app, "dispatcher": dispatcher, **dispatcher.workflow_data, "bot": bot}
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
+    runner = web.AppRunner(
+        app, handle_signals=False, shutdown_timeout=1.0, access_log_class=QuietProbesAccessLogger
+    )
     await runner.setup()
     await dispatcher.emit_startup(**workflow)
     try:
