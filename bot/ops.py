@@ -169,8 +169,8 @@ def add_routes(app: web.Application, readiness: Readiness, metrics: Metrics) -> 
 class QuietProbesAccessLogger(AbstractAccessLogger):
     """aiohttp's access log (logger aiohttp.access, level INFO) without the probes' answers.
 
-    A probe that fails (an error status: a 503 of /readyz) is still written, as is any other
-    path, the webhook's first.
+    A probe that fails (an error status: a 503 of /readyz) is still written, and so is every
+    other path, the webhook's above all.
     """
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
