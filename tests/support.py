@@ -97,9 +97,16 @@ async def _create_database(server_url: str, name: str) -> None:
 async def _drop_database(server_url: str, name: str) -> None:
     connection = await asyncpg.connect(_asyncpg_dsn(server_url))
     try:
-        # FORCE: a failed test can leave a pool it never disposed (its traceback keeps the
-        # engine alive), and without it that connection keeps the database for good.
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # A failed test can leave a pool it never disposed (its traceback keeps the engine
+        # alive), and that connection would keep the database for good: ended first. Not
+        # DROP ... WITH (FORCE): it refuses outright when an autovacuum worker is in the
+        # database (not this role's process), which a plain DROP stops and waits for.
+        await connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()",
+            name,
+        )
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
     finally:
         await connection.close()
 
