@@ -9,7 +9,8 @@
 - ``GET /metrics``: Prometheus' text format (bot/metrics.py).
 
 The reverse proxy in front should forward only the webhook's path; these are for the
-orchestrator and the monitoring, on the private network.
+orchestrator and the monitoring, on the private network. Their answers are kept out of the
+access log (QuietProbesAccessLogger): probes every few seconds would bury the webhook's lines.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -32,6 +34,7 @@ from bot.metrics import CONTENT_TYPE, Metrics
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = 3.0  # seconds per check; under a probe's usual timeout of 5
+PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 Check = Callable[[], Awaitable[None]]
 
 
@@ -161,3 +164,30 @@ def add_routes(app: web.Application, readiness: Readiness, metrics: Metrics) -> 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", prometheus)
+
+
+class QuietProbesAccessLogger(AbstractAccessLogger):
+    """aiohttp's access log (logger aiohttp.access, level INFO) without the probes' answers.
+
+    A probe that fails (an error status: a 503 of /readyz) is still written, and so is every
+    other path, the webhook's above all.
+    """
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        if request.path in PROBE_PATHS and response.status < 400:
+            return
+        self.logger.info(
+            '%s "%s %s HTTP/%d.%d" %d %s %.3fs',
+            request.remote,
+            request.method,
+            request.path_qs,
+            request.version.major,
+            request.version.minor,
+            response.status,
+            response.body_length,
+            time,
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)

@@ -27,16 +27,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.holds import HOLD_OUTAGES, HOLDS, Holds, is_outage
 from bot.metrics import Metrics
-from bot.ops import Readiness, add_routes
+from bot.ops import QuietProbesAccessLogger, Readiness, add_routes
 from bot.polling import SHUTDOWN_GRACE, decoding_problem
 
 log = logging.getLogger(__name__)
@@ -239,15 +240,23 @@ async def serve_webhook(
     readiness = Readiness.from_settings(settings)
     add_routes(app, readiness, metrics)
     workflow = {"app": app, "dispatcher": dispatcher, **dispatcher.workflow_data, "bot": bot}
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
+    runner = web.AppRunner(
+        app, handle_signals=False, shutdown_timeout=1.0, access_log_class=QuietProbesAccessLogger
+    )
     await runner.setup()
     await dispatcher.emit_startup(**workflow)
     try:
         site = web.TCPSite(runner, settings.webhook_listen_host, settings.webhook_listen_port)
         await site.start()
-        await bot.set_webhook(
-            settings.webhook_url, secret_token=secret, allowed_updates=allowed_updates
-        )
+        try:
+            await bot.set_webhook(
+                settings.webhook_url, secret_token=secret, allowed_updates=allowed_updates
+            )
+        except TelegramBadRequest as exc:
+            # A wrong port, an http:// URL, a bad certificate: a setting to fix, not a crash.
+            raise ConfigError(
+                f"Telegram refused WEBHOOK_URL {settings.webhook_url}: {exc.message}"
+            ) from None
         log.info(
             "Webhook %s served on %s:%d",
             settings.webhook_url,

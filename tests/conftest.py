@@ -21,12 +21,20 @@ from tests.support import (
     BACKENDS,
     Clock,
     created_databases,
+    drop_abandoned_databases,
     drop_databases,
     empty_tables,
     make_postgres_database,
     redis_server_url,
     survey_service,
 )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # A run killed before its end (kill -9, a time-out) could not drop its databases.
+    server_url = os.environ.get("TEST_POSTGRES_URL")
+    if server_url:
+        asyncio.run(drop_abandoned_databases(server_url))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

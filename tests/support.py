@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import os
+import re
 import shutil
 import socket
 from collections.abc import Sequence
@@ -79,6 +80,11 @@ def _asyncpg_dsn(url: str, database: str | None = None) -> str:
 
 created_databases: list[tuple[str, str]] = []
 
+# What make_postgres_database names look like: the callers put the test process's pid after
+# the kind, and a counter follows. A database of this shape whose process is gone was left by
+# a run that never reached its end (a kill -9, a CI time-out).
+_TEST_DATABASE = re.compile(r"survey_[a-z_]+?_(?P<pid>[0-9]+)_[0-9]+")
+
 
 async def _create_database(server_url: str, name: str) -> None:
     connection = await asyncpg.connect(_asyncpg_dsn(server_url))
@@ -88,22 +94,80 @@ async def _create_database(server_url: str, name: str) -> None:
         await connection.close()
 
 
+async def _drop_database(server_url: str, name: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        # A failed test can leave a pool it never disposed (its traceback keeps the engine
+        # alive), and that connection would keep the database for good: ended first. Not
+        # DROP ... WITH (FORCE): it refuses outright when an autovacuum worker is in the
+        # database (not this role's process), which a plain DROP stops and waits for.
+        await connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()",
+            name,
+        )
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    finally:
+        await connection.close()
+
+
 async def drop_databases() -> None:
-    for server_url, name in created_databases:
-        connection = await asyncpg.connect(_asyncpg_dsn(server_url))
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        except asyncpg.PostgresError:
-            pass  # still in use by a straggler; the server is a throwaway in CI anyway
-        finally:
-            await connection.close()
+    """Every database this process made and has not dropped yet, dropped."""
+    while created_databases:
+        server_url, name = created_databases.pop()
+        await _drop_database(server_url, name)
+
+
+def drop_postgres_database(url: str) -> None:
+    """One database from make_postgres_database, dropped now rather than at the session's end."""
+    name = make_url(url).database
+    for entry in [entry for entry in created_databases if entry[1] == name]:
+        created_databases.remove(entry)
+        asyncio.run(_drop_database(entry[0], entry[1]))
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+async def drop_abandoned_databases(server_url: str) -> list[str]:
+    """Test databases of this role whose process is gone, dropped; returns their names.
+
+    One still in use is kept (no FORCE): its process may live where this one cannot see it.
+    """
+    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
+    dropped = []
+    try:
+        names = await connection.fetch(
+            "SELECT datname FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba"
+            " WHERE r.rolname = current_user"
+        )
+        for (name,) in names:
+            found = _TEST_DATABASE.fullmatch(name)
+            if found is None or _process_alive(int(found["pid"])):
+                continue
+            try:
+                await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            except asyncpg.ObjectInUseError:
+                continue
+            dropped.append(name)
+    finally:
+        await connection.close()
+    return dropped
 
 
 def make_postgres_database(prefix: str) -> str:
     """A new, empty database on the test server; returns its SQLAlchemy URL.
 
     Every call gets a fresh name: dropping and re-creating one name races with background
-    processes the test role may not terminate.
+    processes the test role may not terminate. The session's end drops it (tests/conftest.py),
+    or drop_postgres_database sooner.
     """
     server = postgres_server_url()
     name = f"{prefix}_{next(_database_numbers)}"

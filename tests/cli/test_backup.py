@@ -3,6 +3,7 @@ copying it back; on PostgreSQL, a pointer to pg_dump."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 from pathlib import Path
@@ -58,7 +59,8 @@ def test_backup_then_restore_by_copying_the_file_back(database: Path) -> None:
     assert "schema revision" in said
     assert "To restore: stop the bot" in said
     backup = database.parent.parent / "backups" / "monday.db"
-    with sqlite3.connect(backup) as copy:
+    # closing(): a connection's own `with` commits but leaves it open.
+    with contextlib.closing(sqlite3.connect(backup)) as copy:
         assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
     assert not list(backup.parent.glob(".monday.db.partial-*"))
 

@@ -27,13 +27,15 @@ from storage.db import SqlStoreFactory, create_engine
 from survey.model import Actor
 from survey.questionnaire import load_questionnaire
 from survey.service import SurveyService
-from tests.support import answer_all, make_postgres_database
+from tests.support import answer_all, drop_postgres_database, make_postgres_database
 
 CODE = re.compile(r"^Code:\s+(\S+)$", re.MULTILINE)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def cli_db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def cli_db(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """An empty database; the CLI must migrate it and load the Offices by itself."""
     monkeypatch.chdir(tmp_path)
     for name in ("BOT_TOKEN", "BOT_USERNAME", "QUESTIONNAIRE_PATH", "SURVEY_DEADLINE", "ADMIN_IDS"):
@@ -43,7 +45,9 @@ def cli_db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
     else:
         url = make_postgres_database(f"survey_cli_{os.getpid()}")
     monkeypatch.setenv("DATABASE_URL", url)
-    return url
+    yield url
+    if request.param == "postgres":
+        drop_postgres_database(url)
 
 
 def run(*argv: str) -> tuple[int, str]:

@@ -193,6 +193,26 @@ def test_compose_runs_two_webhook_replicas_postgres_on_a_volume_and_redis(
     assert "redis" in services
 
 
+def test_postgres_counts_as_healthy_only_when_it_listens_on_tcp(compose: dict[str, Any]) -> None:
+    # Without a host pg_isready asks the socket, where the image's temporary initialisation
+    # server answers on a fresh volume before the real one listens.
+    test = compose["services"]["postgres"]["healthcheck"]["test"]
+    assert test[:2] == ["CMD", "pg_isready"]
+    host = [test[i + 1] for i, word in enumerate(test) if word in ("-h", "--host")]
+    host += [word.split("=", 1)[1] for word in test if word.startswith("--host=")]
+    assert host == ["127.0.0.1"]
+
+
+def test_redis_keeps_its_append_only_file_on_a_named_volume(compose: dict[str, Any]) -> None:
+    redis = compose["services"]["redis"]
+    command = redis["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    [volume] = redis["volumes"]
+    name, path = volume.split(":")[:2]
+    assert path == "/data"  # the image's working directory, where the file is written
+    assert name in compose["volumes"]
+
+
 SECRETS = ("BOT_TOKEN", "WEBHOOK_SECRET", "POSTGRES_PASSWORD", "DATABASE_URL")
 
 

@@ -127,3 +127,27 @@ async def test_a_second_polling_process_stops_with_one_line(
     await zoe.send("/help")
     await zoe.expect("/start", newer_than=latest.message_id)
     assert "another process polls this bot too" in bot_process.log()
+
+
+async def test_probes_stay_out_of_the_access_log(
+    telegram: TelegramStandIn, bot_process: BotProcess
+) -> None:
+    launch = Launch(bot_process, telegram, "webhook")
+    await launch.start()
+    base = f"http://127.0.0.1:{launch.port}"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=STEP_TIMEOUT)) as http:
+        for _ in range(3):
+            assert (await get(http, f"{base}/healthz"))[0] == 200
+            assert (await get(http, f"{base}/metrics"))[0] == 200
+            assert (await get(http, f"{base}/readyz"))[0] == 200
+        # A wrong path is no probe: it stays in the log.
+        assert (await get(http, f"{base}/healthz/extra"))[0] == 404
+    zoe = Delegate(telegram, 533)
+    await zoe.send("/help")
+    await zoe.expect("/start")
+    assert bot_process.stop() == 0
+    written = bot_process.log()
+    assert "POST /telegram/updates" in written  # the access log is on
+    assert "/healthz/extra" in written
+    for probe in ("/healthz ", "/metrics", "/readyz"):
+        assert probe not in written, written

@@ -4,6 +4,7 @@ failures, and webhook mode. Every acknowledged answer must be in the database af
 from __future__ import annotations
 
 import aiohttp
+import pytest
 
 from standin.telegram import TelegramStandIn
 from survey.model import Actor
@@ -154,3 +155,43 @@ async def test_the_process_stops_cleanly_on_sigterm(
     await polls(telegram, 0)
     assert bot_process.stop() == 0
     assert "Traceback" not in bot_process.log()
+
+
+@pytest.mark.parametrize(
+    ("host", "fault", "reason"),
+    [
+        pytest.param(
+            "127.0.0.1",
+            "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
+            "Webhook can be set up only on ports 80, 88, 443 or 8443",
+            id="telegram-refuses-the-port",
+        ),
+        pytest.param(
+            "bot.example.org",
+            None,
+            "the sandbox delivers only to 127.0.0.1",
+            id="stand-in-refuses-the-host",
+        ),
+    ],
+)
+async def test_a_refused_webhook_is_one_line_naming_webhook_url_and_exit_2(
+    telegram: TelegramStandIn, bot_process: BotProcess, host: str, fault: str | None, reason: str
+) -> None:
+    if fault is not None:
+        telegram.faults.add(method="setWebhook", status=400, description=fault)
+    port = free_port()
+    url = f"http://{host}:{port}/telegram/updates"
+    bot_process.start(
+        WEBHOOK_URL=url, WEBHOOK_SECRET="e2e_secret-token", WEBHOOK_LISTEN_PORT=str(port)
+    )
+    assert await bot_process.exit_code() == 2
+    said = bot_process.log()
+    assert "Traceback" not in said, said
+    errors = [line for line in said.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, said
+    [line] = errors
+    assert "WEBHOOK_URL" in line
+    assert url in line
+    assert "bad webhook" in line
+    assert reason in line
+    assert telegram.webhook is None

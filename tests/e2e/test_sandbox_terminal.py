@@ -3,6 +3,7 @@ second run resumes where they stopped."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import sys
@@ -26,7 +27,8 @@ def spawn(workdir: Path, *args: str) -> pexpect.spawn:
 
 
 def answered(workdir: Path) -> list[tuple[int, str]]:
-    with sqlite3.connect(workdir / "data" / "sandbox.db") as connection:
+    # closing(): a connection's own `with` commits but leaves it open.
+    with contextlib.closing(sqlite3.connect(workdir / "data" / "sandbox.db")) as connection:
         return connection.execute(
             "SELECT recommendation, level FROM answer WHERE level IS NOT NULL "
             "ORDER BY recommendation"

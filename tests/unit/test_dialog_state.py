@@ -335,6 +335,9 @@ async def test_an_unreachable_redis_is_one_line_at_start_up() -> None:
         await storage.close()
 
 
-def test_without_redis_the_isolation_is_this_process(tmp_path: Path) -> None:
+async def test_without_redis_the_isolation_is_this_process(tmp_path: Path) -> None:
     storage = SqliteStorage(tmp_path / "dialog-state.db")
-    assert isinstance(chat_isolation(storage), SimpleEventIsolation)
+    try:
+        assert isinstance(chat_isolation(storage), SimpleEventIsolation)
+    finally:
+        await storage.close()

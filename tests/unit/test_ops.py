@@ -27,7 +27,7 @@ from bot import healthcheck
 from bot.config import Settings
 from bot.logs import ContextFilter, UpdateLogContext
 from bot.metrics import ApiErrorMiddleware, Metrics
-from bot.ops import Readiness, add_routes, redis_ping
+from bot.ops import QuietProbesAccessLogger, Readiness, add_routes, redis_ping
 from bot.runner import observe
 from dialogs.deps import SURVEY_EVENTS, survey_events
 from standin.telegram import TelegramStandIn
@@ -288,3 +288,33 @@ async def test_readyz_on_a_real_postgresql_and_redis(
         200,
         {"status": "ok", "checks": {"database": "ok", "redis": "ok"}},
     )
+
+
+async def test_the_access_log_leaves_out_answered_probes_only(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    # A database file never migrated: /readyz fails after a connection that opened (one that
+    # cannot open leaves aiosqlite's thread calling back into a loop the test may have closed).
+    never_migrated = tmp_path / "empty.db"
+    never_migrated.touch()
+    readiness = Readiness.from_settings(
+        Settings(database_url=f"sqlite+aiosqlite:///{never_migrated}"), timeout=2.0
+    )
+    app = web.Application()
+    add_routes(app, readiness, Metrics())
+    server = TestServer(app)
+    await server.start_server(access_log_class=QuietProbesAccessLogger)  # as serve_webhook
+    client: Client = TestClient(server)
+    try:
+        with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+            assert (await client.get("/healthz")).status == 200
+            assert (await client.get("/metrics")).status == 200
+            assert (await client.get("/readyz")).status == 503  # not migrated
+            assert (await client.get("/elsewhere?x=1")).status == 404
+    finally:
+        await client.close()
+        await readiness.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert len(lines) == 2, lines
+    assert '"GET /readyz HTTP/1.1" 503' in lines[0]
+    assert '"GET /elsewhere?x=1 HTTP/1.1" 404' in lines[1]
