@@ -11,6 +11,7 @@ TCP proxy the test cuts and restores, as a server or a network going away would.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +74,7 @@ def with_redis(
 
 @pytest.fixture
 def outage_database() -> str:
-    return make_postgres_database("survey_outage")
+    return make_postgres_database(f"survey_outage_{os.getpid()}")
 
 
 @pytest.fixture
