@@ -73,6 +73,32 @@ class UpdatesInHand(Protocol):
     async def close(self) -> None: ...
 
 
+def read_journal(path: Path) -> dict[int, tuple[str, int]]:
+    """What a journal says: each update in hand when a process died, its kind, and how many
+    times (a take neither put down nor done is a death)."""
+    counts: dict[int, tuple[str, int]] = {}
+    try:
+        text = path.read_bytes().decode("ascii", "replace")
+    except FileNotFoundError:
+        return counts
+    for line in text.splitlines():
+        parts = line.split()
+        try:
+            event, update_id = parts[0], int(parts[1])
+            kind, count = counts.get(update_id, ("update", 0))
+            if event == "T":
+                counts[update_id] = (parts[2], count + 1)
+            elif event == "X":
+                counts[update_id] = (parts[2], count + int(parts[3]))
+            elif event == "U":
+                counts[update_id] = (kind, count - 1)
+            elif event == "D":
+                counts.pop(update_id, None)
+        except (IndexError, ValueError):
+            continue  # a line cut by a power cut: its update counts a death fewer
+    return {i: (kind, n) for i, (kind, n) in counts.items() if n > 0}
+
+
 class InHandJournal:
     """The record in a local file, this process's alone (a lock beside it says so).
 
@@ -92,34 +118,11 @@ class InHandJournal:
             os.close(self._lock)
             raise
         # update id -> (kind, deaths before this run + takes in this run not put down)
-        self._in_hand: dict[int, tuple[str, int]] = self._read()
+        self._in_hand = read_journal(path)
         self.died = dict(self._in_hand)  # found at start: (kind, deaths)
         self._fd = -1
         self._written = 0
         self._compact()
-
-    def _read(self) -> dict[int, tuple[str, int]]:
-        counts: dict[int, tuple[str, int]] = {}
-        try:
-            text = self.path.read_bytes().decode("ascii", "replace")
-        except FileNotFoundError:
-            return counts
-        for line in text.splitlines():
-            parts = line.split()
-            try:
-                event, update_id = parts[0], int(parts[1])
-                kind, count = counts.get(update_id, ("update", 0))
-                if event == "T":
-                    counts[update_id] = (parts[2], count + 1)
-                elif event == "X":
-                    counts[update_id] = (parts[2], count + int(parts[3]))
-                elif event == "U":
-                    counts[update_id] = (kind, count - 1)
-                elif event == "D":
-                    counts.pop(update_id, None)
-            except (IndexError, ValueError):
-                continue  # a line cut by a power cut: its update counts a death fewer
-        return {i: (kind, n) for i, (kind, n) in counts.items() if n > 0}
 
     def _compact(self) -> None:
         """Rewrite the journal as what it says now: the deaths, and what is in hand."""
@@ -166,7 +169,9 @@ class InHandJournal:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-        os.close(self._lock)
+        if self._lock >= 0:
+            os.close(self._lock)  # the lock with it
+            self._lock = -1
 
 
 class InHandRedis:
@@ -254,12 +259,13 @@ class Hand:
     """One update in a transport's hands: taken before each attempt at handling it, put down
     while it waits (held) or when cut short, done at the end."""
 
-    __slots__ = ("poison", "taken", "update")
+    __slots__ = ("known", "poison", "taken", "update")
 
     def __init__(self, poison: Poison, update: Update) -> None:
         self.poison = poison
         self.update = update
-        self.taken = False
+        self.taken = False  # in hand now
+        self.known = False  # in the record
 
     async def take(self, bot: Bot) -> bool:
         """Before handling: False if it is poison (then skipped, confirmed, person told)."""
@@ -268,7 +274,7 @@ class Hand:
             return True
         update = self.update
         deaths = await record.take(update.update_id, kind_of(update))
-        self.taken = True
+        self.taken = self.known = True
         if deaths < self.poison.tries:
             return True
         await self.done()
@@ -286,10 +292,11 @@ class Hand:
             log.warning("Could not put update %d down: %s", self.update.update_id, exc)
 
     async def done(self) -> None:
+        """Handled, skipped or given up: forgotten."""
         record = self.poison.record
-        if record is None or not self.taken:
+        if record is None or not self.known:
             return
-        self.taken = False
+        self.taken = self.known = False
         try:
             await record.done(self.update.update_id)
         except Exception as exc:  # it stays counted: it expires (Redis) or is never seen again

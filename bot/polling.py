@@ -325,6 +325,8 @@ class Poller:
                     await holds.held(self.bot, update, exc)
                 elif holds.expired(held_since):
                     await holds.given_up(self.bot, update)
+                    if hand is not None:
+                        await hand.done()
                     return
                 else:
                     holds.still_held(update, exc)

@@ -162,9 +162,13 @@ class HandledRequestHandler(SimpleRequestHandler):
             raise
         except Exception as exc:
             if holds is not None and is_outage(exc):
-                if hand is not None:  # waiting for the service is not dying of the update
-                    await hand.put_down()
-                return await self._hold(holds, bot, update, exc)
+                if hand is None:
+                    return await self._hold(holds, bot, update, exc)
+                await hand.put_down()  # waiting for the service is not dying of the update
+                outcome = await self._hold(holds, bot, update, exc)
+                if not isinstance(outcome, _Held):
+                    await hand.done()  # given up: the person is asked to repeat it
+                return outcome
             # Answered 200 all the same: delivered again, it would fail again, forever.
             log.exception("Update %d failed", update.update_id)
             if hand is not None:
