@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time
 
+from redis.asyncio import Redis
+
 from standin.telegram import TelegramStandIn
 
 from .conftest import STEP_TIMEOUT, BotProcess, Delegate, Launch
@@ -53,6 +55,37 @@ async def killed_while_in_hand(
 
 
 async def test_an_update_that_killed_the_process_twice_is_skipped_and_its_sender_told(
+    launch: Launch, telegram: TelegramStandIn, bot_process: BotProcess
+) -> None:
+    await killed_twice_then_skipped(launch, telegram, bot_process)
+
+
+async def test_with_redis_the_record_is_kept_there(
+    telegram: TelegramStandIn, bot_process: BotProcess, redis_url: str
+) -> None:
+    """With REDIS_URL (webhook replicas share it), the record is in Redis, not in a file."""
+    client = Redis.from_url(redis_url)
+    ours = [f"in_hand:{telegram.bot_id}:*", f"fsm:{telegram.bot_id}:*"]
+    try:
+        await forget(client, ours)
+        bot_process.env["REDIS_URL"] = redis_url
+        await killed_twice_then_skipped(
+            Launch(bot_process, telegram, "webhook"), telegram, bot_process
+        )
+        assert not list(bot_process.workdir.glob("data/*.in-hand"))
+        assert [key async for key in client.scan_iter(match=ours[0])] == []  # forgotten
+    finally:
+        await forget(client, ours)
+        await client.aclose()
+
+
+async def forget(client: Redis, patterns: list[str]) -> None:
+    for pattern in patterns:
+        async for key in client.scan_iter(match=pattern):
+            await client.delete(key)
+
+
+async def killed_twice_then_skipped(
     launch: Launch, telegram: TelegramStandIn, bot_process: BotProcess
 ) -> None:
     telegram.open_chat(SENDER, "fr")
