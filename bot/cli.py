@@ -607,7 +607,7 @@ async def cmd_reopen(args: argparse.Namespace, settings: Settings, out: TextIO) 
             return EXIT_OK
         from dialogs.secretariat.reopen import reopen_messages
 
-        messages = reopen_messages(reopening, args.reason, build_i18n())
+        messages = reopen_messages(reopening, reopening.reason, build_i18n())
         delivery = await _broadcast(settings, service, BroadcastKind.REOPEN, messages)
     print(f"Its representatives were told: {_delivered(delivery)}.", file=out)
     return EXIT_OK

@@ -77,6 +77,7 @@ from survey.errors import Refused
 from survey.model import AnswerRecord, Office
 from survey.questionnaire import LANGUAGES, Level, Questionnaire
 from survey.rules import MAX_COMMENT_LENGTH, check_comment
+from survey.text import clean_text
 
 __all__ = [
     "MAX_BYTES",
@@ -607,7 +608,8 @@ def _blank(value: object) -> bool:
 
 
 def _text(value: object) -> str:
-    """A comment cell's value as text: numbers and dates as a person would read them."""
+    """A comment cell's value as text: numbers and dates as a person would read them, the text
+    made safe as any text entering the survey is."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -616,7 +618,7 @@ def _text(value: object) -> str:
         return value.isoformat(sep=" ").removesuffix(" 00:00:00")
     if isinstance(value, date | time):
         return value.isoformat()
-    return str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return clean_text(str(value).replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _shown(value: object) -> str:
