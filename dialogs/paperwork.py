@@ -58,9 +58,10 @@ async def send_workbook(
             submitted_at=paper.response.submitted_at,
         )
     questionnaire = answering.questionnaire
+    key = await answering.workbook_key()
     data = await off_the_loop(
         lambda: office_workbook(
-            paper.office, paper.answers, questionnaire, lang, exported_at=paper.read_at
+            paper.office, paper.answers, questionnaire, lang, exported_at=paper.read_at, key=key
         )
     )
     caption = _(
@@ -176,8 +177,9 @@ async def upload_document(
     lang = i18n.current_locale
     questionnaire = answering.questionnaire
     paper = await answering.office_answers(event_from_user.id)
+    key = await answering.workbook_key()
     result = await off_the_loop(
-        lambda: read_office_workbook(data, questionnaire, lang, office=paper.office)
+        lambda: read_office_workbook(data, questionnaire, lang, office=paper.office, key=key)
     )
     if isinstance(result, UploadProblems):
         await message.answer(render("{text}", text=result.text()))

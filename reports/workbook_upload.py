@@ -48,6 +48,7 @@ applies each ``Change`` as a level and/or a comment by the uploader.
 
 from __future__ import annotations
 
+import hmac
 import io
 import logging
 import re
@@ -239,13 +240,16 @@ def read_office_workbook(
     lang: str = "en",
     *,
     office: Office | None = None,
+    key: bytes,
     max_bytes: int = MAX_BYTES,
     max_unpacked: int = MAX_UNPACKED,
 ) -> Upload | UploadProblems:
     """Check a workbook sent back; problems are written in ``lang``. With ``office``, a
-    workbook of another Office is refused too (else compare ``Upload.office_code``)."""
+    workbook of another Office is refused too (else compare ``Upload.office_code``). ``key``
+    is the secret the identification sheet was signed with (``survey.workbook_key``): the
+    caller reads it, since this may run where the database cannot be reached."""
     lang = report_language(lang)
-    reader = _Reader(questionnaire, lang)
+    reader = _Reader(questionnaire, lang, key)
     problem = reader.check_container(data, max_bytes, max_unpacked)
     if problem is not None:
         return UploadProblems((problem,), lang)
@@ -253,8 +257,9 @@ def read_office_workbook(
 
 
 class _Reader:
-    def __init__(self, questionnaire: Questionnaire, lang: str) -> None:
+    def __init__(self, questionnaire: Questionnaire, lang: str, key: bytes) -> None:
         self.questionnaire = questionnaire
+        self.key = key
         self.lang = lang
         self._ = translations(lang).gettext
         self.levels = _level_names(questionnaire.scale)
@@ -376,9 +381,11 @@ class _Reader:
                 _("This workbook was made by another version of the bot.") + " " + again,
             )
         numbers = self.questionnaire.numbers
-        if state_digest(
-            identity, ((n, d.level, d.comment_fingerprint) for n, d in state.items())
-        ) != digest or not identity.get("office_code"):
+        expected = state_digest(
+            identity, ((n, d.level, d.comment_fingerprint) for n, d in state.items()), self.key
+        )
+        signed = hmac.compare_digest(expected.encode(), digest.encode("utf-8", "replace"))
+        if not signed or not identity.get("office_code"):
             return self.refuse(
                 ProblemKind.ID_CHANGED,
                 _("The workbook's hidden identification sheet was changed.") + " " + again,
