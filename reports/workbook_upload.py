@@ -767,19 +767,29 @@ def _comment(answer: AnswerRecord | None) -> str | None:
 
 # -- the confirmation message ----------------------------------------------------------------------
 
-_TEXT_BUDGET = 3500  # characters: a Telegram message holds 4,096, with the buttons' question
+# In UTF-16 code units, as Telegram counts a message (4,096 at most): an emoji counts two.
+DIFF_BUDGET = 3500  # leaves room for the window's own lines around the diff
 _TITLE_CHARS = 40
 _COMMENT_CHARS = 60
 
 
-def diff_text(diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en") -> str:
-    """The diff for the confirmation, in ``lang``, as plain text: what changes from what to
-    what, what stays, what the chat changed since the download."""
+def text_units(text: str) -> int:
+    """The length of ``text`` as Telegram counts it: in UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def diff_text(
+    diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en", budget: int = DIFF_BUDGET
+) -> str:
+    """The diff for the confirmation, in ``lang``, as plain text of at most ``budget`` UTF-16
+    code units: what changes from what to what (as many changes as fit, then how many more),
+    what stays, what the chat changed since the download."""
     lang = report_language(lang)
     tr = translations(lang)
     _ = tr.gettext
     total = len(diff.changes) + len(diff.unchanged)
     lines: list[str] = []
+    after: list[str] = []  # the lines below the changes, always shown
     if diff.empty:
         lines.append(
             tr.ngettext(
@@ -797,22 +807,9 @@ def diff_text(diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en") 
                 count,
             ).format(count=format_number(count, lang))
         )
-        shown = [_change_line(change, questionnaire, lang) for change in diff.changes]
-        used = sum(len(line) + 1 for line in lines)
-        for index, line in enumerate(shown):
-            if used + len(line) + 1 > _TEXT_BUDGET - 600:  # room for the lines below
-                rest = len(shown) - index
-                lines.append(
-                    tr.ngettext(
-                        "… and {count} more change.", "… and {count} more changes.", rest
-                    ).format(count=format_number(rest, lang))
-                )
-                break
-            lines.append(line)
-            used += len(line) + 1
         others = len(diff.unchanged)
         if others:
-            lines.append(
+            after.append(
                 tr.ngettext(
                     "The other answer stays as it is.",
                     "The other {count} answers stay as they are.",
@@ -820,14 +817,14 @@ def diff_text(diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en") 
                 ).format(count=format_number(others, lang))
             )
     if any(change.changed_in_chat for change in diff.changes):
-        lines.append(
+        after.append(
             _(
                 "⚠ Also changed in the chat since the workbook was downloaded: the workbook's "
                 "version replaces the chat's."
             )
         )
     if diff.kept_from_chat:
-        lines.append(
+        after.append(
             tr.ngettext(
                 "Changed in the chat since the workbook was downloaded, and kept as in the chat "
                 "because the workbook leaves it as it was: {numbers}.",
@@ -837,7 +834,7 @@ def diff_text(diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en") 
             ).format(numbers=_numbers(diff.kept_from_chat))
         )
     if diff.level_kept:
-        lines.append(
+        after.append(
             tr.ngettext(
                 "Level cell left empty: {numbers}. This answer keeps its level: an answer can be "
                 "changed, not withdrawn.",
@@ -847,13 +844,43 @@ def diff_text(diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en") 
             ).format(numbers=_numbers(diff.level_kept))
         )
     if not diff.empty:
-        lines.append(
+        after.append(
             _(
                 "Nothing is applied until you confirm. Sending the workbook never submits the "
                 "answers."
             )
         )
-    return "\n".join(lines)
+        room = budget - sum(text_units(line) + 1 for line in [*lines, *after])
+        lines += _fitting(diff.changes, questionnaire, lang, room)
+    return "\n".join([*lines, *after])
+
+
+def _fitting(
+    changes: Sequence[Change], questionnaire: Questionnaire, lang: str, room: int
+) -> list[str]:
+    """A line per change while they fit in ``room`` UTF-16 code units (each with its line
+    end), then "… and N more changes" in place of the others: those are applied all the same,
+    as the count above them says."""
+    tr = translations(lang)
+
+    def more(rest: int) -> str:
+        return tr.ngettext(
+            "… and {count} more change.", "… and {count} more changes.", rest
+        ).format(count=format_number(rest, lang))
+
+    lines: list[str] = []
+    used = 0
+    for index, change in enumerate(changes):
+        line = _change_line(change, questionnaire, lang)
+        rest = len(changes) - index - 1
+        # the last change needs no room for the summary after it
+        tail = text_units(more(rest)) + 1 if rest else 0
+        if used + text_units(line) + 1 + tail > room:
+            lines.append(more(len(changes) - index))
+            break
+        lines.append(line)
+        used += text_units(line) + 1
+    return lines
 
 
 def _change_line(change: Change, questionnaire: Questionnaire, lang: str) -> str:

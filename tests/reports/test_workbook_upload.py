@@ -26,6 +26,7 @@ from reports.workbook_upload import (
     UploadProblems,
     changed_since_download,
     diff_text,
+    text_units,
     upload_diff,
 )
 from reports.workbook_upload import (
@@ -697,6 +698,30 @@ def test_a_long_diff_fits_in_a_message(
     text = diff_text(diff, questionnaire)
     assert len(text) < 4096 - 300
     assert "more changes." in text
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+@pytest.mark.parametrize("budget", [3500, 1200])
+def test_a_long_diff_of_emoji_fits_its_budget_as_telegram_counts_it(
+    draft_answers: dict[int, AnswerRecord], questionnaire: Questionnaire, lang: str, budget: int
+) -> None:
+    """Each emoji is two UTF-16 code units, the unit Telegram counts: the diff shows the
+    changes that fit in the budget and says how many more there are, in the reader's words."""
+    changes = tuple(
+        Change(number, None, "high", None, "👨\u200d👩\u200d👧" * 200 + "😀" * 100)
+        for number in questionnaire.numbers
+    )
+    diff = UploadDiff(changes, (), kept_from_chat=tuple(questionnaire.numbers))
+    text = diff_text(diff, questionnaire, lang, budget=budget)
+    assert text_units(text) <= budget
+    listed = sum(1 for line in text.splitlines() if line.startswith("• "))
+    assert 0 < listed < 40
+    more = {
+        "en": "… and {} more changes.",
+        "fr": "… et {} autres modifications.",
+        "es": "… y {} cambios más.",
+    }
+    assert more[lang].format(40 - listed) in text
 
 
 def test_reading_applies_nothing(
