@@ -139,7 +139,7 @@ def office_workbook(
     ids.sheet_state = "veryHidden"
     workbook.active = 0
     properties = workbook.properties
-    properties.title = _("Answers of {office}").format(office=_office_line(office, lang))
+    properties.title = xml_text(_("Answers of {office}").format(office=_office_line(office, lang)))
     properties.creator = "CWS ICT survey bot"
     properties.language = lang
     buffer = io.BytesIO()
