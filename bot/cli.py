@@ -607,7 +607,7 @@ async def cmd_reopen(args: argparse.Namespace, settings: Settings, out: TextIO) 
             return EXIT_OK
         from dialogs.secretariat.reopen import reopen_messages
 
-        messages = reopen_messages(reopening, args.reason, build_i18n())
+        messages = reopen_messages(reopening, reopening.reason, build_i18n())
         delivery = await _broadcast(settings, service, BroadcastKind.REOPEN, messages)
     print(f"Its representatives were told: {_delivered(delivery)}.", file=out)
     return EXIT_OK
@@ -733,6 +733,7 @@ async def cmd_paperwork(args: argparse.Namespace, settings: Settings, out: TextI
     async with open_service(settings) as service:
         paper = await service.secretariat.office_answers(args.office, Actor.cli())
         questionnaire = service.questionnaire
+        key = await service.answering.workbook_key()  # the bot checks what it sends back
     if args.command == "workbook":
         from reports.workbook import office_workbook
 
@@ -743,6 +744,7 @@ async def cmd_paperwork(args: argparse.Namespace, settings: Settings, out: TextI
             questionnaire,
             args.lang,
             exported_at=paper.read_at,
+            key=key,
         )
     else:
         from reports.pdf import answers_pdf  # fpdf: not at every `python -m bot` start

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button
 
-from dialogs.markup import render
+from dialogs.markup import plain, render
 from dialogs.messages import language, refusal_text
 from dialogs.presses import answer_press
 from dialogs.screen import screen
@@ -41,6 +41,7 @@ CANCEL = "cancel"
 
 CHANGES = "changes"  # start data of the confirmation: the changes shown, as dicts
 DIFF = "diff"  # and the text that showed them
+MESSAGE_LIMIT = 4096  # a Telegram message's text, in UTF-16 code units
 
 
 async def send_workbook(
@@ -58,9 +59,10 @@ async def send_workbook(
             submitted_at=paper.response.submitted_at,
         )
     questionnaire = answering.questionnaire
+    key = await answering.workbook_key()
     data = await off_the_loop(
         lambda: office_workbook(
-            paper.office, paper.answers, questionnaire, lang, exported_at=paper.read_at
+            paper.office, paper.answers, questionnaire, lang, exported_at=paper.read_at, key=key
         )
     )
     caption = _(
@@ -176,8 +178,9 @@ async def upload_document(
     lang = i18n.current_locale
     questionnaire = answering.questionnaire
     paper = await answering.office_answers(event_from_user.id)
+    key = await answering.workbook_key()
     result = await off_the_loop(
-        lambda: read_office_workbook(data, questionnaire, lang, office=paper.office)
+        lambda: read_office_workbook(data, questionnaire, lang, office=paper.office, key=key)
     )
     if isinstance(result, UploadProblems):
         await message.answer(render("{text}", text=result.text()))
@@ -192,11 +195,22 @@ async def upload_document(
         Survey.upload,
         data={
             CHANGES: [dataclasses.asdict(change) for change in diff.changes],
-            DIFF: diff_text(diff, questionnaire, lang),
+            DIFF: diff_text(diff, questionnaire, lang, budget=_diff_budget()),
         },
         mode=StartMode.RESET_STACK,
         show_mode=ShowMode.SEND,
     )
+
+
+def _diff_budget() -> int:
+    """What the diff may take of the confirmation window as Telegram counts it (in UTF-16 code
+    units, once the HTML is read): the message's limit less the window's own lines."""
+    from reports.workbook_upload import text_units
+
+    frame = plain(
+        _("<b>The workbook you sent</b>\n") + _("Apply these changes to your Office's answers?")
+    )
+    return MESSAGE_LIMIT - text_units(frame) - 4  # the line ends joining the window's texts
 
 
 async def upload_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:

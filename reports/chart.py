@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,10 @@ def results_chart(digest: Digest, questionnaire: Questionnaire, lang: str = "en"
     """The chart as PNG bytes (1080 x 2160 pixels)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    # A character the font has no glyph for is drawn as a box, and matplotlib warns of it on
+    # every chart; the filter is added anew (not duplicated) on each call, never removed:
+    # catch_warnings would change the filters of every thread drawing at the same time.
+    warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from font", UserWarning)
     figure = results_figure(digest, questionnaire, lang)
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
@@ -92,6 +97,7 @@ def level_colours(scale: Sequence[Level]) -> dict[str, str]:
 def results_figure(digest: Digest, questionnaire: Questionnaire, lang: str = "en") -> Figure:
     """The chart as a matplotlib Figure (for tests and for callers that want another format)."""
     from matplotlib.figure import Figure
+    from matplotlib.text import Text
     from matplotlib.ticker import MaxNLocator
 
     _ = translations(lang).gettext
@@ -192,6 +198,10 @@ def results_figure(digest: Digest, questionnaire: Questionnaire, lang: str = "en
         color=_TEXT,
         linespacing=1.5,
     )
+    # The levels' labels come from the questionnaire file and "$...$" in one would be drawn
+    # as a formula, or fail the whole chart: every text is drawn as written.
+    for text in figure.findobj(Text):
+        text.set_parse_math(False)
     return figure
 
 

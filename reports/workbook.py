@@ -11,7 +11,8 @@ Sheets, in the representative's language:
 - a hidden identification sheet (``ID_SHEET``, very hidden and protected): the format, the
   Office, the questionnaire's id and version, the language, the time of the download, and the
   draft's state at the download: per Recommendation the level's code and a fingerprint of the
-  comment, and a digest of all of it (which also tells when this sheet was edited by hand).
+  comment, and a digest of all of it, keyed with a secret only the bot holds (an HMAC): a
+  sheet edited by hand, even with its digest computed again, is refused.
 
 The sheets are protected without a password, with the level and comment cells unlocked: a click
 on a number, a title or a statement is refused, which keeps people from breaking the upload by
@@ -23,6 +24,7 @@ a person can still do (sort or move rows, empty cells, add sheets) is understood
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -118,9 +120,11 @@ def office_workbook(
     lang: str = "en",
     *,
     exported_at: datetime,
+    key: bytes,
 ) -> bytes:
     """The Office's workbook as XLSX bytes, in ``lang``, with ``answers`` (the current draft,
-    by Recommendation number) filled in; ``exported_at`` is the time of the download."""
+    by Recommendation number) filled in; ``exported_at`` is the time of the download, ``key``
+    the bot's secret that signs the identification sheet (``survey.workbook_key``)."""
     from openpyxl import Workbook
 
     lang = report_language(lang)
@@ -131,11 +135,11 @@ def office_workbook(
     _answers_sheet(sheet, office, answers, questionnaire, lang, exported_at)
     _instructions_sheet(workbook.create_sheet(_("Instructions")), office, questionnaire, lang)
     ids = workbook.create_sheet(ID_SHEET)
-    _id_sheet(ids, office, answers, questionnaire, lang, exported_at, sheet.title)
+    _id_sheet(ids, office, answers, questionnaire, lang, exported_at, sheet.title, key)
     ids.sheet_state = "veryHidden"
     workbook.active = 0
     properties = workbook.properties
-    properties.title = _("Answers of {office}").format(office=_office_line(office, lang))
+    properties.title = xml_text(_("Answers of {office}").format(office=_office_line(office, lang)))
     properties.creator = "CWS ICT survey bot"
     properties.language = lang
     buffer = io.BytesIO()
@@ -178,12 +182,15 @@ def questionnaire_version(questionnaire: Questionnaire) -> str:
     return digest.hexdigest()[:16]
 
 
-def state_digest(identity: Mapping[str, str], state: Iterable[tuple[int, str | None, str]]) -> str:
-    """The digest of the identification sheet: its keys and values, then per Recommendation the
-    level's code and the comment's fingerprint at the download."""
-    digest = hashlib.sha256()
-    for key in sorted(identity):
-        digest.update(f"{key}\x1f{identity[key]}\x1e".encode())
+def state_digest(
+    identity: Mapping[str, str], state: Iterable[tuple[int, str | None, str]], key: bytes
+) -> str:
+    """The digest of the identification sheet: an HMAC-SHA256 with ``key`` of its keys and
+    values, then per Recommendation the level's code and the comment's fingerprint at the
+    download. Without the key nobody can make the digest of an edited sheet."""
+    digest = hmac.new(key, digestmod=hashlib.sha256)
+    for name in sorted(identity):
+        digest.update(f"{name}\x1f{identity[name]}\x1e".encode())
     for number, level, fingerprint in sorted(state):
         digest.update(f"{number}\x1f{level or ''}\x1f{fingerprint}\x1e".encode())
     return digest.hexdigest()[:32]
@@ -367,6 +374,7 @@ def _id_sheet(
     lang: str,
     exported_at: datetime,
     answers_sheet: str,
+    key: bytes,
 ) -> None:
     identity = {
         "format": FORMAT,
@@ -388,9 +396,9 @@ def _id_sheet(
     ]
     _put(ws, 1, 1, "key")
     _put(ws, 1, 2, "value")
-    rows = [*identity.items(), ("digest", state_digest(identity, state))]
-    for row, (key, value) in enumerate(rows, start=2):
-        _put(ws, row, 1, key)
+    rows = [*identity.items(), ("digest", state_digest(identity, state, key))]
+    for row, (name, value) in enumerate(rows, start=2):
+        _put(ws, row, 1, name)
         _put(ws, row, 2, value)
     # The levels' labels (the drop-down's source when they cannot be listed inline).
     _put(ws, 1, 4, "levels")

@@ -48,6 +48,7 @@ applies each ``Change`` as a level and/or a comment by the uploader.
 
 from __future__ import annotations
 
+import hmac
 import io
 import logging
 import re
@@ -77,6 +78,7 @@ from survey.errors import Refused
 from survey.model import AnswerRecord, Office
 from survey.questionnaire import LANGUAGES, Level, Questionnaire
 from survey.rules import MAX_COMMENT_LENGTH, check_comment
+from survey.text import clean_text
 
 __all__ = [
     "MAX_BYTES",
@@ -238,13 +240,16 @@ def read_office_workbook(
     lang: str = "en",
     *,
     office: Office | None = None,
+    key: bytes,
     max_bytes: int = MAX_BYTES,
     max_unpacked: int = MAX_UNPACKED,
 ) -> Upload | UploadProblems:
     """Check a workbook sent back; problems are written in ``lang``. With ``office``, a
-    workbook of another Office is refused too (else compare ``Upload.office_code``)."""
+    workbook of another Office is refused too (else compare ``Upload.office_code``). ``key``
+    is the secret the identification sheet was signed with (``survey.workbook_key``): the
+    caller reads it, since this may run where the database cannot be reached."""
     lang = report_language(lang)
-    reader = _Reader(questionnaire, lang)
+    reader = _Reader(questionnaire, lang, key)
     problem = reader.check_container(data, max_bytes, max_unpacked)
     if problem is not None:
         return UploadProblems((problem,), lang)
@@ -252,8 +257,9 @@ def read_office_workbook(
 
 
 class _Reader:
-    def __init__(self, questionnaire: Questionnaire, lang: str) -> None:
+    def __init__(self, questionnaire: Questionnaire, lang: str, key: bytes) -> None:
         self.questionnaire = questionnaire
+        self.key = key
         self.lang = lang
         self._ = translations(lang).gettext
         self.levels = _level_names(questionnaire.scale)
@@ -375,9 +381,11 @@ class _Reader:
                 _("This workbook was made by another version of the bot.") + " " + again,
             )
         numbers = self.questionnaire.numbers
-        if state_digest(
-            identity, ((n, d.level, d.comment_fingerprint) for n, d in state.items())
-        ) != digest or not identity.get("office_code"):
+        expected = state_digest(
+            identity, ((n, d.level, d.comment_fingerprint) for n, d in state.items()), self.key
+        )
+        signed = hmac.compare_digest(expected.encode(), digest.encode("utf-8", "replace"))
+        if not signed or not identity.get("office_code"):
             return self.refuse(
                 ProblemKind.ID_CHANGED,
                 _("The workbook's hidden identification sheet was changed.") + " " + again,
@@ -607,7 +615,8 @@ def _blank(value: object) -> bool:
 
 
 def _text(value: object) -> str:
-    """A comment cell's value as text: numbers and dates as a person would read them."""
+    """A comment cell's value as text: numbers and dates as a person would read them, the text
+    made safe as any text entering the survey is."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -616,7 +625,7 @@ def _text(value: object) -> str:
         return value.isoformat(sep=" ").removesuffix(" 00:00:00")
     if isinstance(value, date | time):
         return value.isoformat()
-    return str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return clean_text(str(value).replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _shown(value: object) -> str:
@@ -758,19 +767,29 @@ def _comment(answer: AnswerRecord | None) -> str | None:
 
 # -- the confirmation message ----------------------------------------------------------------------
 
-_TEXT_BUDGET = 3500  # characters: a Telegram message holds 4,096, with the buttons' question
+# In UTF-16 code units, as Telegram counts a message (4,096 at most): an emoji counts two.
+DIFF_BUDGET = 3500  # leaves room for the window's own lines around the diff
 _TITLE_CHARS = 40
 _COMMENT_CHARS = 60
 
 
-def diff_text(diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en") -> str:
-    """The diff for the confirmation, in ``lang``, as plain text: what changes from what to
-    what, what stays, what the chat changed since the download."""
+def text_units(text: str) -> int:
+    """The length of ``text`` as Telegram counts it: in UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def diff_text(
+    diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en", budget: int = DIFF_BUDGET
+) -> str:
+    """The diff for the confirmation, in ``lang``, as plain text of at most ``budget`` UTF-16
+    code units: what changes from what to what (as many changes as fit, then how many more),
+    what stays, what the chat changed since the download."""
     lang = report_language(lang)
     tr = translations(lang)
     _ = tr.gettext
     total = len(diff.changes) + len(diff.unchanged)
     lines: list[str] = []
+    after: list[str] = []  # the lines below the changes, always shown
     if diff.empty:
         lines.append(
             tr.ngettext(
@@ -788,22 +807,9 @@ def diff_text(diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en") 
                 count,
             ).format(count=format_number(count, lang))
         )
-        shown = [_change_line(change, questionnaire, lang) for change in diff.changes]
-        used = sum(len(line) + 1 for line in lines)
-        for index, line in enumerate(shown):
-            if used + len(line) + 1 > _TEXT_BUDGET - 600:  # room for the lines below
-                rest = len(shown) - index
-                lines.append(
-                    tr.ngettext(
-                        "… and {count} more change.", "… and {count} more changes.", rest
-                    ).format(count=format_number(rest, lang))
-                )
-                break
-            lines.append(line)
-            used += len(line) + 1
         others = len(diff.unchanged)
         if others:
-            lines.append(
+            after.append(
                 tr.ngettext(
                     "The other answer stays as it is.",
                     "The other {count} answers stay as they are.",
@@ -811,14 +817,14 @@ def diff_text(diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en") 
                 ).format(count=format_number(others, lang))
             )
     if any(change.changed_in_chat for change in diff.changes):
-        lines.append(
+        after.append(
             _(
                 "⚠ Also changed in the chat since the workbook was downloaded: the workbook's "
                 "version replaces the chat's."
             )
         )
     if diff.kept_from_chat:
-        lines.append(
+        after.append(
             tr.ngettext(
                 "Changed in the chat since the workbook was downloaded, and kept as in the chat "
                 "because the workbook leaves it as it was: {numbers}.",
@@ -828,7 +834,7 @@ def diff_text(diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en") 
             ).format(numbers=_numbers(diff.kept_from_chat))
         )
     if diff.level_kept:
-        lines.append(
+        after.append(
             tr.ngettext(
                 "Level cell left empty: {numbers}. This answer keeps its level: an answer can be "
                 "changed, not withdrawn.",
@@ -838,13 +844,43 @@ def diff_text(diff: UploadDiff, questionnaire: Questionnaire, lang: str = "en") 
             ).format(numbers=_numbers(diff.level_kept))
         )
     if not diff.empty:
-        lines.append(
+        after.append(
             _(
                 "Nothing is applied until you confirm. Sending the workbook never submits the "
                 "answers."
             )
         )
-    return "\n".join(lines)
+        room = budget - sum(text_units(line) + 1 for line in [*lines, *after])
+        lines += _fitting(diff.changes, questionnaire, lang, room)
+    return "\n".join([*lines, *after])
+
+
+def _fitting(
+    changes: Sequence[Change], questionnaire: Questionnaire, lang: str, room: int
+) -> list[str]:
+    """A line per change while they fit in ``room`` UTF-16 code units (each with its line
+    end), then "… and N more changes" in place of the others: those are applied all the same,
+    as the count above them says."""
+    tr = translations(lang)
+
+    def more(rest: int) -> str:
+        return tr.ngettext(
+            "… and {count} more change.", "… and {count} more changes.", rest
+        ).format(count=format_number(rest, lang))
+
+    lines: list[str] = []
+    used = 0
+    for index, change in enumerate(changes):
+        line = _change_line(change, questionnaire, lang)
+        rest = len(changes) - index - 1
+        # the last change needs no room for the summary after it
+        tail = text_units(more(rest)) + 1 if rest else 0
+        if used + text_units(line) + 1 + tail > room:
+            lines.append(more(len(changes) - index))
+            break
+        lines.append(line)
+        used += text_units(line) + 1
+    return lines
 
 
 def _change_line(change: Change, questionnaire: Questionnaire, lang: str) -> str:

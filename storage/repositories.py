@@ -126,6 +126,12 @@ def _invitation(row: InvitationRow) -> Invitation:
     )
 
 
+# The secret signing the Office workbooks (survey/workbook_key.py) is kept in survey_setting,
+# hex-encoded in updated_by, under a name no questionnaire can have (the questionnaire's reader
+# strips its id of spaces), so no migration was needed for it.
+WORKBOOK_KEY_ROW = " workbook-key"
+
+
 class SqlSurveyStore(DraftWriting):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -652,6 +658,31 @@ class SqlSurveyStore(DraftWriting):
             .values(questionnaire_id=questionnaire_id, **values)
             .on_conflict_do_update(index_elements=["questionnaire_id"], set_=values)
         )
+
+    async def workbook_key(self) -> bytes | None:
+        value = await self.session.scalar(
+            select(col(SurveySettingRow.updated_by)).where(
+                col(SurveySettingRow.questionnaire_id) == WORKBOOK_KEY_ROW
+            )
+        )
+        return bytes.fromhex(value) if value else None
+
+    async def add_workbook_key(self, candidate: bytes, now: datetime) -> bytes:
+        # ON CONFLICT DO NOTHING: a replica racing this one waits for its commit and then
+        # inserts nothing; reading the row back gives both the same key.
+        await self.session.execute(
+            self._insert(SurveySettingRow)
+            .values(
+                questionnaire_id=WORKBOOK_KEY_ROW,
+                deadline=None,
+                updated_at=now,
+                updated_by=candidate.hex(),
+            )
+            .on_conflict_do_nothing(index_elements=["questionnaire_id"])
+        )
+        stored = await self.workbook_key()
+        assert stored is not None
+        return stored
 
     async def reminder_claims(self, questionnaire_id: str, deadline: datetime) -> set[timedelta]:
         seconds = await self.session.scalars(

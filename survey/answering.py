@@ -32,6 +32,7 @@ from survey.setup import (
     unlocked_draft,
 )
 from survey.views import OfficeAnswers, Progress, Review, ReviewItem, Submission, progress_of
+from survey.workbook_key import WorkbookKey
 
 # People whose last write is kept (a few bytes each; the survey has a few hundred).
 KEPT_WRITERS = 10_000
@@ -63,6 +64,11 @@ class Answering:
         # Who wrote, by Telegram user, as each person's last write to a draft read it: their
         # next write checks it still holds instead of reading it again.
         self._writers: dict[int, DraftWriter] = {}
+        self._workbook_key = WorkbookKey(setup)
+
+    async def workbook_key(self) -> bytes:
+        """The secret the Office workbooks are signed with (``survey.workbook_key``)."""
+        return await self._workbook_key.get()
 
     async def record_answer(self, telegram_user_id: int, number: int, level: str) -> Progress:
         if self.questionnaire.level(level) is None:

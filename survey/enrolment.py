@@ -12,6 +12,7 @@ from survey.model import Actor
 from survey.ports import SurveyStore
 from survey.questionnaire import LANGUAGES
 from survey.setup import SurveySetup, effective_deadline, office_by_id
+from survey.text import clean_text
 from survey.views import Deadline, Membership, Whereabouts, progress_of
 
 REDEEM_FAILED = "invitation.redeem_failed"
@@ -27,6 +28,7 @@ class Enrolment:
     ) -> Membership:
         """Verify a Telegram user as a representative of the code's Office."""
         now = self._setup.now()
+        full_name = clean_text(full_name)  # the name Telegram gives: whatever its owner typed
         actor = Actor.telegram(telegram_user_id, full_name)
         async with self._stores() as store:
             since = now - rules.REDEMPTION_WINDOW

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from survey.offices import office_name
+from survey.text import clean_text
 
 
 class ResponseStatus(StrEnum):
@@ -30,7 +31,7 @@ class Actor:
 
     @classmethod
     def telegram(cls, user_id: int, name: str = "") -> Actor:
-        return cls("telegram", str(user_id), name)
+        return cls("telegram", str(user_id), clean_text(name))
 
     @classmethod
     def cli(cls) -> Actor:

@@ -150,6 +150,15 @@ class SurveyStore(Protocol):
     async def save_deadline(
         self, questionnaire_id: str, deadline: datetime | None, *, by: str, now: datetime
     ) -> None: ...
+    async def workbook_key(self) -> bytes | None:
+        """The secret that signs the Office workbooks; None until one is made."""
+        ...
+
+    async def add_workbook_key(self, candidate: bytes, now: datetime) -> bytes:
+        """Store ``candidate`` unless a key is stored already (another process may have just
+        made one), and return the key stored, which every process then uses."""
+        ...
+
     async def reminder_claims(self, questionnaire_id: str, deadline: datetime) -> set[timedelta]:
         """The offsets already claimed (sent or skipped) for this closing time."""
         ...

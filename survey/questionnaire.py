@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
+from survey.text import clean_text
+
 __all__ = [
     "DEFAULT_LANGUAGE",
     "EXPECTED_COUNT",
@@ -243,9 +245,9 @@ class _Reader:
                 self.fail(where, f"unknown key {key!r} (expected {_quoted(allowed)})")
 
     def _id(self, value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or not clean_text(value).strip():
             self.fail("", f"'id' must be a non-empty string, not {value!r}")
-        return value.strip()
+        return clean_text(value).strip()
 
     def _wording(self, value: Any) -> str:
         if value not in WORDINGS:
@@ -273,11 +275,12 @@ class _Reader:
         texts: dict[str, str] = {}
         for lang in LANGUAGES:
             text = value.get(lang)
-            if text is None or (isinstance(text, str) and not text.strip()):
+            if isinstance(text, str):
+                text = clean_text(text).strip()  # a text nothing can show is no text
+            if text is None or text == "":
                 self.fail(where, f"{field!r} has no {lang!r} text")
             if not isinstance(text, str):
                 self.fail(where, f"{field!r} {lang!r} text must be a string, not {text!r}")
-            text = text.strip()
             if limit is not None and len(text) > limit:
                 self.fail(
                     where,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from survey.errors import Reason, Refused
 from survey.model import Actor, Invitation, Office, Representative, ResponseRecord
+from survey.text import clean_text
 
 MAX_COMMENT_LENGTH = 1000
 MAX_FAILED_REDEMPTIONS = 5
@@ -186,14 +187,15 @@ def _invisible(char: str) -> bool:
 
 def check_comment(comment: str) -> str | None:
     """Comments are optional; one that shows nothing means none. Returns the text to store:
-    as typed, without the blank and invisible characters around it."""
+    as typed (made safe by ``clean_text``), without the blank and invisible characters around
+    it."""
+    comment = clean_text(comment)
     start, end = 0, len(comment)
     while start < end and _trimmable(comment[start]):
         start += 1
     while end > start and _trimmable(comment[end - 1]):
         end -= 1
-    # NUL never belongs in text (Telegram clients cannot type it; PostgreSQL cannot store it).
-    text = comment[start:end].replace("\x00", "")
+    text = comment[start:end]
     if all(_invisible(char) for char in text):
         return None
     if len(text) > MAX_COMMENT_LENGTH:

@@ -28,6 +28,7 @@ from survey.offices import OfficeInfo
 from survey.ports import SurveyStore
 from survey.results import Digest, build_digest
 from survey.setup import SurveySetup, effective_deadline, office_by_code, office_by_id
+from survey.text import clean_text
 from survey.views import OfficeAnswers
 
 REPRESENTATIVE_REMOVE = "representative.remove"
@@ -148,6 +149,7 @@ class Reopening:
     response: ResponseRecord
     office: Office
     representatives: tuple[Representative, ...]  # active ones, each with their language
+    reason: str = ""  # as stored: what to tell them
 
 
 class Secretariat:
@@ -418,6 +420,7 @@ class Secretariat:
         """Take a person's right to answer for the Office away; their next action is refused.
         Their answers stay. Only a code created after this lets them back in."""
         self._check(actor)
+        reason = clean_text(reason)
         now = self._setup.now()
         async with self._stores() as store:
             office = await office_by_code(store, office_code)
@@ -439,6 +442,7 @@ class Secretariat:
     ) -> list[Representative]:
         """Remove every active representative of the Office (e.g. after its codes leaked)."""
         self._check(actor)
+        reason = clean_text(reason)
         now = self._setup.now()
         async with self._stores() as store:
             office = await office_by_code(store, office_code)
@@ -654,6 +658,7 @@ class Secretariat:
         """Back to draft, audited with the reason; returns the Office's active representatives
         (with their languages) to tell, read in the same unit of work."""
         self._check(actor)
+        reason = clean_text(reason)
         async with self._stores() as store:
             office = await office_by_code(store, office_code)
             response = await store.response(office.id, self.questionnaire.id, lock=True)
@@ -677,7 +682,7 @@ class Secretariat:
             await store.commit()
             reopened = await store.response(office.id, self.questionnaire.id)
         assert reopened is not None
-        return Reopening(reopened, office, tuple(people))
+        return Reopening(reopened, office, tuple(people), reason)
 
     async def digest(self, actor: Actor, *, include_drafts: bool = False) -> Digest:
         self._check(actor)

@@ -90,7 +90,7 @@ async def _reopen(manager: DialogManager, reason: str) -> None:
     reopening = await secretariat.reopen(
         str(start_data(manager).get(OFFICE, "")), who, reason=reason
     )
-    await _tell(manager, reopening, reason, who)
+    await _tell(manager, reopening, reopening.reason, who)
     manager.dialog_data[TOLD] = len(reopening.representatives)
     await manager.switch_to(Reopen.done)
 

@@ -44,7 +44,7 @@ from bot.bootstrap import create_dispatcher
 from bot.config import Settings
 from bot.notify import Notifier
 from dialogs.presses import AnswerOnce
-from standin.limits import parse_html
+from standin.limits import parse_html, utf16_len
 from survey.model import Actor
 from survey.questionnaire import Questionnaire
 from survey.service import SurveyService
@@ -97,8 +97,8 @@ class CheckedMessageManager(AnswerOnce, CountingMessageManager):
         self, bot: Any, new_message: NewMessage, old_message: OldMessage | None
     ) -> OldMessage:
         assert new_message.text is not None
-        assert len(new_message.text) <= TEXT_LIMIT, len(new_message.text)
-        check_html(new_message.text)
+        shown = check_html(new_message.text)
+        assert utf16_len(shown) <= TEXT_LIMIT, utf16_len(shown)  # as Telegram counts it
         check_markup(new_message.reply_markup)
         if self.fail:
             raise self.fail.pop(0)

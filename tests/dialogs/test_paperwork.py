@@ -9,11 +9,12 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from reports.workbook import COLUMNS, HEADER_ROW
+from standin.limits import utf16_len
 from survey.questionnaire import Questionnaire
 from survey.service import SurveyService
 from tests.support import answer_of
 
-from .harness import App, Person, check_html, verified
+from .harness import TEXT_LIMIT, App, Person, check_html, verified
 
 
 def _edited(data: bytes, edits: dict[int, tuple[str | None, str | None]]) -> bytes:
@@ -145,3 +146,30 @@ async def test_the_pdf_is_in_the_persons_language(app: App, service: SurveyServi
         " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split()
     )
     assert "Moyenne" in text
+
+
+async def test_a_long_diff_full_of_emoji_fits_in_a_message_and_applies_every_change(
+    app: App, service: SurveyService, questionnaire: Questionnaire
+) -> None:
+    """40 comments of 1,000 emoji: each emoji is two UTF-16 code units, the unit Telegram
+    counts. The confirmation shows what fits and how many more; Apply applies all 40."""
+    person = await verified(app, service)
+    name, data = await _workbook(app, person)
+    comment = "😀" * 1000
+    edited = _edited(data, dict.fromkeys(questionnaire.numbers, ("High", comment)))
+
+    await person.send_document(name, edited)
+    shown = check_html(person.text())  # as Telegram shows it; CheckedMessageManager counts it
+    assert utf16_len(shown) <= TEXT_LIMIT
+    assert "The workbook changes 40 answers:" in shown
+    listed = shown.count("😀 ") + shown.count("😀…")  # changes shown with their comment
+    assert 0 < listed < 40
+    assert f"… and {40 - listed} more changes." in shown
+    assert person.buttons()[0] == "✅ Apply these changes"
+
+    await person.click("✅ Apply these changes")
+    answers = (await service.answering.office_answers(1)).answers
+    assert {n: (a.level, a.comment) for n, a in answers.items()} == dict.fromkeys(
+        questionnaire.numbers, ("high", comment)
+    )
+    assert "Review" in person.text()

@@ -11,6 +11,7 @@ SUBMITTED = datetime(2026, 5, 20, 14, 0, tzinfo=UTC)
 CHANGED = datetime(2026, 5, 19, 8, 15, tzinfo=UTC)
 TRICKY = 'Agreed, but "phase 2" only;\nsee our plan'
 INJECTION = '=HYPERLINK("http://evil.example","click")'
+KEY = bytes(range(32))  # the bot's secret that signs the Office workbooks, in these tests
 
 # (number, level, count): R05 2.50, R01 2.33, R02 and R03 share 2.00, R07 only "no opinion".
 COUNTS = [

@@ -24,6 +24,8 @@ from reports.workbook import (
 from survey.model import AnswerRecord, Office
 from survey.questionnaire import Questionnaire
 
+from .helpers import KEY
+
 EXPORTED = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
 FIRST = HEADER_ROW + 1
 
@@ -34,7 +36,7 @@ def build(
     questionnaire: Questionnaire,
     lang: str = "en",
 ) -> bytes:
-    return office_workbook(office, answers, questionnaire, lang, exported_at=EXPORTED)
+    return office_workbook(office, answers, questionnaire, lang, exported_at=EXPORTED, key=KEY)
 
 
 def test_one_row_per_recommendation_with_the_draft(

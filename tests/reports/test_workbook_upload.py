@@ -4,6 +4,7 @@ clear translated line; what it would change, and nothing applied by reading it."
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import time
 import zipfile
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from reports.workbook import COLUMNS, HEADER_ROW, ID_SHEET, office_workbook
+from reports.workbook import COLUMNS, HEADER_ROW, ID_SHEET, office_workbook, state_digest
 from reports.workbook_upload import (
     MAX_BYTES,
     Change,
@@ -25,11 +26,16 @@ from reports.workbook_upload import (
     UploadProblems,
     changed_since_download,
     diff_text,
-    read_office_workbook,
+    text_units,
     upload_diff,
+)
+from reports.workbook_upload import (
+    read_office_workbook as read_signed,
 )
 from survey.model import AnswerRecord, Office
 from survey.questionnaire import Questionnaire
+
+from .helpers import KEY
 
 EXPORTED = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
 LATER = datetime(2026, 6, 2, 10, 0, tzinfo=UTC)
@@ -45,7 +51,14 @@ def row_of(number: int) -> int:
 def build(
     office: Office, answers: dict[int, AnswerRecord], questionnaire: Questionnaire, lang: str = "en"
 ) -> bytes:
-    return office_workbook(office, answers, questionnaire, lang, exported_at=EXPORTED)
+    return office_workbook(office, answers, questionnaire, lang, exported_at=EXPORTED, key=KEY)
+
+
+def read_office_workbook(
+    data: bytes, questionnaire: Questionnaire, lang: str = "en", **options: Any
+) -> Upload | UploadProblems:
+    """The bot's reader, with the key the tests' workbooks are signed with."""
+    return read_signed(data, questionnaire, lang, key=KEY, **options)
 
 
 def edit(data: bytes, change: Callable[[Any, Any], None]) -> bytes:
@@ -461,6 +474,68 @@ def test_identification_sheet_missing_or_changed(
     assert kind is ProblemKind.NOT_FROM_BOT
 
 
+def _unkeyed_digest(identity: dict[str, str], state: list[tuple[int, str | None, str]]) -> str:
+    """The digest as the bot wrote it before it was keyed: anyone could compute it."""
+    digest = hashlib.sha256()
+    for name in sorted(identity):
+        digest.update(f"{name}\x1f{identity[name]}\x1e".encode())
+    for number, level, fingerprint in sorted(state):
+        digest.update(f"{number}\x1f{level or ''}\x1f{fingerprint}\x1e".encode())
+    return digest.hexdigest()[:32]
+
+
+def _resigned(
+    data: bytes, sign: Callable[[dict[str, str], list[Any]], str], **claims: str
+) -> bytes:
+    """The workbook with its identification sheet edited to claim ``claims`` and its digest
+    computed again by ``sign``, as someone who read the bot's source code would."""
+
+    def rework(book: Any, _sheet: Any) -> None:
+        sheet = book[ID_SHEET]
+        identity: dict[str, str] = {}
+        state: list[tuple[int, str | None, str]] = []
+        digest_cell, in_state = None, False
+        for row in sheet.iter_rows(max_col=3):
+            first = row[0].value
+            if first == "number":
+                in_state = True
+            elif in_state and isinstance(first, int):
+                state.append((first, row[1].value or None, row[2].value or ""))
+            elif first == "digest":
+                digest_cell = row[1]
+            elif first not in (None, "key") and not in_state:
+                if first in claims:
+                    row[1].value = claims[first]
+                identity[first] = str(row[1].value or "")
+        assert digest_cell is not None
+        digest_cell.value = sign(identity, state)
+
+    return edit(data, rework)
+
+
+def test_an_identification_sheet_signed_again_without_the_bots_key_is_refused(
+    workbook: bytes, questionnaire: Questionnaire
+) -> None:
+    """Claiming another questionnaire version (or anything else) needs the bot's secret: a
+    digest computed the old, unkeyed way, or with another key, is refused; so is a workbook
+    downloaded before the digest was keyed."""
+    unchanged = _resigned(workbook, lambda identity, state: state_digest(identity, state, KEY))
+    assert isinstance(read_office_workbook(unchanged, questionnaire), Upload)  # the test's own
+
+    for sign in (
+        _unkeyed_digest,
+        lambda identity, state: state_digest(identity, state, b"another bot's key" * 2),
+    ):
+        edited = _resigned(workbook, sign, questionnaire_version="0123456789abcdef")
+        kind, message = only_problem(read_office_workbook(edited, questionnaire))
+        assert kind is ProblemKind.ID_CHANGED
+        assert message.startswith("The workbook's hidden identification sheet was changed.")
+    kind, _message = only_problem(
+        read_office_workbook(_resigned(workbook, _unkeyed_digest), questionnaire)
+    )
+    assert kind is ProblemKind.ID_CHANGED  # downloaded before the key: download a new one
+
+
 def test_answers_sheet_deleted(workbook: bytes, questionnaire: Questionnaire) -> None:
     def drop(book: Any, sheet: Any) -> None:
         del book[sheet.title]
@@ -623,6 +698,30 @@ def test_a_long_diff_fits_in_a_message(
     text = diff_text(diff, questionnaire)
     assert len(text) < 4096 - 300
     assert "more changes." in text
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+@pytest.mark.parametrize("budget", [3500, 1200])
+def test_a_long_diff_of_emoji_fits_its_budget_as_telegram_counts_it(
+    draft_answers: dict[int, AnswerRecord], questionnaire: Questionnaire, lang: str, budget: int
+) -> None:
+    """Each emoji is two UTF-16 code units, the unit Telegram counts: the diff shows the
+    changes that fit in the budget and says how many more there are, in the reader's words."""
+    changes = tuple(
+        Change(number, None, "high", None, "👨\u200d👩\u200d👧" * 200 + "😀" * 100)
+        for number in questionnaire.numbers
+    )
+    diff = UploadDiff(changes, (), kept_from_chat=tuple(questionnaire.numbers))
+    text = diff_text(diff, questionnaire, lang, budget=budget)
+    assert text_units(text) <= budget
+    listed = sum(1 for line in text.splitlines() if line.startswith("• "))
+    assert 0 < listed < 40
+    more = {
+        "en": "… and {} more changes.",
+        "fr": "… et {} autres modifications.",
+        "es": "… y {} cambios más.",
+    }
+    assert more[lang].format(40 - listed) in text
 
 
 def test_reading_applies_nothing(
