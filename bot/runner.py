@@ -35,6 +35,7 @@ from bot.polling import Poller
 from bot.response_models import KeepResponseModels
 from bot.retry import ExpiredPressMiddleware, RetryMiddleware
 from bot.secretariat import secretariat_command_descriptions
+from bot.upload_checker import UploadChecker
 from dialogs.deps import SURVEY_EVENTS
 from survey.questionnaire import DEFAULT_LANGUAGE, LANGUAGES
 from survey.service import SurveyService
@@ -86,7 +87,12 @@ async def run(settings: Settings, service: SurveyService) -> None:
     """Long polling, or a webhook server when WEBHOOK_URL is set."""
     i18n = build_i18n()
     storage = dialog_state_storage(settings)
-    dispatcher = create_dispatcher(settings, service, storage=storage, i18n=i18n)
+    # Uploaded files are checked in worker processes (started with the dispatcher), killed
+    # when the bot stops, whatever they are doing: SIGTERM never waits for a check.
+    checker = UploadChecker.from_settings(settings)
+    dispatcher = create_dispatcher(
+        settings, service, storage=storage, i18n=i18n, upload_checker=checker
+    )
     # Every log line written while an update is handled names it.
     dispatcher.update.outer_middleware(UpdateLogContext())
     # Metrics are counted where they can be read: the webhook server serves /metrics; a
@@ -130,6 +136,7 @@ async def run(settings: Settings, service: SurveyService) -> None:
             await bot.delete_webhook()
             await Poller(dispatcher, bot, allowed_updates=allowed).run(handle_signals=True)
     finally:
+        await checker.close()
         gc.enable()
         await bot.session.close()
         await storage.close()

@@ -187,14 +187,13 @@ def _invisible(char: str) -> bool:
 def check_comment(comment: str) -> str | None:
     """Comments are optional; one that shows nothing means none. Returns the text to store:
     as typed, without the blank and invisible characters around it."""
-    start, end = 0, len(comment)
-    while start < end and _trimmable(comment[start]):
-        start += 1
-    while end > start and _trimmable(comment[end - 1]):
-        end -= 1
+    # Each distinct character is looked at once, the text itself only by str's own methods:
+    # a cell of an uploaded workbook may hold tens of thousands of the same invisible one.
+    distinct = set(comment)
+    text = comment.strip("".join(char for char in distinct if _trimmable(char)))
     # NUL never belongs in text (Telegram clients cannot type it; PostgreSQL cannot store it).
-    text = comment[start:end].replace("\x00", "")
-    if all(_invisible(char) for char in text):
+    text = text.replace("\x00", "")
+    if all(_invisible(char) for char in set(text)):
         return None
     if len(text) > MAX_COMMENT_LENGTH:
         raise Refused(Reason.COMMENT_TOO_LONG, length=len(text), limit=MAX_COMMENT_LENGTH)
