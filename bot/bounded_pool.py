@@ -188,8 +188,9 @@ class BoundedPool:
             raise JobAborted(Abort.CRASHED) from None
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[None] = loop.create_future()
+        worker.waiting = ready
         fd = worker.conn.fileno()
-        loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+        loop.add_reader(fd, worker.wake)
         try:
             async with asyncio.timeout(self.limits.wall_seconds):
                 await ready
@@ -205,6 +206,7 @@ class BoundedPool:
             raise
         finally:
             loop.remove_reader(fd)
+            worker.waiting = None
         try:
             status, value = worker.conn.recv()
         except (EOFError, OSError):
@@ -225,20 +227,31 @@ class _Worker:
         self.process = process
         self.conn = conn
         self.usable = True
+        self.killed = False  # by the pool: a job over its wall time, or the pool closing
+        self.waiting: asyncio.Future[None] | None = None  # the job's wait for a reply
+
+    def wake(self) -> None:
+        if self.waiting is not None and not self.waiting.done():
+            self.waiting.set_result(None)
 
     def kill(self) -> None:
         self.usable = False
+        self.killed = True
         with contextlib.suppress(OSError, ValueError, AttributeError):
             self.process.kill()
             self.process.join(_REAP_SECONDS)
+        self.wake()  # a job waiting on this worker reads its end, closed, and stops
         self.conn.close()
 
     def ended(self) -> Abort:
-        """The worker ended on its own: why, from its exit status."""
+        """The worker ended: why, from its exit status."""
         self.usable = False
+        killed = self.killed
         self.process.join(_REAP_SECONDS)
         code = self.process.exitcode
         self.kill()
+        if killed:
+            return Abort.CRASHED
         if code == -signal.SIGXCPU:
             return Abort.TOO_LONG
         if code == -signal.SIGKILL:  # none of ours: the kernel's out-of-memory killer

@@ -74,6 +74,18 @@ class UploadChecker:
         """``function(*args, **kwargs)`` in a bounded worker; ``JobAborted`` past a cap."""
         return await self.pool.run(function, *args, **kwargs)
 
+    async def check(
+        self, function: Callable[..., Result], *args: Any, lang: str, **kwargs: Any
+    ) -> Result | UploadProblems:
+        """``function(*args, **kwargs)`` in a bounded worker; past a cap, the file is refused
+        (``ProblemKind.TOO_COMPLEX``, in ``lang``, saying why)."""
+        from reports.workbook_upload import UploadProblems, too_complex
+
+        try:
+            return await self.run(function, *args, **kwargs)
+        except JobAborted as aborted:
+            return UploadProblems((too_complex(abort_reason(aborted.reason, lang), lang),), lang)
+
     async def check_office_workbook(
         self,
         data: bytes,
@@ -85,13 +97,12 @@ class UploadChecker:
     ) -> Upload | UploadProblems:
         """reports.workbook_upload.read_office_workbook, in a worker."""
         from reports.i18n import report_language
-        from reports.workbook_upload import UploadProblems, read_office_workbook, too_complex
+        from reports.workbook_upload import read_office_workbook
 
         lang = report_language(lang)
         options: dict[str, Any] = {"office": office}
         if key is not None and "key" in inspect.signature(read_office_workbook).parameters:
             options["key"] = key  # the keyed identification sheet (issue 21, item 5)
-        try:
-            return await self.run(read_office_workbook, data, questionnaire, lang, **options)
-        except JobAborted as aborted:
-            return UploadProblems((too_complex(abort_reason(aborted.reason, lang), lang),), lang)
+        return await self.check(
+            read_office_workbook, data, questionnaire, lang, lang=lang, **options
+        )

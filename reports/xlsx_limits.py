@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -224,6 +225,8 @@ class _Counter(ContentHandler):
             parser.close()
         except (SAXException, DefusedXmlException, ValueError):
             return  # not XML, or not well-formed: the reader refuses it if it reads it
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError):
+            return  # damaged, or packed in a way zipfile cannot unpack: the same
 
     def _begin_part(self, name: str) -> None:
         self._part = name
