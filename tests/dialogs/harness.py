@@ -41,9 +41,9 @@ from aiogram_dialog.test_tools.keyboard import InlineButtonTextLocator
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 
 from bot.bootstrap import create_dispatcher
-from bot.upload_checker import UploadChecker
 from bot.config import Settings
 from bot.notify import Notifier
+from bot.upload_checker import UploadChecker
 from dialogs.presses import AnswerOnce
 from standin.limits import parse_html
 from survey.model import Actor

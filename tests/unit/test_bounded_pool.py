@@ -124,8 +124,12 @@ async def test_a_cancelled_job_kills_its_worker() -> None:
 @pytest.mark.parametrize(
     ("job", "limits", "lang", "said"),
     [
-        (pool_jobs.burn, LIMITS, "en", "This file is too complex to be checked (checking it "
-         "took too long)"),
+        (
+            pool_jobs.burn,
+            LIMITS,
+            "en",
+            "This file is too complex to be checked (checking it took too long)",
+        ),
         (pool_jobs.hoard, LIMITS, "fr", "trop de mémoire"),
         (pool_jobs.block, PoolLimits(cpu_seconds=60, wall_seconds=1), "es", "demasiado tiempo"),
     ],
