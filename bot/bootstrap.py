@@ -33,7 +33,7 @@ from bot.holds import HOLDS, Holds
 from bot.i18n import LocaleMiddleware, build_i18n
 from bot.notify import Notifier
 from bot.scheduler import Scheduler
-from bot.upload_checker import UPLOAD_CHECKER, UploadChecker
+from bot.upload_checker import UploadChecker
 from dialogs import answering_dialog, language, onboarding
 from dialogs import help as help_dialog
 from dialogs.presses import SurveyMessageManager
@@ -186,7 +186,7 @@ def create_dispatcher(
         settings=settings,
         notifier=broadcaster,
         scheduler=scheduler,
-        **{UPLOAD_CHECKER: checker},
+        upload_checker=checker,  # UPLOAD_CHECKER
     )
     # Order matters: commands and guards before the dialogs (a dialog window would otherwise
     # take "/continue" as typed text), the fallback after them.

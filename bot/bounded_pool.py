@@ -6,7 +6,7 @@ own process that stops everyone, and a thread cannot be stopped at all. Here the
 separate process started once and reused: the kernel ends it past its CPU seconds
 (``RLIMIT_CPU``: SIGXCPU) or fails its allocations past its address space (``RLIMIT_AS``:
 MemoryError), and the pool kills it past the wall time (a job blocked, not computing). A worker
-that ends any of these ways is replaced; the caller gets ``JobAborted`` with the reason.
+that ends any of these ways is replaced; the caller gets ``JobAbortedError`` with the reason.
 
 ``concurrent.futures.ProcessPoolExecutor`` cannot kill one worker through its public API (on
 Python 3.11 a worker that dies breaks the whole executor), hence this pool over
@@ -37,7 +37,7 @@ from multiprocessing.process import BaseProcess
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, TypeVar
 
-__all__ = ["Abort", "BoundedPool", "JobAborted", "JobFailed", "PoolLimits"]
+__all__ = ["Abort", "BoundedPool", "JobAbortedError", "JobFailedError", "PoolLimits"]
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Abort(StrEnum):
     CRASHED = "crashed"  # ended in any other way
 
 
-class JobAborted(Exception):
+class JobAbortedError(Exception):
     """The job was stopped, and its worker replaced."""
 
     def __init__(self, reason: Abort) -> None:
@@ -74,7 +74,7 @@ class JobAborted(Exception):
         self.reason = reason
 
 
-class JobFailed(Exception):
+class JobFailedError(Exception):
     """The job raised an exception in the worker (its traceback is the message); the worker
     goes on."""
 
@@ -124,7 +124,8 @@ class BoundedPool:
         try:
             if not worker.process.is_alive():  # ended while idle (killed from outside)
                 worker = self._replace(worker)
-            return await self._run_on(worker, (function, args, kwargs))
+            result: Result = await self._run_on(worker, (function, args, kwargs))
+            return result
         finally:
             if not self._closed:
                 self._give(worker if worker.usable else self._replace(worker))
@@ -185,7 +186,7 @@ class BoundedPool:
             worker.conn.send(job)
         except (OSError, ValueError):
             worker.kill()
-            raise JobAborted(Abort.CRASHED) from None
+            raise JobAbortedError(Abort.CRASHED) from None
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[None] = loop.create_future()
         worker.waiting = ready
@@ -200,7 +201,7 @@ class BoundedPool:
                 "A job ran past %.0f s of wall time: its worker was killed",
                 self.limits.wall_seconds,
             )
-            raise JobAborted(Abort.TOO_LONG) from None
+            raise JobAbortedError(Abort.TOO_LONG) from None
         except BaseException:  # cancelled: the job's caller is gone, so is the job
             worker.kill()
             raise
@@ -212,13 +213,13 @@ class BoundedPool:
         except (EOFError, OSError):
             reason = worker.ended()
             log.warning("A job's worker ended (%s, exit code %s)", reason, worker.process.exitcode)
-            raise JobAborted(reason) from None
+            raise JobAbortedError(reason) from None
         if status == _MEMORY:
             worker.ended()
             log.warning("A job ran out of its %d MB", self.limits.memory_bytes // 2**20)
-            raise JobAborted(Abort.TOO_MUCH_MEMORY)
+            raise JobAbortedError(Abort.TOO_MUCH_MEMORY)
         if status == _FAILED:
-            raise JobFailed(value)
+            raise JobFailedError(value)
         return value
 
 

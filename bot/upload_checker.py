@@ -8,7 +8,7 @@ time (UPLOAD_CHECK_* settings). A file that goes past a cap is refused like any 
 Any later upload path (the Secretariat's questionnaire workbook, for one) runs its own parse
 function through the same workers with ``await checker.run(parse, data, ...)``: a module-level
 function whose arguments and result pickle, and which raises nothing it could have returned.
-It gets ``JobAborted`` (with the reason) when a cap stopped it; ``abort_reason`` words it.
+It gets ``JobAbortedError`` (with the reason) when a cap stopped it; ``abort_reason`` words it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot.bounded_pool import Abort, BoundedPool, JobAborted, PoolLimits
+from bot.bounded_pool import Abort, BoundedPool, JobAbortedError, PoolLimits
 from bot.config import Settings
 from reports.i18n import translations
 
@@ -71,7 +71,7 @@ class UploadChecker:
         self.pool.close()
 
     async def run(self, function: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
-        """``function(*args, **kwargs)`` in a bounded worker; ``JobAborted`` past a cap."""
+        """``function(*args, **kwargs)`` in a bounded worker; ``JobAbortedError`` past a cap."""
         return await self.pool.run(function, *args, **kwargs)
 
     async def check(
@@ -83,7 +83,7 @@ class UploadChecker:
 
         try:
             return await self.run(function, *args, **kwargs)
-        except JobAborted as aborted:
+        except JobAbortedError as aborted:
             return UploadProblems((too_complex(abort_reason(aborted.reason, lang), lang),), lang)
 
     async def check_office_workbook(

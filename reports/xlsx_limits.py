@@ -139,7 +139,7 @@ class Excess:
         )
 
 
-class _Over(Exception):
+class _OverLimitError(Exception):
     def __init__(self, measure: Measure) -> None:
         self.measure = measure
 
@@ -161,7 +161,7 @@ def check_xlsx_limits(data: bytes, limits: XlsxLimits = LIMITS) -> Excess | None
         for member in members:
             try:
                 counter.read(archive, member, _part_limit(member.filename, limits))
-            except _Over as over:
+            except _OverLimitError as over:
                 limit = (
                     _part_limit(member.filename, limits)
                     if over.measure is Measure.PART_SIZE
@@ -203,7 +203,7 @@ _STRING = frozenset({"si", "is"})  # a shared string, an inline string: their <t
 
 
 class _Counter(ContentHandler):
-    """Counts elements and string lengths, part after part, raising ``_Over`` at the first
+    """Counts elements and string lengths, part after part, raising ``_OverLimitError`` at the first
     measure over its limit."""
 
     def __init__(self, limits: XlsxLimits) -> None:
@@ -237,14 +237,16 @@ class _Counter(ContentHandler):
         self._cell_shared = False  # the cell being read shows a shared string
         self._value = ""  # the digits of a shared-string cell's <v>
 
-    def startElementNS(self, name: tuple[str | None, str], qname: str | None, attrs: Any) -> None:
+    def startElementNS(  # noqa: N802 - SAX's name
+        self, name: tuple[str | None, str], qname: str | None, attrs: Any
+    ) -> None:
         uri, local = name
         # DrawingML's fonts and runs (the theme, text boxes) are not read as the workbook's.
         measure = None if uri and uri.startswith(_DRAWING) else _COUNTED.get(local)
         if measure is not None:
             self.counts[measure] += 1
             if self.counts[measure] > _limit(self.limits, measure):
-                raise _Over(measure)
+                raise _OverLimitError(measure)
         if local == "sst":
             self._lengths = array("q")
             self.string_lengths.append(self._lengths)
@@ -258,7 +260,9 @@ class _Counter(ContentHandler):
                 self._string = 0
             self._value = ""
 
-    def endElementNS(self, name: tuple[str | None, str], qname: str | None) -> None:
+    def endElementNS(  # noqa: N802 - SAX's name
+        self, name: tuple[str | None, str], qname: str | None
+    ) -> None:
         local = name[1]
         if local in _STRING:
             self._in_string = False
@@ -267,7 +271,7 @@ class _Counter(ContentHandler):
             elif local == "is":
                 self.inline_chars += self._string
                 if self.inline_chars > self.limits.text_in_cells:
-                    raise _Over(Measure.TEXT_IN_CELLS)
+                    raise _OverLimitError(Measure.TEXT_IN_CELLS)
         elif local in _TEXT:
             if local == "v" and self._cell_shared and self._value.isdigit():
                 self.shown.append(int(self._value))
@@ -279,7 +283,7 @@ class _Counter(ContentHandler):
             return
         self._string += len(content)
         if self._string > self.limits.string_length:
-            raise _Over(Measure.STRING_LENGTH)
+            raise _OverLimitError(Measure.STRING_LENGTH)
         if self._text == "v" and self._cell_shared and len(self._value) < 20:
             self._value += content
 
@@ -300,5 +304,5 @@ def _bounded(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) -> I
         while chunk := stream.read(_CHUNK):
             read += len(chunk)
             if read > limit:
-                raise _Over(Measure.PART_SIZE)
+                raise _OverLimitError(Measure.PART_SIZE)
             yield chunk

@@ -106,7 +106,7 @@ def _styles_with(genuine: bytes, tag: str, group: str, count: int) -> bytes:
     return replaced.encode()
 
 
-# -- the files of issue 21 -------------------------------------------------------------------------
+# -- the files of issue 21 ------------------------------------------------------------------------
 
 
 def invisible_comments(genuine: bytes, *, characters: int = 19 * 1024 * 1024 // 3) -> bytes:
@@ -170,7 +170,7 @@ ISSUE_FILES: dict[str, Callable[[bytes], bytes]] = {
 }
 
 
-# -- one measure over its limit ---------------------------------------------------------------------
+# -- one measure over its limit ------------------------------------------------------------------
 
 
 def fonts(genuine: bytes, count: int) -> bytes:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.bounded_pool import Abort, BoundedPool, JobAborted, JobFailed, PoolLimits
+from bot.bounded_pool import Abort, BoundedPool, JobAbortedError, JobFailedError, PoolLimits
 from bot.upload_checker import UploadChecker
 from reports.workbook_upload import ProblemKind, UploadProblems
 from tests import pool_jobs
@@ -50,7 +50,7 @@ async def test_a_job_over_a_cap_is_stopped_and_the_next_runs_in_a_fresh_worker(
     pool = BoundedPool(limits)
     try:
         before = await pool.run(pool_jobs.pid)
-        with pytest.raises(JobAborted) as aborted:
+        with pytest.raises(JobAbortedError) as aborted:
             await pool.run(job)  # type: ignore[arg-type]
         assert aborted.value.reason is reason
         after = await pool.run(pool_jobs.pid)
@@ -62,7 +62,7 @@ async def test_a_job_over_a_cap_is_stopped_and_the_next_runs_in_a_fresh_worker(
 
 async def test_a_job_that_raises_leaves_its_worker_running(pool: BoundedPool) -> None:
     before = await pool.run(pool_jobs.pid)
-    with pytest.raises(JobFailed, match="a bug in the job"):
+    with pytest.raises(JobFailedError, match="a bug in the job"):
         await pool.run(pool_jobs.fail)
     assert await pool.run(pool_jobs.pid) == before
 
@@ -73,7 +73,8 @@ async def test_a_worker_killed_while_idle_is_replaced(pool: BoundedPool) -> None
 
     before = await pool.run(pool_jobs.pid)
     os.kill(before, signal.SIGKILL)
-    while _state(before) not in ("Z", "X", ""):  # until the kernel has ended it
+    # Until the kernel has ended it: nothing to wait on but its state.
+    while _state(before) not in ("Z", "X", ""):  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     assert await pool.run(pool_jobs.pid) != before
 
@@ -93,7 +94,7 @@ async def test_close_kills_a_worker_in_the_middle_of_a_job() -> None:
     job = asyncio.create_task(pool.run(pool_jobs.block))
     await asyncio.sleep(0)
     pool.close()
-    with pytest.raises(JobAborted):
+    with pytest.raises(JobAbortedError):
         await job
     assert pool.pids == []
     import os
