@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from reports.workbook import COLUMNS, HEADER_ROW
 from survey.questionnaire import Questionnaire
 from survey.service import SurveyService
+from tests.reports import hostile
 from tests.support import answer_of
 
 from .harness import App, Person, check_html, verified
@@ -145,3 +146,19 @@ async def test_the_pdf_is_in_the_persons_language(app: App, service: SurveyServi
         " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split()
     )
     assert "Moyenne" in text
+
+
+async def test_a_hostile_workbook_is_refused_as_too_complex_and_changes_nothing(
+    app: App, service: SurveyService
+) -> None:
+    """One 19 MB invisible string in 1,996 comment cells (issue 21): the check once ran for
+    minutes in the bot's own process; now refused before any spreadsheet library reads it."""
+    person = await verified(app, service, lang="fr")
+    await service.answering.record_answer(1, 2, "low")
+    name, data = await _workbook(app, person)
+    await person.send_document(name, hostile.invisible_comments(data))
+    reply = app.bot.sent(person.user_id)[-1]
+    assert "Rien n’a été modifié" in reply
+    assert "Ce fichier est trop complexe pour être vérifié" in reply
+    assert (await answer_of(service, 1, 2)).level == "low"
+    assert (await answer_of(service, 1, 3)).level is None
