@@ -270,6 +270,10 @@ def serve(conn: Connection, memory_bytes: int, cpu_seconds: int, preload: Sequen
     gc.enable()  # `python -m bot` starts with it off (bot/__main__.py), and so may we
     for name in preload:
         importlib.import_module(name)
+    # Never above a limit the bot itself runs under (a container's, `prlimit`): only lowered.
+    _, as_hard = resource.getrlimit(resource.RLIMIT_AS)
+    if as_hard != resource.RLIM_INFINITY:
+        memory_bytes = min(memory_bytes, as_hard)
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     _, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
     while True:
