@@ -125,15 +125,18 @@ class Excess:
     def reason(self, lang: str) -> str:
         """Why the file is refused, in ``lang``, to be put in a sentence: "more than 1,000
         fonts"."""
-        _ = translations(lang).gettext
+        tr = translations(lang)
+        _ = tr.gettext
         if self.measure is Measure.PART_SIZE:
             return _("its part {part} is larger than {limit} MB unpacked").format(
                 part=self.part, limit=format_decimal(self.limit / _MB, "0.#", locale=lang)
             )
         if self.measure is Measure.STRING_LENGTH:
-            return _("a text longer than {limit} characters").format(
-                limit=format_number(self.limit, lang)
-            )
+            return tr.ngettext(
+                "a text longer than {limit} character",
+                "a text longer than {limit} characters",
+                self.limit,
+            ).format(limit=format_number(self.limit, lang))
         return _("more than {limit} {what}").format(
             limit=format_number(self.limit, lang), what=_(_NAMES[self.measure])
         )
