@@ -165,7 +165,8 @@ def create_dispatcher(
     broadcaster = Broadcaster(service.broadcasts, notifier or Notifier(), report)
     scheduler = Scheduler(service.secretariat, broadcaster, i18n, settings.reminder_offsets)
     storage = storage or MemoryStorage()
-    # Uploaded files are checked in worker processes; one given is its giver's to close.
+    # Uploaded files are checked in worker processes, started at the first upload (the
+    # runner starts them at once); one given is its giver's to close.
     own_checker = upload_checker is None
     checker = upload_checker or UploadChecker.from_settings(settings)
     # One update at a time per chat: two quick taps, or a tap and a command, must not race on
@@ -225,9 +226,6 @@ def create_dispatcher(
         await scheduler.stop()
         await broadcaster.drain()
 
-    async def start_checks() -> None:  # the workers get ready before the first upload
-        checker.start()
-
     async def stop_checks() -> None:  # at shutdown: a check still running is abandoned
         if own_checker:
             await checker.close()
@@ -237,7 +235,6 @@ def create_dispatcher(
 
     dispatcher.startup.register(check_storage)
     dispatcher.startup.register(scheduler.start)
-    dispatcher.startup.register(start_checks)
     dispatcher.shutdown.register(finish_notifications)
     dispatcher.shutdown.register(stop_checks)
     # After setup_dialogs: the middleware attaches to the observers that exist now, including

@@ -116,6 +116,7 @@ async def run(settings: Settings, service: SurveyService) -> None:
                 f"cannot reach the Bot API at {settings.telegram_api_url}: {exc.message}"
             ) from None
         log.info("Running as @%s against %s", me.username, settings.telegram_api_url)
+        checker.start()  # ready before the first upload: a worker takes a second to start
         await set_commands(bot, i18n, settings.admin_ids)
         allowed = dispatcher.resolve_used_update_types(skip_events={"aiogd_update"})
         # What start-up built (aiogram's types and models, the questionnaire) lives as long as
