@@ -32,6 +32,7 @@ from bot.dialog_state import chat_isolation, check_dialog_state
 from bot.holds import HOLDS, Holds
 from bot.i18n import LocaleMiddleware, build_i18n
 from bot.notify import Notifier
+from bot.poison import POISON, Poison
 from bot.scheduler import Scheduler
 from bot.upload_checker import UploadChecker
 from dialogs import answering_dialog, language, onboarding
@@ -246,4 +247,7 @@ def create_dispatcher(
     locales.setup(dispatcher)
     # What the transports do with an update that meets an outage (bot/holds.py).
     dispatcher[HOLDS] = Holds(i18n, locales.known_locale, limit=settings.outage_hold_seconds)
+    # What they do with an update that killed processes before (bot/poison.py); it records
+    # nothing until `python -m bot run` gives it a record.
+    dispatcher[POISON] = Poison(i18n, locales.locale_for, settings.contact_email)
     return dispatcher

@@ -153,23 +153,31 @@ class Holds:
     ) -> None:
         press, message = update.callback_query, update.message
         user = press.from_user if press is not None else message.from_user if message else None
-        chat_id = message.chat.id if message is not None else user.id if user else None
-        if chat_id is None:
-            return
         with self.i18n.context(), self.i18n.use_locale(self.locale_of(user)):
             said = text()
-        try:
-            if press is not None and not alert:
-                # A toast on the button; the press is answered again when it is handled,
-                # which Telegram refuses harmlessly (bot/retry.py ExpiredPressMiddleware).
-                await bot.answer_callback_query(press.id, text=plain(said)[:200])
-                return
-            if press is not None:
-                with contextlib.suppress(TelegramAPIError):  # long expired by now: the chat
-                    await bot.answer_callback_query(press.id)
-            await bot.send_message(chat_id, said)
-        except TelegramAPIError as exc:
-            log.warning("Could not tell the person about update %s: %s", update.update_id, exc)
+        await tell_person(bot, update, said, alert=alert)
+
+
+async def tell_person(bot: Bot, update: Update, said: str, *, alert: bool) -> None:
+    """Say `said` to whoever sent `update`, outside the dispatcher: a toast on the button
+    pressed, or (`alert`) a message in the chat."""
+    press, message = update.callback_query, update.message
+    user = press.from_user if press is not None else message.from_user if message else None
+    chat_id = message.chat.id if message is not None else user.id if user else None
+    if chat_id is None:
+        return
+    try:
+        if press is not None and not alert:
+            # A toast on the button; the press is answered again when it is handled,
+            # which Telegram refuses harmlessly (bot/retry.py ExpiredPressMiddleware).
+            await bot.answer_callback_query(press.id, text=plain(said)[:200])
+            return
+        if press is not None:
+            with contextlib.suppress(TelegramAPIError):  # long expired by now: the chat
+                await bot.answer_callback_query(press.id)
+        await bot.send_message(chat_id, said)
+    except TelegramAPIError as exc:
+        log.warning("Could not tell the person about update %s: %s", update.update_id, exc)
 
 
 def _first_line(exception: BaseException) -> str:

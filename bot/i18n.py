@@ -94,7 +94,10 @@ class LocaleMiddleware(I18nMiddleware):
         self._chosen[user_id] = language
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
-        user: User | None = data.get("event_from_user")
+        return await self.locale_for(data.get("event_from_user"))
+
+    async def locale_for(self, user: User | None) -> str:
+        """The language to speak to `user`, as for an update of theirs."""
         if user is None:
             return DEFAULT_LANGUAGE
         if self._shared or user.id not in self._chosen:

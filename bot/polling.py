@@ -43,6 +43,7 @@ from pydantic import ValidationError
 
 from bot.config import ConfigError
 from bot.holds import HOLD_OUTAGES, HOLDS, Holds, is_outage, pause_before
+from bot.poison import POISON, Poison
 
 log = logging.getLogger(__name__)
 
@@ -290,20 +291,32 @@ class Poller:
             # The same chat's earlier update first: a tap, then a typed comment, in order.
             await asyncio.wait({previous})
         holds: Holds | None = self.dispatcher.get(HOLDS)
+        poison: Poison | None = self.dispatcher.get(POISON)
+        hand = poison.hand(update) if poison is not None else None
         held_since: float | None = None
         attempt = 0
         while True:
             try:
+                if hand is not None and not await hand.take(self.bot):
+                    return  # poison: skipped, and confirmed with the rest
                 response = await self.dispatcher.feed_update(
                     self.bot, update, **self._workflow, **{HOLD_OUTAGES: holds is not None}
                 )
                 if isinstance(response, TelegramMethod):
                     await self.dispatcher.silent_call_request(self.bot, response)
+            except asyncio.CancelledError:
+                if hand is not None:  # cut short at shutdown: not a death of the process
+                    await hand.put_down()
+                raise
             except Exception as exc:
                 if holds is None or not is_outage(exc):
                     # Confirmed all the same: delivered again, it would fail again, forever.
                     log.exception("Update %d failed", update.update_id)
+                    if hand is not None:
+                        await hand.done()
                     return
+                if hand is not None:  # waiting for the service is not dying of the update
+                    await hand.put_down()
                 # Not confirmed while the service is away: the offset stays at this update
                 # (other chats go on), and it is tried again after a growing pause.
                 attempt += 1
@@ -312,11 +325,15 @@ class Poller:
                     await holds.held(self.bot, update, exc)
                 elif holds.expired(held_since):
                     await holds.given_up(self.bot, update)
+                    if hand is not None:
+                        await hand.done()
                     return
                 else:
                     holds.still_held(update, exc)
                 await asyncio.sleep(pause_before(attempt))
                 continue
+            if hand is not None:
+                await hand.done()
             if held_since is not None:
                 log.info(
                     "Update %d handled after %d attempt(s) in an outage", update.update_id, attempt

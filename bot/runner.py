@@ -31,6 +31,7 @@ from bot.dialog_state import dialog_state_storage
 from bot.holds import HOLDS
 from bot.i18n import build_i18n
 from bot.logs import UpdateLogContext
+from bot.poison import POISON, updates_in_hand
 from bot.polling import Poller
 from bot.response_models import KeepResponseModels
 from bot.retry import ExpiredPressMiddleware, RetryMiddleware
@@ -104,6 +105,9 @@ async def run(settings: Settings, service: SurveyService) -> None:
         metrics = Metrics()
         observe(dispatcher, metrics)
     bot = create_bot(settings, metrics)
+    # The updates in hand, recorded where dialog state is: a poison update is skipped.
+    in_hand = updates_in_hand(settings, storage, bot.id)
+    dispatcher[POISON].use(in_hand)
     try:
         try:
             me = await bot.get_me()
@@ -139,6 +143,8 @@ async def run(settings: Settings, service: SurveyService) -> None:
     finally:
         await checker.close()
         gc.enable()
+        if in_hand is not None:
+            await in_hand.close()
         await bot.session.close()
         await storage.close()
 

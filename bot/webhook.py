@@ -38,6 +38,7 @@ from bot.config import ConfigError, Settings
 from bot.holds import HOLD_OUTAGES, HOLDS, Holds, is_outage
 from bot.metrics import Metrics
 from bot.ops import QuietProbesAccessLogger, Readiness, add_routes
+from bot.poison import POISON, Poison
 from bot.polling import SHUTDOWN_GRACE, decoding_problem
 
 log = logging.getLogger(__name__)
@@ -147,16 +148,34 @@ class HandledRequestHandler(SimpleRequestHandler):
 
     async def _feed(self, bot: Bot, update: Update) -> Outcome:
         holds: Holds | None = self.dispatcher.get(HOLDS)
+        poison: Poison | None = self.dispatcher.get(POISON)
+        hand = poison.hand(update) if poison is not None else None
         try:
+            if hand is not None and not await hand.take(bot):
+                return None  # poison: skipped, answered 200
             result = await self.dispatcher.feed_update(
                 bot, update, **self.data, **{HOLD_OUTAGES: holds is not None}
             )
+        except asyncio.CancelledError:
+            if hand is not None:  # cut short at shutdown: not a death of the process
+                await hand.put_down()
+            raise
         except Exception as exc:
             if holds is not None and is_outage(exc):
-                return await self._hold(holds, bot, update, exc)
+                if hand is None:
+                    return await self._hold(holds, bot, update, exc)
+                await hand.put_down()  # waiting for the service is not dying of the update
+                outcome = await self._hold(holds, bot, update, exc)
+                if not isinstance(outcome, _Held):
+                    await hand.done()  # given up: the person is asked to repeat it
+                return outcome
             # Answered 200 all the same: delivered again, it would fail again, forever.
             log.exception("Update %d failed", update.update_id)
+            if hand is not None:
+                await hand.done()
             return None
+        if hand is not None:
+            await hand.done()
         held_since = self._held.pop(update.update_id, None)
         if held_since is not None:
             log.info(

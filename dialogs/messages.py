@@ -219,6 +219,16 @@ def update_not_taken() -> str:
     )
 
 
+def update_not_processed(contact: str) -> str:
+    return render(
+        _(
+            "Sorry, your last message could not be processed. Please try again differently, "
+            "or write to {contact}."
+        ),
+        contact=contact,
+    )
+
+
 def place_restored() -> str:
     return _("Your place in the survey was restored. Here is where you are now.")
 
