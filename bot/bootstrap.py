@@ -188,7 +188,7 @@ def create_dispatcher(
         settings=settings,
         notifier=broadcaster,
         scheduler=scheduler,
-        upload_checker=checker,  # UPLOAD_CHECKER
+        upload_checker=checker,  # bot.upload_checker.UPLOAD_CHECKER
     )
     # Order matters: commands and guards before the dialogs (a dialog window would otherwise
     # take "/continue" as typed text), the fallback after them.

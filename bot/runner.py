@@ -88,7 +88,7 @@ async def run(settings: Settings, service: SurveyService) -> None:
     """Long polling, or a webhook server when WEBHOOK_URL is set."""
     i18n = build_i18n()
     storage = dialog_state_storage(settings)
-    # Uploaded files are checked in worker processes (started with the dispatcher), killed
+    # Uploaded files are checked in worker processes (started once the Bot API answers), killed
     # when the bot stops, whatever they are doing: SIGTERM never waits for a check.
     checker = UploadChecker.from_settings(settings)
     dispatcher = create_dispatcher(
