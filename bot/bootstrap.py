@@ -34,6 +34,7 @@ from bot.i18n import LocaleMiddleware, build_i18n
 from bot.notify import Notifier
 from bot.poison import POISON, Poison
 from bot.scheduler import Scheduler
+from bot.upload_checker import UploadChecker
 from dialogs import answering_dialog, language, onboarding
 from dialogs import help as help_dialog
 from dialogs.presses import SurveyMessageManager
@@ -151,6 +152,7 @@ def create_dispatcher(
     message_manager: MessageManagerProtocol | None = None,
     i18n: I18n | None = None,
     notifier: Notifier | None = None,
+    upload_checker: UploadChecker | None = None,
 ) -> Dispatcher:
     # Dialog state is only where a person is on screen; everything that matters is in the
     # database. `python -m bot run` passes a file-backed or Redis storage (bot/dialog_state.py)
@@ -164,6 +166,10 @@ def create_dispatcher(
     broadcaster = Broadcaster(service.broadcasts, notifier or Notifier(), report)
     scheduler = Scheduler(service.secretariat, broadcaster, i18n, settings.reminder_offsets)
     storage = storage or MemoryStorage()
+    # Uploaded files are checked in worker processes, started at the first upload (the
+    # runner starts them at once); one given is its giver's to close.
+    own_checker = upload_checker is None
+    checker = upload_checker or UploadChecker.from_settings(settings)
     # One update at a time per chat: two quick taps, or a tap and a command, must not race on
     # the same dialog stack when updates are handled concurrently (by several replicas too,
     # with Redis).
@@ -182,6 +188,7 @@ def create_dispatcher(
         settings=settings,
         notifier=broadcaster,
         scheduler=scheduler,
+        upload_checker=checker,  # bot.upload_checker.UPLOAD_CHECKER
     )
     # Order matters: commands and guards before the dialogs (a dialog window would otherwise
     # take "/continue" as typed text), the fallback after them.
@@ -220,12 +227,17 @@ def create_dispatcher(
         await scheduler.stop()
         await broadcaster.drain()
 
+    async def stop_checks() -> None:  # at shutdown: a check still running is abandoned
+        if own_checker:
+            await checker.close()
+
     async def check_storage() -> None:  # first at start-up: Redis answers, or one line
         await check_dialog_state(storage)
 
     dispatcher.startup.register(check_storage)
     dispatcher.startup.register(scheduler.start)
     dispatcher.shutdown.register(finish_notifications)
+    dispatcher.shutdown.register(stop_checks)
     # After setup_dialogs: the middleware attaches to the observers that exist now, including
     # the one aiogram-dialog adds for its background updates.
     # With REDIS_URL there are several replicas: the language is read from the database on

@@ -17,6 +17,7 @@ SOURCES = (
     "bot/guards.py",
     "bot/secretariat.py",
     "bot/runner.py",
+    "bot/upload_checker.py",
     "dialogs",
     "reports",  # the fixed wording of the chart, the collated results document, the workbook
 )

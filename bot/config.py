@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     # Seconds an update is held while Redis or the database is unreachable before the person
     # is asked to repeat it (bot/holds.py).
     outage_hold_seconds: float = Field(default=120.0, gt=0, le=3600)
+    # Uploaded workbooks are checked in separate processes (bot/upload_checker.py), each check
+    # capped: CPU seconds, the worker's memory (its whole address space), and wall time.
+    upload_check_cpu_seconds: int = Field(default=10, ge=1, le=600)
+    upload_check_memory_mb: int = Field(default=256, ge=128, le=65536)
+    upload_check_seconds: float = Field(default=15.0, gt=0, le=600)
+    upload_check_workers: int = Field(default=1, ge=1, le=8)
 
     @field_validator("bot_token", "redis_url", "webhook_url", "webhook_secret", mode="before")
     @classmethod

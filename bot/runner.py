@@ -36,6 +36,7 @@ from bot.polling import Poller
 from bot.response_models import KeepResponseModels
 from bot.retry import ExpiredPressMiddleware, RetryMiddleware
 from bot.secretariat import secretariat_command_descriptions
+from bot.upload_checker import UploadChecker
 from dialogs.deps import SURVEY_EVENTS
 from survey.questionnaire import DEFAULT_LANGUAGE, LANGUAGES
 from survey.service import SurveyService
@@ -87,7 +88,12 @@ async def run(settings: Settings, service: SurveyService) -> None:
     """Long polling, or a webhook server when WEBHOOK_URL is set."""
     i18n = build_i18n()
     storage = dialog_state_storage(settings)
-    dispatcher = create_dispatcher(settings, service, storage=storage, i18n=i18n)
+    # Uploaded files are checked in worker processes (started once the Bot API answers), killed
+    # when the bot stops, whatever they are doing: SIGTERM never waits for a check.
+    checker = UploadChecker.from_settings(settings)
+    dispatcher = create_dispatcher(
+        settings, service, storage=storage, i18n=i18n, upload_checker=checker
+    )
     # Every log line written while an update is handled names it.
     dispatcher.update.outer_middleware(UpdateLogContext())
     # Metrics are counted where they can be read: the webhook server serves /metrics; a
@@ -114,6 +120,7 @@ async def run(settings: Settings, service: SurveyService) -> None:
                 f"cannot reach the Bot API at {settings.telegram_api_url}: {exc.message}"
             ) from None
         log.info("Running as @%s against %s", me.username, settings.telegram_api_url)
+        checker.start()  # ready before the first upload: a worker takes a second to start
         await set_commands(bot, i18n, settings.admin_ids)
         allowed = dispatcher.resolve_used_update_types(skip_events={"aiogd_update"})
         # What start-up built (aiogram's types and models, the questionnaire) lives as long as
@@ -134,6 +141,7 @@ async def run(settings: Settings, service: SurveyService) -> None:
             await bot.delete_webhook()
             await Poller(dispatcher, bot, allowed_updates=allowed).run(handle_signals=True)
     finally:
+        await checker.close()
         gc.enable()
         if in_hand is not None:
             await in_hand.close()

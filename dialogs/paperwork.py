@@ -26,6 +26,7 @@ from survey.answering import Answering
 from survey.errors import Reason, Refused
 
 if TYPE_CHECKING:
+    from bot.upload_checker import UploadChecker
     from reports.workbook_upload import Change
 
 # The workbook and the PDF (reports.workbook, reports.workbook_upload, reports.pdf and the
@@ -138,6 +139,7 @@ async def upload_document(
     event_from_user: User,
     bot: Bot,
     i18n: I18n,
+    upload_checker: UploadChecker,
 ) -> None:
     """A document in the private chat: a workbook sent back. Checked, then its changes are
     shown for confirmation; nothing is applied here."""
@@ -145,7 +147,6 @@ async def upload_document(
         MAX_BYTES,
         UploadProblems,
         diff_text,
-        read_office_workbook,
         upload_diff,
     )
 
@@ -179,8 +180,9 @@ async def upload_document(
     questionnaire = answering.questionnaire
     paper = await answering.office_answers(event_from_user.id)
     key = await answering.workbook_key()
-    result = await off_the_loop(
-        lambda: read_office_workbook(data, questionnaire, lang, office=paper.office, key=key)
+    # In a worker process, bounded in time and memory: never openpyxl in the bot's own process.
+    result = await upload_checker.check_office_workbook(
+        data, questionnaire, lang, office=paper.office, key=key
     )
     if isinstance(result, UploadProblems):
         await message.answer(render("{text}", text=result.text()))

@@ -74,6 +74,7 @@ from reports.workbook import (
     comment_key,
     state_digest,
 )
+from reports.xlsx_limits import check_xlsx_limits
 from survey.errors import Refused
 from survey.model import AnswerRecord, Office
 from survey.questionnaire import LANGUAGES, Level, Questionnaire
@@ -93,6 +94,7 @@ __all__ = [
     "changed_since_download",
     "diff_text",
     "read_office_workbook",
+    "too_complex",
     "upload_diff",
 ]
 
@@ -102,6 +104,8 @@ _MAX_MEMBERS = 2000
 _MAX_ROWS = 2000  # rows read from the answers sheet; the 40 are near the top
 _HEADER_SEARCH = 20  # rows searched for the header row
 _MAX_COLUMNS = 40
+# Longer than any level's name or header in any language: not folded (a cost per character).
+_LONGEST_NAME = 200
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and any password-protected Office file
 _NUMBER = re.compile(r"\s*R?\s*0*(\d{1,4})\s*", re.IGNORECASE)
 _MB = 1024 * 1024
@@ -127,6 +131,8 @@ class ProblemKind(StrEnum):
     MISSING = "missing"
     UNKNOWN_LEVEL = "unknown_level"
     COMMENT_TOO_LONG = "comment_too_long"
+    # Over a limit of reports.xlsx_limits, or over the checking process's time or memory.
+    TOO_COMPLEX = "too_complex"
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,10 +256,20 @@ def read_office_workbook(
     caller reads it, since this may run where the database cannot be reached."""
     lang = report_language(lang)
     reader = _Reader(questionnaire, lang, key)
-    problem = reader.check_container(data, max_bytes, max_unpacked)
+    problem = reader.check_container(data, max_bytes, max_unpacked) or reader.check_limits(data)
     if problem is not None:
         return UploadProblems((problem,), lang)
     return reader.read(data, office)
+
+
+def too_complex(reason: str, lang: str) -> Problem:
+    """The problem of a file too costly to check: ``reason`` says what (translated)."""
+    _ = translations(lang).gettext
+    message = _(
+        "This file is too complex to be checked ({reason}). Send the workbook you downloaded "
+        "with /workbook, with your answers typed in."
+    ).format(reason=reason)
+    return Problem(ProblemKind.TOO_COMPLEX, message)
 
 
 class _Reader:
@@ -322,6 +338,12 @@ class _Reader:
             ):
                 return not_xlsx
         return None
+
+    def check_limits(self, data: bytes) -> Problem | None:
+        excess = check_xlsx_limits(data)
+        if excess is None:
+            return None
+        return too_complex(excess.reason(self.lang), self.lang)
 
     def megabytes(self, size: int) -> str:
         return format_decimal(size / _MB, "0.#", locale=self.lang)
@@ -572,7 +594,7 @@ class _Reader:
         return found, problems
 
     def level(self, value: object) -> Level | None:
-        if not isinstance(value, str):
+        if not isinstance(value, str) or len(value) > _LONGEST_NAME:
             return None
         return self.levels.get(_fold(value))
 
@@ -657,7 +679,7 @@ def _find_header(sheet: Any) -> tuple[int, dict[str, int]] | None:
     for row, values in enumerate(lines, start=1):
         columns: dict[str, int] = {}
         for column, value in enumerate(values, start=1):
-            if not isinstance(value, str):
+            if not isinstance(value, str) or len(value) > _LONGEST_NAME:
                 continue
             for key, texts in names.items():
                 if _fold(value) in texts:

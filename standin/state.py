@@ -732,6 +732,34 @@ class State:
         await self.changed()
         return message
 
+    async def user_sends_document(
+        self,
+        user_id: int,
+        file_name: str,
+        data: bytes,
+        *,
+        mime_type: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        language_code: str | None = "en",
+        first_name: str | None = None,
+    ) -> ChatMessage:
+        """A user sends a file in their private chat: stored (for getFile), recorded in the
+        chat and queued as an update."""
+        user = self._user(user_id, first_name, language_code)
+        chat = self._chat_for(user, "private", None)
+        stored = self.store_file("document", data, file_name=file_name, mime_type=mime_type)
+        message = self.add_message(
+            chat,
+            from_bot=False,
+            sender_id=user_id,
+            formatted=FormattedText("", []),
+            source="",
+            kind="document",
+            file=stored,
+        )
+        self.enqueue("message", self.message_json(message))
+        await self.changed()
+        return message
+
     async def user_clicks(
         self,
         user_id: int,

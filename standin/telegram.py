@@ -96,6 +96,7 @@ class TelegramStandIn:
         self._started = False
         # Simulated users: a text message sent, an inline button tapped (see State).
         self.user_sends = self.state.user_sends
+        self.user_sends_document = self.state.user_sends_document
         self.user_clicks = self.state.user_clicks
 
     # -- life cycle ----------------------------------------------------------------------------

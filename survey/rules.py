@@ -189,14 +189,12 @@ def check_comment(comment: str) -> str | None:
     """Comments are optional; one that shows nothing means none. Returns the text to store:
     as typed (made safe by ``clean_text``), without the blank and invisible characters around
     it."""
-    comment = clean_text(comment)
-    start, end = 0, len(comment)
-    while start < end and _trimmable(comment[start]):
-        start += 1
-    while end > start and _trimmable(comment[end - 1]):
-        end -= 1
-    text = comment[start:end]
-    if all(_invisible(char) for char in text):
+    comment = clean_text(comment)  # NUL, which PostgreSQL cannot store, among what it drops
+    # Each distinct character is looked at once, the text itself only by str's own methods:
+    # a cell of an uploaded workbook may hold tens of thousands of the same invisible one.
+    distinct = set(comment)
+    text = comment.strip("".join(char for char in distinct if _trimmable(char)))
+    if all(_invisible(char) for char in set(text)):
         return None
     if len(text) > MAX_COMMENT_LENGTH:
         raise Refused(Reason.COMMENT_TOO_LONG, length=len(text), limit=MAX_COMMENT_LENGTH)

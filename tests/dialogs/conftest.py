@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.config import Settings
 from bot.i18n import build_i18n
+from bot.upload_checker import UploadChecker, pool_limits
 from storage.db import create_engine
 from survey.questionnaire import Questionnaire
 from survey.service import SurveyService
@@ -44,6 +45,16 @@ async def service(
     await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def upload_checker() -> Iterator[UploadChecker]:
+    """One set of checking workers for the session: a worker's start costs a second."""
+    checker = UploadChecker(pool_limits(Settings()))
+    yield checker
+    checker.pool.close()
+
+
 @pytest.fixture
-def app(settings: Settings, service: SurveyService, i18n: I18n) -> App:
-    return start_app(settings, service, i18n)
+def app(
+    settings: Settings, service: SurveyService, i18n: I18n, upload_checker: UploadChecker
+) -> App:
+    return start_app(settings, service, i18n, upload_checker=upload_checker)

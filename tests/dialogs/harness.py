@@ -43,6 +43,7 @@ from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from bot.bootstrap import create_dispatcher
 from bot.config import Settings
 from bot.notify import Notifier
+from bot.upload_checker import UploadChecker
 from dialogs.presses import AnswerOnce
 from standin.limits import parse_html, utf16_len
 from survey.model import Actor
@@ -226,7 +227,11 @@ class App:
 
 
 def start_app(
-    settings: Settings, service: SurveyService, i18n: I18n, storage: BaseStorage | None = None
+    settings: Settings,
+    service: SurveyService,
+    i18n: I18n,
+    storage: BaseStorage | None = None,
+    upload_checker: UploadChecker | None = None,
 ) -> App:
     messages = CheckedMessageManager()
     time = InstantTime()
@@ -239,6 +244,7 @@ def start_app(
         # Paced on a clock that moves when the notifier waits: Telegram's pace (and a 429's
         # wait) without real seconds; the pacing itself is tested in tests/unit/test_notify.py.
         notifier=Notifier(clock=time, sleep=time.sleep),
+        upload_checker=upload_checker,
     )
     return App(dispatcher, messages, RecordingBot())
 

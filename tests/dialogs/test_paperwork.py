@@ -12,6 +12,7 @@ from reports.workbook import COLUMNS, HEADER_ROW
 from standin.limits import utf16_len
 from survey.questionnaire import Questionnaire
 from survey.service import SurveyService
+from tests.reports import hostile
 from tests.support import answer_of
 
 from .harness import TEXT_LIMIT, App, Person, check_html, verified
@@ -173,3 +174,19 @@ async def test_a_long_diff_full_of_emoji_fits_in_a_message_and_applies_every_cha
         questionnaire.numbers, ("high", comment)
     )
     assert "Review" in person.text()
+
+
+async def test_a_hostile_workbook_is_refused_as_too_complex_and_changes_nothing(
+    app: App, service: SurveyService
+) -> None:
+    """One 19 MB invisible string in 1,996 comment cells (issue 21): the check once ran for
+    minutes in the bot's own process; now refused before any spreadsheet library reads it."""
+    person = await verified(app, service, lang="fr")
+    await service.answering.record_answer(1, 2, "low")
+    name, data = await _workbook(app, person)
+    await person.send_document(name, hostile.invisible_comments(data))
+    reply = app.bot.sent(person.user_id)[-1]
+    assert "Rien n’a été modifié" in reply
+    assert "Ce fichier est trop complexe pour être vérifié" in reply
+    assert (await answer_of(service, 1, 2)).level == "low"
+    assert (await answer_of(service, 1, 3)).level is None

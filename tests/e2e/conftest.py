@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,14 +44,15 @@ class BotProcess:
     runs: int = 0
     logs: list[Path] = field(default_factory=list)
 
-    def start(self, **extra: str) -> None:
+    def start(self, *, prefix: Sequence[str] = (), **extra: str) -> None:
+        """Start `python -m bot run`; `prefix` runs it under another command (prlimit)."""
         assert self.process is None or self.process.poll() is not None
         self.runs += 1
         log = self.workdir / f"bot-{self.runs}.log"
         self.logs.append(log)
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
+                [*prefix, sys.executable, "-m", "bot", "run"],
                 cwd=self.workdir,
                 env={**os.environ, **self.env, **extra},
                 stdout=out,
