@@ -28,7 +28,11 @@ pytestmark = pytest.mark.skipif(shutil.which("prlimit") is None, reason="needs p
 def fonts_workbook() -> bytes:
     office = Office(id=1, code="EP", kind="regional", names={"en": "European Patent Office"})
     genuine = office_workbook(
-        office, {}, load_questionnaire(), exported_at=datetime(2026, 1, 1, tzinfo=UTC)
+        office,
+        {},
+        load_questionnaire(),
+        exported_at=datetime(2026, 1, 1, tzinfo=UTC),
+        key=bytes(32),  # refused before its signature is read: any key will do
     )
     return hostile.millions_of_fonts(genuine)
 
