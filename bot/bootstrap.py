@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
@@ -31,15 +32,18 @@ from bot.dialog_guard import (
 from bot.dialog_state import chat_isolation, check_dialog_state
 from bot.holds import HOLDS, Holds
 from bot.i18n import LocaleMiddleware, build_i18n
+from bot.jobs import JobRunner
 from bot.notify import Notifier
 from bot.scheduler import Scheduler
-from dialogs import answering_dialog, language, onboarding
+from dialogs import answering_dialog, language, onboarding, paperwork
 from dialogs import help as help_dialog
 from dialogs.presses import SurveyMessageManager
 from dialogs.secretariat import reminders
+from dialogs.secretariat import results as secretariat_results
 from storage.db import SqlStoreFactory, create_engine
 from storage.schema_version import MigrationTargetError, at_head
 from survey.broadcasts import BroadcastReport
+from survey.jobs import JobRules
 from survey.offices import shipped_offices
 from survey.questionnaire import Questionnaire, load_questionnaire
 from survey.service import SurveyService
@@ -162,6 +166,14 @@ def create_dispatcher(
 
     broadcaster = Broadcaster(service.broadcasts, notifier or Notifier(), report)
     scheduler = Scheduler(service.secretariat, broadcaster, i18n, settings.reminder_offsets)
+    jobs = JobRunner(
+        service.jobs.with_rules(JobRules(lease=timedelta(seconds=settings.job_lease_seconds))),
+        {**paperwork.job_makers(), **secretariat_results.job_makers()},
+        i18n,
+        answering=service.answering,
+        secretariat=service.secretariat,
+        workers=settings.job_workers,
+    )
     storage = storage or MemoryStorage()
     # One update at a time per chat: two quick taps, or a tap and a command, must not race on
     # the same dialog stack when updates are handled concurrently (by several replicas too,
@@ -181,6 +193,7 @@ def create_dispatcher(
         settings=settings,
         notifier=broadcaster,
         scheduler=scheduler,
+        jobs=jobs,  # dialogs.jobs.JOBS
     )
     # Order matters: commands and guards before the dialogs (a dialog window would otherwise
     # take "/continue" as typed text), the fallback after them.
@@ -202,7 +215,7 @@ def create_dispatcher(
     dispatcher.callback_query.outer_middleware(strangers)
     # The same isolation for aiogram-dialog's own lock on each dialog stack (its default is
     # one of this process only).
-    setup_dialogs(
+    jobs.dialogs = setup_dialogs(
         dispatcher,
         message_manager=message_manager or SurveyMessageManager(),
         stack_access_validator=OwnChatAccess(),
@@ -217,6 +230,7 @@ def create_dispatcher(
 
     async def finish_notifications() -> None:  # at shutdown: what is still going out
         await scheduler.stop()
+        await jobs.stop()
         await broadcaster.drain()
 
     async def check_storage() -> None:  # first at start-up: Redis answers, or one line
@@ -224,6 +238,7 @@ def create_dispatcher(
 
     dispatcher.startup.register(check_storage)
     dispatcher.startup.register(scheduler.start)
+    dispatcher.startup.register(jobs.start)
     dispatcher.shutdown.register(finish_notifications)
     # After setup_dialogs: the middleware attaches to the observers that exist now, including
     # the one aiogram-dialog adds for its background updates.

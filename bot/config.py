@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     # Seconds an update is held while Redis or the database is unreachable before the person
     # is asked to repeat it (bot/holds.py).
     outage_hold_seconds: float = Field(default=120.0, gt=0, le=3600)
+    # Files asked for in the chat (exports, workbooks, PDFs, charts, an upload's check) made
+    # at once by each process, beside the updates (bot/jobs.py).
+    job_workers: int = Field(default=2, ge=1, le=16)
+    # How long a job's claim outlives the process that stopped renewing it, before another
+    # process runs the job again (survey/jobs.py).
+    job_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
 
     @field_validator("bot_token", "redis_url", "webhook_url", "webhook_secret", mode="before")
     @classmethod
