@@ -110,7 +110,8 @@ async def run(options: argparse.Namespace) -> dict[str, Round]:
         workdir = Path(directory)
         url = f"sqlite+aiosqlite:///{workdir / 'survey.db'}"
         log(f"preparing the database: {options.people} people, {options.offices:,} Offices")
-        bot_users, bare_users = await prepare(url, options.people, 0)
+        # Two crowds: each person has 40 Recommendations to tap, one round's worth.
+        bot_users, bare_users = await prepare(url, 2 * options.people, 0)
         engine = create_engine(url)
         try:
             codes = [f"Q{i:05d}" for i in range(options.offices)]
@@ -124,19 +125,23 @@ async def run(options: argparse.Namespace) -> dict[str, Round]:
         }
         bare = await launch("bare", "polling", workdir, {})
         try:
-            await open_dialogs(bare, bare_users["crowd"])
+            crowd = bare_users["crowd"][: options.people]
+            await open_dialogs(bare, crowd)
             log(f"bare: {options.people} people tapping for {QUIET_SECONDS:.0f} s")
-            rounds["bare"] = await quiet(bare, bare_users["crowd"])
+            rounds["bare"] = await quiet(bare, crowd)
         finally:
             await bare.stop()
         bot = await launch("bot", "polling", workdir, extra)
         try:
-            crowd = bot_users["crowd"]
-            await open_dialogs(bot, crowd)
+            first, second = (
+                bot_users["crowd"][: options.people],
+                bot_users["crowd"][options.people :],
+            )
+            await open_dialogs(bot, bot_users["crowd"])
             log(f"bot: {options.people} people tapping for {QUIET_SECONDS:.0f} s")
-            rounds["quiet"] = await quiet(bot, crowd)
+            rounds["quiet"] = await quiet(bot, first)
             log(f"bot: {options.people} people tapping while {options.offices:,} are exported")
-            rounds["export"] = await during_export(bot, crowd)
+            rounds["export"] = await during_export(bot, second)
         finally:
             await bot.stop()
     return rounds
