@@ -37,6 +37,7 @@ from bot.notify import Notifier
 from bot.scheduler import Scheduler
 from dialogs import answering_dialog, language, onboarding, paperwork
 from dialogs import help as help_dialog
+from dialogs.jobs import ResultsFiles
 from dialogs.presses import SurveyMessageManager
 from dialogs.secretariat import reminders
 from dialogs.secretariat import results as secretariat_results
@@ -154,6 +155,7 @@ def create_dispatcher(
     message_manager: MessageManagerProtocol | None = None,
     i18n: I18n | None = None,
     notifier: Notifier | None = None,
+    results_files: ResultsFiles | None = None,
 ) -> Dispatcher:
     # Dialog state is only where a person is on screen; everything that matters is in the
     # database. `python -m bot run` passes a file-backed or Redis storage (bot/dialog_state.py)
@@ -172,6 +174,8 @@ def create_dispatcher(
         i18n,
         answering=service.answering,
         secretariat=service.secretariat,
+        # The bot's process passes bot/file_worker.py's; tests make them in a thread.
+        results_files=results_files or secretariat_results.results_files_in_a_thread,
         workers=settings.job_workers,
     )
     storage = storage or MemoryStorage()

@@ -18,12 +18,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramServerError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramEntityTooLarge,
+    TelegramNetworkError,
+    TelegramServerError,
+)
 from aiogram.utils.i18n import I18n
 from aiogram_dialog.api.protocols import BgManagerFactory
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from dialogs.jobs import JobContext, Maker, not_made
+from dialogs.jobs import JobContext, Maker, ResultsFiles, not_made
 from dialogs.messages import refusal_text
 from survey.answering import Answering
 from survey.errors import Refused
@@ -60,6 +65,7 @@ class JobRunner:
         *,
         answering: Answering,
         secretariat: Secretariat,
+        results_files: ResultsFiles,
         workers: int = 2,
         interval: float = INTERVAL,
     ) -> None:
@@ -68,6 +74,7 @@ class JobRunner:
         self._i18n = i18n
         self._answering = answering
         self._secretariat = secretariat
+        self._results_files = results_files
         self._workers = workers
         self._interval = min(interval, jobs.rules.lease.total_seconds() / 3)
         self.dialogs: BgManagerFactory | None = None  # set once aiogram-dialog is set up
@@ -177,7 +184,9 @@ class JobRunner:
     async def _make(self, bot: Bot, job: Job) -> JobState | None:
         dialogs = self.dialogs
         assert dialogs is not None, "the runner is given aiogram-dialog's background manager"
-        context = JobContext(bot, job, self._answering, self._secretariat, dialogs)
+        context = JobContext(
+            bot, job, self._answering, self._secretariat, dialogs, self._results_files
+        )
         try:
             with self._i18n.context(), self._i18n.use_locale(job.language):
                 await self._makers[job.kind](context)
@@ -185,6 +194,8 @@ class JobRunner:
         except Refused as refusal:  # e.g. submitted meanwhile by a colleague: said, not failed
             await self._tell(bot, job, functools.partial(_refused, refusal))
             return JobState.DONE
+        except TelegramEntityTooLarge:  # past what Telegram takes: no use trying again
+            log.exception("Job %d (%s): a file too large for Telegram", job.id, job.kind)
         except PASSING:
             if not self._jobs.is_last_attempt(job):
                 log.warning("Job %d (%s) failed; trying again", job.id, job.kind, exc_info=True)

@@ -28,6 +28,7 @@ from bot.bootstrap import create_dispatcher
 from bot.commands import command_descriptions
 from bot.config import ConfigError, Settings
 from bot.dialog_state import dialog_state_storage
+from bot.file_worker import ResultsFilesInAProcess
 from bot.holds import HOLDS
 from bot.i18n import build_i18n
 from bot.logs import UpdateLogContext
@@ -86,7 +87,10 @@ async def run(settings: Settings, service: SurveyService) -> None:
     """Long polling, or a webhook server when WEBHOOK_URL is set."""
     i18n = build_i18n()
     storage = dialog_state_storage(settings)
-    dispatcher = create_dispatcher(settings, service, storage=storage, i18n=i18n)
+    results_files = ResultsFilesInAProcess(settings)
+    dispatcher = create_dispatcher(
+        settings, service, storage=storage, i18n=i18n, results_files=results_files
+    )
     # Every log line written while an update is handled names it.
     dispatcher.update.outer_middleware(UpdateLogContext())
     # Metrics are counted where they can be read: the webhook server serves /metrics; a

@@ -6,7 +6,7 @@ this module's `JobContext`."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,8 +15,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.api.protocols import BgManagerFactory
 
+from reports.files import ResultsFile
 from survey.answering import Answering
 from survey.jobs import Job, JobKind
+from survey.model import Actor
 from survey.secretariat import Secretariat
 
 JOBS = "jobs"  # the runner, in the dispatcher's data
@@ -35,6 +37,14 @@ class JobPoster(Protocol):
     ) -> Job: ...
 
 
+class ResultsFiles(Protocol):
+    """Makes the Secretariat's files, each given as soon as it is made."""
+
+    def __call__(
+        self, secretariat: Secretariat, who: Actor, lang: str, *, drafts: bool
+    ) -> AsyncIterator[ResultsFile]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class JobContext:
     """What a job has to work with: it runs outside any update, in the asker's language."""
@@ -44,6 +54,7 @@ class JobContext:
     answering: Answering
     secretariat: Secretariat
     dialogs: BgManagerFactory
+    results_files: ResultsFiles
 
     async def show_window_again(self) -> None:
         """The window the person asked from, again below the file (as the handler did when

@@ -4,6 +4,7 @@ are jobs (dialogs/jobs.py): they follow the window when the job runner has made 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiogram import Bot
@@ -21,7 +22,7 @@ from dialogs.screen import screen
 from dialogs.secretariat.common import acting, actor, off_the_loop, send_file
 from dialogs.states import Results
 from dialogs.widgets import Html, T
-from reports.files import FORMATS, ResultsData, results_file
+from reports.files import FORMATS, ResultsData, ResultsFile, results_file
 from reports.labels import counted_text, format_score, funnel_phrases, score_rule
 from reports.numbers import format_number, format_percentage
 from survey.jobs import JobKind
@@ -105,10 +106,12 @@ async def send_chart(
     await bot.send_photo(chat_id, BufferedInputFile(png, filename="results.png"))
 
 
-async def send_results_files(
-    bot: Bot, chat_id: int, secretariat: Secretariat, who: Actor, lang: str, *, drafts: bool
-) -> None:
-    """The CSV, the workbook and the collated document, as documents in the chat."""
+async def results_files_in_a_thread(
+    secretariat: Secretariat, who: Actor, lang: str, *, drafts: bool
+) -> AsyncIterator[ResultsFile]:
+    """The CSV, the workbook and the collated document, read here and each made in a thread
+    (dialogs.jobs.ResultsFiles; the bot's process makes them in a process of its own,
+    bot/file_worker.py)."""
     data = ResultsData(
         await secretariat.digest(who, include_drafts=drafts),
         await secretariat.export_rows(who),
@@ -116,8 +119,14 @@ async def send_results_files(
         secretariat.questionnaire,
     )
     for kind in FORMATS:
-        made = await off_the_loop(lambda kind=kind: results_file(kind, data, lang))  # type: ignore[misc]
-        await send_file(bot, chat_id, made.name, made.data)
+        yield await off_the_loop(lambda kind=kind: results_file(kind, data, lang))  # type: ignore[misc]
+
+
+async def send_results_files(context: JobContext, who: Actor, lang: str, *, drafts: bool) -> None:
+    """The CSV, the workbook and the collated document, as documents in the chat."""
+    made = context.results_files(context.secretariat, who, lang, drafts=drafts)
+    async for found in made:
+        await send_file(context.bot, context.job.chat_id, found.name, found.data)
 
 
 async def ask_results(
@@ -162,10 +171,7 @@ async def chart_job(context: JobContext) -> None:
 async def export_job(context: JobContext) -> None:
     job = context.job
     drafts = bool(job.parameters.get(INCLUDE_DRAFTS))
-    await send_results_files(
-        context.bot, job.chat_id, context.secretariat, _member(context), job.language,
-        drafts=drafts,
-    )  # fmt: skip
+    await send_results_files(context, _member(context), job.language, drafts=drafts)
     await context.show_window_again()
 
 
