@@ -81,6 +81,7 @@ class JobRunner:
         self.worker = worker_name()
         self._running: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
+        self._posted = False
         self._task: asyncio.Task[None] | None = None
 
     async def post(
@@ -96,6 +97,7 @@ class JobRunner:
         job = await self._jobs.record(
             kind, user_id=user_id, chat_id=chat_id, language=language, parameters=parameters
         )
+        self._posted = True
         self._wake.set()
         return job
 
@@ -119,8 +121,12 @@ class JobRunner:
             if late:
                 await asyncio.wait(late)
 
-    async def drain(self, bot: Bot) -> None:
-        """Run every job there is until none is left (tests, and the sandbox's steps)."""
+    async def drain(self, bot: Bot, *, posted_only: bool = False) -> None:
+        """Run every job there is until none is left (tests). `posted_only`: only if this
+        runner was given a job since the last drain (no look at the database otherwise)."""
+        if posted_only and not self._posted:
+            return
+        self._posted = False
         while True:
             await self._sweep(bot)
             await self._fill(bot)

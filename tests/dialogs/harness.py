@@ -224,9 +224,10 @@ class App:
     # True: jobs (files, an upload's check) wait for `run_jobs`, to see what comes before.
     hold_jobs: bool = False
 
-    async def run_jobs(self) -> None:
-        """What the job runner beside the dispatcher does: every job recorded, run."""
-        await self.dispatcher["jobs"].drain(self.bot)
+    async def run_jobs(self, *, posted_only: bool = False) -> None:
+        """What the job runner beside the dispatcher does: every job recorded, run
+        (`posted_only`: if the handlers recorded any)."""
+        await self.dispatcher["jobs"].drain(self.bot, posted_only=posted_only)
 
     def answers_to(self, callback_id: str) -> int:
         """How many times the press was answered, by the handlers or by aiogram-dialog."""
@@ -317,7 +318,7 @@ class Person:
         """Let what the bot sends in the background (notifications to others, the files
         made by jobs) go out."""
         if not self.app.hold_jobs:
-            await self.app.run_jobs()
+            await self.app.run_jobs(posted_only=True)
         await self.app.dispatcher["notifier"].drain()
 
     def last(self) -> Message:
