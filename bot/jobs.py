@@ -140,13 +140,25 @@ class JobRunner:
 
     async def _loop(self, bot: Bot) -> None:
         looks = 0
+        unreachable = False
         while True:
             try:
                 if looks % 10 == 0:  # at the start, then now and then: what nobody will run
                     await self._sweep(bot)
                 looks += 1
                 await self._fill(bot)
-            except Exception:  # a database hiccup: look again next time
+                if unreachable:
+                    log.info("Jobs: the queue can be read again")
+                    unreachable = False
+            except (OperationalError, DBAPIError, OSError) as exc:
+                # The database is down (bot/holds.py tells the people); said once, not at
+                # every look.
+                if not unreachable:
+                    log.warning(
+                        "Jobs: the queue cannot be read (%s); looking again", type(exc).__name__
+                    )
+                    unreachable = True
+            except Exception:
                 log.exception("Jobs: the look at the queue failed")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
