@@ -2,10 +2,11 @@
 which reads the database itself.
 
 Made in a thread of the bot's process, an export of 10,000 Offices (400,000 answers read,
-then tens of seconds of openpyxl and python-docx) holds the interpreter's lock most of the
-time it runs: every other person's tap then waits for the lock, a tenfold slower answer for
-as long as the export lasts (bench/export_bench.py). In a process of its own it takes a core,
-not the bot's event loop; only the finished files come back. The process is started for each
+then tens of seconds of openpyxl and python-docx) holds the interpreter's lock much of the
+time it runs, and its reading runs on the event loop itself. In a process of its own it needs
+a core of its own but not the bot's lock or loop; only the finished files come back. (On a
+machine of two busy cores, bench/export_bench.py showed no clear gain either way: the cores,
+not the lock, were then what every tap waited for.) The process is started for each
 export and ends with it (a second or two of start-up against tens of seconds of work), so
 that the export's memory (hundreds of MB at 10,000 Offices) is given back at once."""
 
