@@ -26,6 +26,7 @@ BENCHMARKS = {
     "process_bench": "the real process: tap to edit, 200 at once, cold start, memory",
     "scale_bench": "/results and the exports at 200 to 10,000 Offices",
     "broadcast_bench": "reminders at Telegram's limits",
+    "export_bench": "200 people tapping while a 10,000-Office export is made",
 }
 README = Path(__file__).with_name("README.md")
 BEGIN, END = "<!-- bench-table -->", "<!-- /bench-table -->"

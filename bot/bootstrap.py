@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
@@ -31,17 +32,21 @@ from bot.dialog_guard import (
 from bot.dialog_state import chat_isolation, check_dialog_state
 from bot.holds import HOLDS, Holds
 from bot.i18n import LocaleMiddleware, build_i18n
+from bot.jobs import JobRunner
 from bot.notify import Notifier
 from bot.poison import POISON, Poison
 from bot.scheduler import Scheduler
 from bot.upload_checker import UploadChecker
-from dialogs import answering_dialog, language, onboarding
+from dialogs import answering_dialog, language, onboarding, paperwork
 from dialogs import help as help_dialog
+from dialogs.jobs import ResultsFiles
 from dialogs.presses import SurveyMessageManager
 from dialogs.secretariat import reminders
+from dialogs.secretariat import results as secretariat_results
 from storage.db import SqlStoreFactory, create_engine
 from storage.schema_version import MigrationTargetError, at_head
 from survey.broadcasts import BroadcastReport
+from survey.jobs import JobRules
 from survey.offices import shipped_offices
 from survey.questionnaire import Questionnaire, load_questionnaire
 from survey.service import SurveyService
@@ -153,6 +158,7 @@ def create_dispatcher(
     i18n: I18n | None = None,
     notifier: Notifier | None = None,
     upload_checker: UploadChecker | None = None,
+    results_files: ResultsFiles | None = None,
 ) -> Dispatcher:
     # Dialog state is only where a person is on screen; everything that matters is in the
     # database. `python -m bot run` passes a file-backed or Redis storage (bot/dialog_state.py)
@@ -165,11 +171,22 @@ def create_dispatcher(
 
     broadcaster = Broadcaster(service.broadcasts, notifier or Notifier(), report)
     scheduler = Scheduler(service.secretariat, broadcaster, i18n, settings.reminder_offsets)
-    storage = storage or MemoryStorage()
     # Uploaded files are checked in worker processes, started at the first upload (the
     # runner starts them at once); one given is its giver's to close.
     own_checker = upload_checker is None
     checker = upload_checker or UploadChecker.from_settings(settings)
+    jobs = JobRunner(
+        service.jobs.with_rules(JobRules(lease=timedelta(seconds=settings.job_lease_seconds))),
+        {**paperwork.job_makers(), **secretariat_results.job_makers()},
+        i18n,
+        answering=service.answering,
+        secretariat=service.secretariat,
+        upload_checker=checker,
+        # The bot's process passes bot/file_worker.py's; tests make them in a thread.
+        results_files=results_files or secretariat_results.results_files_in_a_thread,
+        workers=settings.job_workers,
+    )
+    storage = storage or MemoryStorage()
     # One update at a time per chat: two quick taps, or a tap and a command, must not race on
     # the same dialog stack when updates are handled concurrently (by several replicas too,
     # with Redis).
@@ -188,7 +205,7 @@ def create_dispatcher(
         settings=settings,
         notifier=broadcaster,
         scheduler=scheduler,
-        upload_checker=checker,  # bot.upload_checker.UPLOAD_CHECKER
+        jobs=jobs,  # dialogs.jobs.JOBS
     )
     # Order matters: commands and guards before the dialogs (a dialog window would otherwise
     # take "/continue" as typed text), the fallback after them.
@@ -210,7 +227,7 @@ def create_dispatcher(
     dispatcher.callback_query.outer_middleware(strangers)
     # The same isolation for aiogram-dialog's own lock on each dialog stack (its default is
     # one of this process only).
-    setup_dialogs(
+    jobs.dialogs = setup_dialogs(
         dispatcher,
         message_manager=message_manager or SurveyMessageManager(),
         stack_access_validator=OwnChatAccess(),
@@ -225,6 +242,7 @@ def create_dispatcher(
 
     async def finish_notifications() -> None:  # at shutdown: what is still going out
         await scheduler.stop()
+        await jobs.stop()
         await broadcaster.drain()
 
     async def stop_checks() -> None:  # at shutdown: a check still running is abandoned
@@ -236,6 +254,7 @@ def create_dispatcher(
 
     dispatcher.startup.register(check_storage)
     dispatcher.startup.register(scheduler.start)
+    dispatcher.startup.register(jobs.start)
     dispatcher.shutdown.register(finish_notifications)
     dispatcher.shutdown.register(stop_checks)
     # After setup_dialogs: the middleware attaches to the observers that exist now, including

@@ -3,7 +3,7 @@ no dialog claims). Routers are built afresh for each dispatcher: a router belong
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message, User
 from aiogram.utils.i18n import I18n
@@ -11,10 +11,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot import filters
+from dialogs.jobs import file_coming, jobs_of
 from dialogs.messages import button_hint, not_a_code, refusal_text, stale_button
 from dialogs.navigation import open_journey
 from dialogs.onboarding import redeem_and_welcome
-from dialogs.paperwork import send_workbook, upload_document
+from dialogs.paperwork import ask_workbook, upload_document
 from dialogs.presses import answer_press
 from dialogs.states import Help, Language, Onboarding, Survey
 from survey.answering import Answering
@@ -87,16 +88,23 @@ async def review(
 
 async def workbook(
     message: Message,
+    dialog_manager: DialogManager,
     answering: Answering,
     enrolment: Enrolment,
     event_from_user: User,
-    bot: Bot,
     i18n: I18n,
 ) -> None:
     if await enrolment.whereabouts(event_from_user.id) is None:
         await message.answer(refusal_text(Refused(Reason.NOT_VERIFIED)))
         return
-    await send_workbook(bot, message.chat.id, event_from_user.id, answering, i18n.current_locale)
+    await ask_workbook(
+        jobs_of(dialog_manager),
+        message.chat.id,
+        event_from_user.id,
+        answering,
+        i18n.current_locale,
+    )
+    await message.answer(file_coming())
 
 
 async def language(message: Message, dialog_manager: DialogManager) -> None:

@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     upload_check_memory_mb: int = Field(default=256, ge=128, le=65536)
     upload_check_seconds: float = Field(default=15.0, gt=0, le=600)
     upload_check_workers: int = Field(default=1, ge=1, le=8)
+    # Files asked for in the chat (exports, workbooks, PDFs, charts, an upload's check) made
+    # at once by each process, beside the updates (bot/jobs.py).
+    job_workers: int = Field(default=2, ge=1, le=16)
+    # How long a job's claim outlives the process that stopped renewing it, before another
+    # process runs the job again (survey/jobs.py).
+    job_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
 
     @field_validator("bot_token", "redis_url", "webhook_url", "webhook_secret", mode="before")
     @classmethod

@@ -28,6 +28,7 @@ from bot.bootstrap import create_dispatcher
 from bot.commands import command_descriptions
 from bot.config import ConfigError, Settings
 from bot.dialog_state import dialog_state_storage
+from bot.file_worker import ResultsFilesInAProcess
 from bot.holds import HOLDS
 from bot.i18n import build_i18n
 from bot.logs import UpdateLogContext
@@ -91,8 +92,14 @@ async def run(settings: Settings, service: SurveyService) -> None:
     # Uploaded files are checked in worker processes (started once the Bot API answers), killed
     # when the bot stops, whatever they are doing: SIGTERM never waits for a check.
     checker = UploadChecker.from_settings(settings)
+    results_files = ResultsFilesInAProcess(settings)
     dispatcher = create_dispatcher(
-        settings, service, storage=storage, i18n=i18n, upload_checker=checker
+        settings,
+        service,
+        storage=storage,
+        i18n=i18n,
+        upload_checker=checker,
+        results_files=results_files,
     )
     # Every log line written while an update is handled names it.
     dispatcher.update.outer_middleware(UpdateLogContext())

@@ -20,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode
 
 from bot import filters
+from dialogs.jobs import jobs_of
 from dialogs.secretariat import deadline as deadline_dialog
 from dialogs.secretariat import invitations, reminders, results
 from dialogs.secretariat import offices as offices_dialog
@@ -28,6 +29,7 @@ from dialogs.secretariat.common import actor
 from dialogs.secretariat.offices import open_offices
 from dialogs.states import Deadline, Remind, Reopen, Results
 from survey.errors import Reason, Refused
+from survey.jobs import JobKind
 from survey.secretariat import Secretariat
 
 SECRETARIAT_COMMANDS = ("results", "export", "offices", "invite", "remind", "deadline", "reopen")
@@ -64,14 +66,21 @@ async def show_results(
     i18n: I18n,
     bot: Bot,
 ) -> None:
-    await results.send_chart(
-        bot, message.chat.id, secretariat, event_from_user, i18n.current_locale, drafts=False
-    )
+    # The window now, the chart when it is drawn (with the window again below it).
     await dialog_manager.start(Results.digest, show_mode=ShowMode.SEND)
+    await results.ask_results(
+        jobs_of(dialog_manager),
+        JobKind.CHART,
+        message.chat.id,
+        event_from_user,
+        i18n.current_locale,
+        drafts=False,
+        window=ShowMode.DELETE_AND_SEND,
+    )
 
 
 async def export(
-    message: Message, secretariat: Secretariat, event_from_user: User, i18n: I18n, bot: Bot
+    message: Message, dialog_manager: DialogManager, event_from_user: User, i18n: I18n
 ) -> None:
     await message.answer(
         _(
@@ -79,8 +88,14 @@ async def export(
             "the collated results (DOCX)…"
         )
     )
-    await results.send_results_files(
-        bot, message.chat.id, secretariat, event_from_user, i18n.current_locale, drafts=False
+    await results.ask_results(
+        jobs_of(dialog_manager),
+        JobKind.EXPORT,
+        message.chat.id,
+        event_from_user,
+        i18n.current_locale,
+        drafts=False,
+        window=None,
     )
 
 

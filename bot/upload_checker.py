@@ -25,10 +25,8 @@ if TYPE_CHECKING:
     from survey.model import Office
     from survey.questionnaire import Questionnaire
 
-__all__ = ["UPLOAD_CHECKER", "UploadChecker", "abort_reason", "pool_limits"]
+__all__ = ["UploadChecker", "abort_reason", "pool_limits"]
 
-# The dispatcher's data key (dialogs/deps.py).
-UPLOAD_CHECKER = "upload_checker"
 # Imported by each worker before its first job, so that no job pays for openpyxl's import.
 _PRELOAD = ("reports.workbook_upload", "openpyxl.reader.excel")
 

@@ -11,8 +11,6 @@ them from ``manager.middleware_data`` under the same names:
 - ``i18n_middleware``: `LocaleMemory` below
 - ``survey_events``: `SurveyEvents` below (optional: `survey_events(data)` falls back to one
   that does nothing), told of answers stored and submissions (bot.metrics.Metrics counts them)
-- ``upload_checker``: bot.upload_checker.UploadChecker (uploaded files checked in bounded
-  worker processes)
 - ``i18n``, ``event_from_user``, ``bot``: aiogram's own
 """
 

@@ -1,5 +1,7 @@
 """The Office's paperwork in the chat: the workbook to fill in offline (sent, and read back with
-a confirmation of what it changes), and the PDF of the answers."""
+a confirmation of what it changes), and the PDF of the answers. Each file, and the check of a
+workbook sent back, is a job (dialogs/jobs.py): the person is told it is coming, and it
+follows when the job runner has made it."""
 
 from __future__ import annotations
 
@@ -14,6 +16,15 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button
 
+from dialogs.jobs import (
+    WINDOW,
+    JobContext,
+    JobPoster,
+    Maker,
+    file_coming,
+    jobs_of,
+    upload_coming,
+)
 from dialogs.markup import plain, render
 from dialogs.messages import language, refusal_text
 from dialogs.presses import answer_press
@@ -24,9 +35,9 @@ from dialogs.widgets import Html, T
 from reports.numbers import format_number
 from survey.answering import Answering
 from survey.errors import Reason, Refused
+from survey.jobs import JobKind
 
 if TYPE_CHECKING:
-    from bot.upload_checker import UploadChecker
     from reports.workbook_upload import Change
 
 # The workbook and the PDF (reports.workbook, reports.workbook_upload, reports.pdf and the
@@ -43,6 +54,8 @@ CANCEL = "cancel"
 CHANGES = "changes"  # start data of the confirmation: the changes shown, as dicts
 DIFF = "diff"  # and the text that showed them
 MESSAGE_LIMIT = 4096  # a Telegram message's text, in UTF-16 code units
+FILE_ID = "file_id"  # an upload job's parameters: the document as Telegram keeps it
+FILE_SIZE = "file_size"
 
 
 async def send_workbook(
@@ -103,22 +116,75 @@ async def send_pdf(bot: Bot, chat_id: int, user_id: int, answering: Answering, l
     await bot.send_document(chat_id, BufferedInputFile(data, filename=name))
 
 
+async def ask_workbook(
+    jobs: JobPoster,
+    chat_id: int,
+    user_id: int,
+    answering: Answering,
+    lang: str,
+    *,
+    window: ShowMode | None = None,
+) -> None:
+    """The workbook as a job, once what would refuse it is ruled out (said now, in the
+    update). `window`: how the window is shown again below the file."""
+    paper = await answering.office_answers(user_id)
+    if paper.submitted:
+        assert paper.response is not None
+        raise Refused(
+            Reason.ALREADY_SUBMITTED,
+            submitted_by=paper.response.submitted_by_name,
+            submitted_at=paper.response.submitted_at,
+        )
+    await jobs.post(
+        JobKind.WORKBOOK,
+        user_id=user_id,
+        chat_id=chat_id,
+        language=lang,
+        parameters={WINDOW: None if window is None else window.value},
+    )
+
+
+async def workbook_job(context: JobContext) -> None:
+    job = context.job
+    await send_workbook(context.bot, job.chat_id, job.user_id, context.answering, job.language)
+    await context.show_window_again()
+
+
+async def pdf_job(context: JobContext) -> None:
+    job = context.job
+    await send_pdf(context.bot, job.chat_id, job.user_id, context.answering, job.language)
+    await context.show_window_again()
+
+
 async def on_workbook(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
     data = manager.middleware_data
     i18n: I18n = data["i18n"]
-    await answer_press(callback)
     user = callback.from_user
-    await send_workbook(data["bot"], user.id, user.id, data["answering"], i18n.current_locale)
-    manager.show_mode = ShowMode.SEND  # the window again, under the file
+    await ask_workbook(
+        jobs_of(manager),
+        user.id,
+        user.id,
+        data["answering"],
+        i18n.current_locale,
+        window=ShowMode.SEND,  # the window again, under the file
+    )
+    await answer_press(callback, file_coming(), alert=False)
+    manager.show_mode = ShowMode.NO_UPDATE
 
 
 async def on_pdf(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
     data = manager.middleware_data
     i18n: I18n = data["i18n"]
-    await answer_press(callback)
     user = callback.from_user
-    await send_pdf(data["bot"], user.id, user.id, data["answering"], i18n.current_locale)
-    manager.show_mode = ShowMode.SEND
+    await jobs_of(manager).post(
+        JobKind.PDF,
+        user_id=user.id,
+        chat_id=user.id,
+        language=i18n.current_locale,
+        parameters={WINDOW: ShowMode.SEND.value},
+    )
+    await answer_press(callback, file_coming(), alert=False)
+    manager.show_mode = ShowMode.NO_UPDATE
 
 
 def workbook_button() -> Button:
@@ -132,27 +198,8 @@ def pdf_button(widget_id: str = PDF) -> Button:
 # The workbook sent back ----------------------------------------------------------------------
 
 
-async def upload_document(
-    message: Message,
-    dialog_manager: DialogManager,
-    answering: Answering,
-    event_from_user: User,
-    bot: Bot,
-    i18n: I18n,
-    upload_checker: UploadChecker,
-) -> None:
-    """A document in the private chat: a workbook sent back. Checked, then its changes are
-    shown for confirmation; nothing is applied here."""
-    from reports.workbook_upload import (
-        MAX_BYTES,
-        UploadProblems,
-        diff_text,
-        upload_diff,
-    )
-
-    document = message.document
-    assert document is not None
-    review = await answering.review(event_from_user.id)  # refuses a person not verified
+async def _check_may_upload(answering: Answering, user_id: int) -> None:
+    review = await answering.review(user_id)  # refuses a person not verified
     if review.response.submitted:
         raise Refused(
             Reason.ALREADY_SUBMITTED,
@@ -161,6 +208,22 @@ async def upload_document(
         )
     if review.read_only:
         raise Refused(Reason.DEADLINE_PASSED, deadline=review.deadline)
+
+
+async def upload_document(
+    message: Message,
+    dialog_manager: DialogManager,
+    answering: Answering,
+    event_from_user: User,
+    i18n: I18n,
+) -> None:
+    """A document in the private chat: a workbook sent back. Checked by a job, which then
+    shows its changes for confirmation; nothing is applied before."""
+    from reports.workbook_upload import MAX_BYTES
+
+    document = message.document
+    assert document is not None
+    await _check_may_upload(answering, event_from_user.id)
     if document.file_size is not None and document.file_size > MAX_BYTES:
         await message.answer(
             render(
@@ -173,35 +236,57 @@ async def upload_document(
             )
         )
         return
-    downloaded = await bot.download(document)
+    await jobs_of(dialog_manager).post(
+        JobKind.UPLOAD,
+        user_id=event_from_user.id,
+        chat_id=message.chat.id,
+        language=i18n.current_locale,
+        parameters={FILE_ID: document.file_id, FILE_SIZE: document.file_size},
+    )
+    await message.answer(upload_coming())
+
+
+async def upload_job(context: JobContext) -> None:
+    """The workbook downloaded and checked; its problems said, or its changes shown for
+    confirmation (`on_apply` checks them again against the answers of that moment)."""
+    from reports.workbook_upload import UploadProblems, diff_text, upload_diff
+
+    job, bot, answering = context.job, context.bot, context.answering
+    await _check_may_upload(answering, job.user_id)  # as it stands now
+    downloaded = await bot.download(str(job.parameters[FILE_ID]))
     assert downloaded is not None
     data = downloaded.read()
-    lang = i18n.current_locale
+    lang = job.language
     questionnaire = answering.questionnaire
-    paper = await answering.office_answers(event_from_user.id)
+    paper = await answering.office_answers(job.user_id)
     key = await answering.workbook_key()
     # In a worker process, bounded in time and memory: never openpyxl in the bot's own process.
-    result = await upload_checker.check_office_workbook(
+    result = await context.upload_checker.check_office_workbook(
         data, questionnaire, lang, office=paper.office, key=key
     )
     if isinstance(result, UploadProblems):
-        await message.answer(render("{text}", text=result.text()))
+        await bot.send_message(job.chat_id, render("{text}", text=result.text()))
         return
     diff = upload_diff(result, paper.answers)
     if diff.empty:
-        await message.answer(
-            _("This workbook changes nothing: the answers are already as it says.")
+        await bot.send_message(
+            job.chat_id, _("This workbook changes nothing: the answers are already as it says.")
         )
         return
-    await dialog_manager.start(
-        Survey.upload,
-        data={
-            CHANGES: [dataclasses.asdict(change) for change in diff.changes],
-            DIFF: diff_text(diff, questionnaire, lang, budget=_diff_budget()),
-        },
-        mode=StartMode.RESET_STACK,
-        show_mode=ShowMode.SEND,
-    )
+    async with context.dialogs.bg(bot, job.user_id, job.chat_id).fg() as manager:
+        await manager.start(
+            Survey.upload,
+            data={
+                CHANGES: [dataclasses.asdict(change) for change in diff.changes],
+                DIFF: diff_text(diff, questionnaire, lang, budget=_diff_budget()),
+            },
+            mode=StartMode.RESET_STACK,
+            show_mode=ShowMode.SEND,
+        )
+
+
+def job_makers() -> dict[JobKind, Maker]:
+    return {JobKind.WORKBOOK: workbook_job, JobKind.PDF: pdf_job, JobKind.UPLOAD: upload_job}
 
 
 def _diff_budget() -> int:

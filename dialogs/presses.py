@@ -35,12 +35,15 @@ async def _once(callback_id: str, answer: Callable[[], Awaitable[Any]]) -> None:
         raise
 
 
-async def answer_press(callback: CallbackQuery, text: str | None = None) -> None:
-    """Answer a press, with `text` (HTML, as everything the bot says) as an alert."""
+async def answer_press(
+    callback: CallbackQuery, text: str | None = None, *, alert: bool = True
+) -> None:
+    """Answer a press, with `text` (HTML, as everything the bot says) as an alert (or, not
+    `alert`, a notice that goes away by itself)."""
     if text is None:
         await _once(callback.id, callback.answer)
     else:
-        await _once(callback.id, lambda: callback.answer(plain(text), show_alert=True))
+        await _once(callback.id, lambda: callback.answer(plain(text), show_alert=alert))
 
 
 class AnswerOnce:

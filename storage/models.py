@@ -182,3 +182,27 @@ class BroadcastRecipientRow(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     claimed_at: datetime | None = _time(nullable=True)
     done_at: datetime | None = _time(nullable=True)
+
+
+class JobRow(SQLModel, table=True):
+    """Long work asked for in the chat (survey/jobs.py): recorded before the update that asked
+    is confirmed, claimed with a lease by the process that runs it, finished with its
+    outcome."""
+
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_state_id", "state", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    user_id: int = Field(sa_type=BigInteger)
+    chat_id: int = Field(sa_type=BigInteger)
+    language: str = Field(max_length=8)
+    # What the job needs beyond who asked: an upload's Telegram file_id and size, whether
+    # drafts are counted, which window to show again after the file.
+    parameters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="queued", max_length=16)
+    attempts: int = Field(default=0)
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_at: datetime | None = _time(nullable=True)
+    created_at: datetime = _time()
+    finished_at: datetime | None = _time(nullable=True)

@@ -36,6 +36,7 @@ from storage.models import (
     BroadcastRecipientRow,
     BroadcastRow,
     InvitationRow,
+    JobRow,
     LevelTallyRow,
     OfficeRow,
     ReminderClaimRow,
@@ -47,6 +48,7 @@ from storage.models import (
 from storage.prepared import DirectPostgres, DirectSqlite, direct_driver
 from storage.receipts import receipt_data, receipt_of
 from survey.broadcasts import BroadcastKind, Status
+from survey.jobs import Job, JobKind, JobState
 from survey.model import (
     Actor,
     AnswerChoice,
@@ -71,6 +73,8 @@ SUBMITTED = ResponseStatus.SUBMITTED.value
 DRAFT = ResponseStatus.DRAFT.value
 _PENDING = Status.PENDING.value
 _SENDING = Status.SENDING.value
+_QUEUED = JobState.QUEUED.value
+_RUNNING = JobState.RUNNING.value
 _EXPORT_BATCH = 5_000  # answer rows fetched at a time by export_rows
 
 
@@ -93,6 +97,26 @@ def _submitted(questionnaire_id: str) -> ColumnElement[bool]:
         col(ResponseRow.questionnaire_id) == questionnaire_id,
         col(ResponseRow.status) == SUBMITTED,
     )
+
+
+def _job(row: JobRow) -> Job:
+    assert row.id is not None
+    return Job(
+        row.id,
+        JobKind(row.kind),
+        row.user_id,
+        row.chat_id,
+        row.language,
+        dict(row.parameters or {}),
+        JobState(row.state),
+        row.attempts,
+        row.created_at,
+    )
+
+
+def _lapsed(lease_before: datetime) -> ColumnElement[bool]:
+    """Claimed by a process that stopped renewing its lease: it died, or hangs."""
+    return and_(col(JobRow.state) == _RUNNING, col(JobRow.claimed_at) < lease_before)
 
 
 def _office(row: OfficeRow) -> Office:
@@ -881,6 +905,144 @@ class SqlSurveyStore(DraftWriting):
             .distinct()
         )
         return {int(chat) for chat in chats.all()}
+
+    # Jobs ----------------------------------------------------------------------------------
+
+    async def add_job(
+        self,
+        *,
+        kind: str,
+        user_id: int,
+        chat_id: int,
+        language: str,
+        parameters: Mapping[str, Any],
+        now: datetime,
+    ) -> int:
+        row = JobRow(
+            kind=kind,
+            user_id=user_id,
+            chat_id=chat_id,
+            language=language[:8],
+            parameters=dict(parameters),
+            state=_QUEUED,
+            created_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        assert row.id is not None
+        return row.id
+
+    async def claimable_jobs(
+        self, *, lease_before: datetime, created_since: datetime, max_attempts: int, limit: int
+    ) -> list[Job]:
+        rows = await self.session.scalars(
+            select(JobRow)
+            .where(
+                or_(
+                    col(JobRow.state) == _QUEUED,
+                    and_(_lapsed(lease_before), col(JobRow.attempts) < max_attempts),
+                ),
+                col(JobRow.created_at) >= created_since,
+            )
+            .order_by(col(JobRow.id))
+            .limit(limit)
+        )
+        return [_job(row) for row in rows.all()]
+
+    async def claim_job(
+        self, job_id: int, *, attempts: int, worker: str, now: datetime, lease_before: datetime
+    ) -> bool:
+        # One conditional UPDATE, as for a broadcast's recipient: of two processes claiming
+        # the same job, the second finds it changed (PostgreSQL makes it wait for the first
+        # one's commit, then evaluates the condition again).
+        result = await self.session.execute(
+            update(JobRow)
+            .where(
+                col(JobRow.id) == job_id,
+                col(JobRow.attempts) == attempts,
+                or_(col(JobRow.state) == _QUEUED, _lapsed(lease_before)),
+            )
+            .values(state=_RUNNING, attempts=attempts + 1, claimed_by=worker, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def renew_job(self, job_id: int, *, worker: str, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(JobRow)
+            .where(
+                col(JobRow.id) == job_id,
+                col(JobRow.state) == _RUNNING,
+                col(JobRow.claimed_by) == worker,
+            )
+            .values(claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def finish_job(self, job_id: int, *, worker: str, state: str, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(JobRow)
+            .where(
+                col(JobRow.id) == job_id,
+                col(JobRow.state) == _RUNNING,
+                col(JobRow.claimed_by) == worker,
+            )
+            .values(state=state, finished_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def release_job(self, job_id: int, *, worker: str, count_attempt: bool) -> bool:
+        values: dict[str, Any] = {"state": _QUEUED, "claimed_by": None, "claimed_at": None}
+        if not count_attempt:
+            values["attempts"] = col(JobRow.attempts) - 1
+        result = await self.session.execute(
+            update(JobRow)
+            .where(
+                col(JobRow.id) == job_id,
+                col(JobRow.state) == _RUNNING,
+                col(JobRow.claimed_by) == worker,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def abandon_jobs(
+        self, *, lease_before: datetime, created_before: datetime, max_attempts: int, now: datetime
+    ) -> list[Job]:
+        hopeless = or_(
+            and_(
+                or_(col(JobRow.state) == _QUEUED, _lapsed(lease_before)),
+                col(JobRow.created_at) < created_before,
+            ),
+            and_(_lapsed(lease_before), col(JobRow.attempts) >= max_attempts),
+        )
+        rows = (await self.session.scalars(select(JobRow).where(hopeless))).all()
+        abandoned = []
+        for row in rows:
+            job = _job(row)
+            # Each one conditionally, as a claim: a process that claimed it meanwhile keeps
+            # it, and of two processes giving up on it, one tells the person.
+            result = await self.session.execute(
+                update(JobRow)
+                .where(
+                    col(JobRow.id) == job.id,
+                    col(JobRow.attempts) == job.attempts,
+                    col(JobRow.state) == job.state.value,
+                    hopeless,
+                )
+                .values(state=JobState.ABANDONED.value, finished_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                abandoned.append(job)
+        return abandoned
+
+    async def job_state(self, job_id: int) -> str | None:
+        state = await self.session.scalar(select(col(JobRow.state)).where(col(JobRow.id) == job_id))
+        return None if state is None else str(state)
 
     # Audit ---------------------------------------------------------------------------------
 

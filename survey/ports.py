@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from survey.model import (
     Actor,
@@ -24,6 +24,9 @@ from survey.model import (
     UserPreference,
 )
 from survey.offices import OfficeInfo
+
+if TYPE_CHECKING:  # survey.jobs uses this module: its records are named here, not imported
+    from survey.jobs import Job
 
 # The submitted responses of a questionnaire, summed up: how many, the sum of their ids and
 # the latest submission. Submitted answers cannot change, so while the mark stays the same,
@@ -224,6 +227,54 @@ class SurveyStore(Protocol):
     async def reminded_since(self, offset_seconds: int, since: datetime) -> set[int]:
         """Chats an automatic reminder of this offset reached (or was on its way to) since."""
         ...
+
+    # Jobs (survey/jobs.py)
+    async def add_job(
+        self,
+        *,
+        kind: str,
+        user_id: int,
+        chat_id: int,
+        language: str,
+        parameters: Mapping[str, Any],
+        now: datetime,
+    ) -> int:
+        """A queued job; its id."""
+        ...
+
+    async def claimable_jobs(
+        self, *, lease_before: datetime, created_since: datetime, max_attempts: int, limit: int
+    ) -> list[Job]:
+        """Oldest first: queued, or running with a claim older than `lease_before` and fewer
+        than `max_attempts` attempts; created at or after `created_since` (a read: `claim_job`
+        decides)."""
+        ...
+
+    async def claim_job(
+        self, job_id: int, *, attempts: int, worker: str, now: datetime, lease_before: datetime
+    ) -> bool:
+        """Running for `worker`, one attempt more, if it is still as `claimable_jobs` found it
+        (`attempts` unchanged): True for exactly one caller."""
+        ...
+
+    async def renew_job(self, job_id: int, *, worker: str, now: datetime) -> bool: ...
+    async def finish_job(self, job_id: int, *, worker: str, state: str, now: datetime) -> bool:
+        """Finished with `state`, if `worker` still holds it."""
+        ...
+
+    async def release_job(self, job_id: int, *, worker: str, count_attempt: bool) -> bool:
+        """Queued again, if `worker` still holds it."""
+        ...
+
+    async def abandon_jobs(
+        self, *, lease_before: datetime, created_before: datetime, max_attempts: int, now: datetime
+    ) -> list[Job]:
+        """Marks abandoned, and returns, the jobs not finished that were created before
+        `created_before` (unless running under a live claim), and those running under a claim
+        older than `lease_before` with `max_attempts` attempts made."""
+        ...
+
+    async def job_state(self, job_id: int) -> str | None: ...
 
     # Audit and rate limiting
     async def audit(

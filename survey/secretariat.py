@@ -168,6 +168,10 @@ class Secretariat:
     def _check(self, actor: Actor) -> None:
         rules.check_secretariat(actor, self._setup.admin_ids)
 
+    def check_member(self, actor: Actor) -> None:
+        """Refuses anyone not of the Secretariat (before work done elsewhere for them)."""
+        self._check(actor)
+
     # Offices -------------------------------------------------------------------------------
 
     async def import_offices(self, offices: Sequence[OfficeInfo], actor: Actor) -> tuple[int, int]:

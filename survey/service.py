@@ -13,6 +13,7 @@ from datetime import datetime
 from survey.answering import Answering
 from survey.broadcasts import Broadcasts
 from survey.enrolment import Enrolment
+from survey.jobs import Jobs
 from survey.ports import StoreFactory
 from survey.questionnaire import Questionnaire
 from survey.secretariat import Secretariat
@@ -37,6 +38,7 @@ class SurveyService:
         self.answering = Answering(self.setup)
         self.secretariat = Secretariat(self.setup)
         self.broadcasts = Broadcasts(self.setup)
+        self.jobs = Jobs(self.setup)
 
     @property
     def questionnaire(self) -> Questionnaire:

@@ -1,8 +1,10 @@
 """/results: the digest (who answered, the ranking with per-level counts), its chart as a
-photo, a switch to count drafts, a refresh, and the files (/export)."""
+photo, a switch to count drafts, a refresh, and the files (/export). The chart and the files
+are jobs (dialogs/jobs.py): they follow the window when the job runner has made them."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiogram import Bot
@@ -12,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import ChatEvent, Dialog, DialogManager, ShowMode
 from aiogram_dialog.widgets.kbd import Button, Checkbox, ManagedCheckbox, Row
 
+from dialogs.jobs import WINDOW, JobContext, JobPoster, Maker, chart_coming, file_coming, jobs_of
 from dialogs.markup import Markup, render
 from dialogs.messages import when
 from dialogs.presses import answer_press
@@ -19,9 +22,11 @@ from dialogs.screen import screen
 from dialogs.secretariat.common import acting, actor, off_the_loop, send_file
 from dialogs.states import Results
 from dialogs.widgets import Html, T
-from reports.files import FORMATS, ResultsData, results_file
+from reports.files import FORMATS, ResultsData, ResultsFile, results_file
 from reports.labels import counted_text, format_score, funnel_phrases, score_rule
 from reports.numbers import format_number, format_percentage
+from survey.jobs import JobKind
+from survey.model import Actor
 from survey.questionnaire import Questionnaire
 from survey.results import Digest, RecommendationResult
 from survey.secretariat import Secretariat
@@ -32,6 +37,8 @@ REFRESH = "rf"
 EXPORT = "ex"
 NOTICES_ON = "nn"
 NOTICES_OFF = "nf"
+INCLUDE_DRAFTS = "include_drafts"  # a job's parameters: what the chart or files count
+NAME = "name"  # and the member's name, for the audit trail
 
 TOP = 10
 BOTTOM = 5
@@ -89,21 +96,22 @@ def _include_drafts(manager: DialogManager) -> bool:
 
 
 async def send_chart(
-    bot: Bot, chat_id: int, secretariat: Secretariat, user: User, lang: str, *, drafts: bool
+    bot: Bot, chat_id: int, secretariat: Secretariat, who: Actor, lang: str, *, drafts: bool
 ) -> None:
     from reports.chart import results_chart  # matplotlib: only once someone asks for a chart
 
-    digest = await secretariat.digest(actor(user), include_drafts=drafts)
+    digest = await secretariat.digest(who, include_drafts=drafts)
     questionnaire = secretariat.questionnaire
     png = await off_the_loop(lambda: results_chart(digest, questionnaire, lang))
     await bot.send_photo(chat_id, BufferedInputFile(png, filename="results.png"))
 
 
-async def send_results_files(
-    bot: Bot, chat_id: int, secretariat: Secretariat, user: User, lang: str, *, drafts: bool
-) -> None:
-    """The CSV, the workbook and the collated document, as documents in the chat."""
-    who = actor(user)
+async def results_files_in_a_thread(
+    secretariat: Secretariat, who: Actor, lang: str, *, drafts: bool
+) -> AsyncIterator[ResultsFile]:
+    """The CSV, the workbook and the collated document, read here and each made in a thread
+    (dialogs.jobs.ResultsFiles; the bot's process makes them in a process of its own,
+    bot/file_worker.py)."""
     data = ResultsData(
         await secretariat.digest(who, include_drafts=drafts),
         await secretariat.export_rows(who),
@@ -111,8 +119,64 @@ async def send_results_files(
         secretariat.questionnaire,
     )
     for kind in FORMATS:
-        made = await off_the_loop(lambda kind=kind: results_file(kind, data, lang))  # type: ignore[misc]
-        await send_file(bot, chat_id, made.name, made.data)
+        yield await off_the_loop(lambda kind=kind: results_file(kind, data, lang))  # type: ignore[misc]
+
+
+async def send_results_files(context: JobContext, who: Actor, lang: str, *, drafts: bool) -> None:
+    """The CSV, the workbook and the collated document, as documents in the chat."""
+    made = context.results_files(context.secretariat, who, lang, drafts=drafts)
+    async for found in made:
+        await send_file(context.bot, context.job.chat_id, found.name, found.data)
+
+
+async def ask_results(
+    jobs: JobPoster,
+    kind: JobKind,
+    chat_id: int,
+    user: User,
+    lang: str,
+    *,
+    drafts: bool,
+    window: ShowMode | None,
+) -> None:
+    """The chart or the files as a job; `window`: how the window is shown again below."""
+    await jobs.post(
+        kind,
+        user_id=user.id,
+        chat_id=chat_id,
+        language=lang,
+        parameters={
+            INCLUDE_DRAFTS: drafts,
+            NAME: user.full_name,
+            WINDOW: None if window is None else window.value,
+        },
+    )
+
+
+def _member(context: JobContext) -> Actor:
+    job = context.job
+    return Actor.telegram(job.user_id, str(job.parameters.get(NAME, "")))
+
+
+async def chart_job(context: JobContext) -> None:
+    job = context.job
+    drafts = bool(job.parameters.get(INCLUDE_DRAFTS))
+    await send_chart(
+        context.bot, job.chat_id, context.secretariat, _member(context), job.language,
+        drafts=drafts,
+    )  # fmt: skip
+    await context.show_window_again()
+
+
+async def export_job(context: JobContext) -> None:
+    job = context.job
+    drafts = bool(job.parameters.get(INCLUDE_DRAFTS))
+    await send_results_files(context, _member(context), job.language, drafts=drafts)
+    await context.show_window_again()
+
+
+def job_makers() -> dict[JobKind, Maker]:
+    return {JobKind.CHART: chart_job, JobKind.EXPORT: export_job}
 
 
 async def results_getter(
@@ -134,31 +198,35 @@ async def results_getter(
     }
 
 
-async def _chart_then_window(manager: DialogManager) -> None:
-    """A new chart for what the window now counts, and the window again below it."""
-    secretariat, _who, lang = acting(manager)
+async def _ask(manager: DialogManager, kind: JobKind) -> None:
+    """A new chart (or the files) for what the window now counts, and the window again below
+    it once it is sent."""
+    _secretariat, _who, lang = acting(manager)
     user: User = manager.middleware_data["event_from_user"]
-    bot: Bot = manager.middleware_data["bot"]
-    drafts = _include_drafts(manager)
-    await send_chart(bot, user.id, secretariat, user, lang, drafts=drafts)
-    manager.show_mode = ShowMode.DELETE_AND_SEND
+    await ask_results(
+        jobs_of(manager),
+        kind,
+        user.id,
+        user,
+        lang,
+        drafts=_include_drafts(manager),
+        window=ShowMode.DELETE_AND_SEND,
+    )
 
 
 async def on_drafts(_event: ChatEvent, _checkbox: ManagedCheckbox, manager: DialogManager) -> None:
-    await _chart_then_window(manager)
+    await _ask(manager, JobKind.CHART)  # the window shows the new counts now, the chart follows
 
 
-async def on_refresh(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    await _chart_then_window(manager)
+async def on_refresh(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    await _ask(manager, JobKind.CHART)
+    await answer_press(callback, chart_coming(), alert=False)
 
 
-async def on_export(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    secretariat, _who, lang = acting(manager)
-    user: User = manager.middleware_data["event_from_user"]
-    bot: Bot = manager.middleware_data["bot"]
-    drafts = _include_drafts(manager)
-    await send_results_files(bot, user.id, secretariat, user, lang, drafts=drafts)
-    manager.show_mode = ShowMode.DELETE_AND_SEND
+async def on_export(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    await _ask(manager, JobKind.EXPORT)
+    await answer_press(callback, file_coming(), alert=False)
+    manager.show_mode = ShowMode.NO_UPDATE
 
 
 async def on_notices(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:

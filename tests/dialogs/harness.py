@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import io
 import re
@@ -103,6 +104,12 @@ class CheckedMessageManager(AnswerOnce, CountingMessageManager):
         check_markup(new_message.reply_markup)
         if self.fail:
             raise self.fail.pop(0)
+        if not new_message.chat.type:
+            # Shown from outside an update (a job's window, through aiogram-dialog's background
+            # manager, which knows only the chat's id): Telegram's answer would carry the
+            # chat as it is, a private one.
+            chat = Chat(id=new_message.chat.id, type="private")
+            new_message = dataclasses.replace(new_message, chat=chat)
         return await super().show_message(bot, new_message, old_message)
 
 
@@ -215,6 +222,13 @@ class App:
     dispatcher: Dispatcher
     messages: CheckedMessageManager
     bot: RecordingBot
+    # True: jobs (files, an upload's check) wait for `run_jobs`, to see what comes before.
+    hold_jobs: bool = False
+
+    async def run_jobs(self, *, posted_only: bool = False) -> None:
+        """What the job runner beside the dispatcher does: every job recorded, run
+        (`posted_only`: if the handlers recorded any)."""
+        await self.dispatcher["jobs"].drain(self.bot, posted_only=posted_only)
 
     def answers_to(self, callback_id: str) -> int:
         """How many times the press was answered, by the handlers or by aiogram-dialog."""
@@ -307,7 +321,10 @@ class Person:
         await self.settle()
 
     async def settle(self) -> None:
-        """Let what the bot sends in the background (notifications to others) go out."""
+        """Let what the bot sends in the background (notifications to others, the files
+        made by jobs) go out."""
+        if not self.app.hold_jobs:
+            await self.app.run_jobs(posted_only=True)
         await self.app.dispatcher["notifier"].drain()
 
     def last(self) -> Message:

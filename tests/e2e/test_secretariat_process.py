@@ -45,6 +45,9 @@ async def test_results_and_export_reach_the_secretariat(
     secretariat = Delegate(telegram, SECRETARIAT_ID, "es")
     await secretariat.send("/results")
     await secretariat.expect("Resultados de la encuesta")
+    # The chart follows the window (drawn by a job), which comes again below it.
+    await telegram.wait_for(lambda t: sent_files(t, SECRETARIAT_ID), STEP_TIMEOUT)
+    await secretariat.expect("Resultados de la encuesta")
     [(kind, _, chart)] = sent_files(telegram, SECRETARIAT_ID)
     assert kind == "photo"
     assert chart.startswith(b"\x89PNG")
