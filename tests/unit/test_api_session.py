@@ -72,13 +72,30 @@ def test_every_field_is_sent_as_aiogram_sends_it(method: TelegramMethod[Any]) ->
 def test_times_and_nested_values_are_prepared_as_before() -> None:
     ours, theirs = ApiSession(), AiohttpSession()
     when = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
-    value = {"at": when, "none": None, "zero": 0, "empty": "", "flag": False, "in": timedelta(0)}
+    value = {"at": when, "none": None, "zero": 0, "empty": "", "flag": False}
     nested = {"list": [1, "a", None, {"b": None, "c": [when]}], "dict": value}
     for item in (value, nested, [value, None, 3], "text", 7, None):
         for dumps in (True, False):
             assert ours.prepare_value(item, bot(), {}, _dumps_json=dumps) == theirs.prepare_value(
                 item, bot(), {}, _dumps_json=dumps
             )
+
+
+def test_a_delay_is_sent_as_the_moment_it_ends_as_before() -> None:
+    """A timedelta is sent as now plus the delay: each session reads "now" itself, a moment
+    apart, so the two may straddle a second (compared within it, not for equality)."""
+    ours, theirs = ApiSession(), AiohttpSession()
+    delay = timedelta(minutes=5)
+    for item, found in (
+        (delay, lambda sent: sent),
+        ({"in": delay}, lambda sent: sent["in"]),
+    ):
+        mine = ours.prepare_value(item, bot(), {}, _dumps_json=False)
+        aiograms = theirs.prepare_value(item, bot(), {}, _dumps_json=False)
+        assert type(mine) is type(aiograms)
+        assert abs(int(found(mine)) - int(found(aiograms))) <= 1
+        expected = int((datetime.now(UTC) + delay).timestamp())
+        assert abs(int(found(mine)) - expected) <= 1
 
 
 def test_a_file_is_attached_as_before() -> None:
