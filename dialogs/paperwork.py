@@ -39,6 +39,7 @@ from survey.jobs import JobKind
 
 if TYPE_CHECKING:
     from reports.workbook_upload import Change
+    from survey.views import OfficeAnswers
 
 # The workbook and the PDF (reports.workbook, reports.workbook_upload, reports.pdf and the
 # libraries behind them) are imported where they are used: nobody's start-up pays for them.
@@ -58,13 +59,8 @@ FILE_ID = "file_id"  # an upload job's parameters: the document as Telegram keep
 FILE_SIZE = "file_size"
 
 
-async def send_workbook(
-    bot: Bot, chat_id: int, user_id: int, answering: Answering, lang: str
-) -> None:
-    """The Office's workbook, in ``lang``, as a document in the chat."""
-    from reports.workbook import office_workbook, workbook_file_name
-
-    paper = await answering.office_answers(user_id)
+def _refuse_if_submitted(paper: OfficeAnswers) -> None:
+    """A submitted Office's answers are locked: no workbook to fill in."""
     if paper.submitted:
         assert paper.response is not None
         raise Refused(
@@ -72,6 +68,16 @@ async def send_workbook(
             submitted_by=paper.response.submitted_by_name,
             submitted_at=paper.response.submitted_at,
         )
+
+
+async def send_workbook(
+    bot: Bot, chat_id: int, user_id: int, answering: Answering, lang: str
+) -> None:
+    """The Office's workbook, in ``lang``, as a document in the chat."""
+    from reports.workbook import office_workbook, workbook_file_name
+
+    paper = await answering.office_answers(user_id)
+    _refuse_if_submitted(paper)
     questionnaire = answering.questionnaire
     key = await answering.workbook_key()
     data = await off_the_loop(
@@ -128,13 +134,7 @@ async def ask_workbook(
     """The workbook as a job, once what would refuse it is ruled out (said now, in the
     update). `window`: how the window is shown again below the file."""
     paper = await answering.office_answers(user_id)
-    if paper.submitted:
-        assert paper.response is not None
-        raise Refused(
-            Reason.ALREADY_SUBMITTED,
-            submitted_by=paper.response.submitted_by_name,
-            submitted_at=paper.response.submitted_at,
-        )
+    _refuse_if_submitted(paper)
     await jobs.post(
         JobKind.WORKBOOK,
         user_id=user_id,
