@@ -10,6 +10,8 @@ Every file is checked strictly when it is loaded: a mistake stops the bot with a
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +38,8 @@ __all__ = [
     "QuestionnaireError",
     "Recommendation",
     "load_questionnaire",
+    "questionnaire_from_data",
+    "questionnaire_to_data",
 ]
 
 LANGUAGES: tuple[str, ...] = ("en", "fr", "es")
@@ -173,6 +177,44 @@ class Questionnaire:
         """Level code -> score, for the levels that count in the score."""
         return {level.code: level.score for level in self.scale if level.score is not None}
 
+    @property
+    def checksum(self) -> str:
+        """SHA-256 of the content (not of the file it came from): two files that say the same
+        thing, a YAML and a workbook, have the same checksum."""
+        canonical = json.dumps(
+            questionnaire_to_data(self), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def questionnaire_to_data(questionnaire: Questionnaire) -> dict[str, Any]:
+    """The questionnaire as plain data in the YAML file's shape (JSON-safe): what is stored in
+    the database, and what `questionnaire_from_data` reads back."""
+    return {
+        "id": questionnaire.id,
+        "wording": questionnaire.wording,
+        "source": dict(questionnaire.sources),
+        "source_url": questionnaire.source_url,
+        "scale": [
+            {"code": level.code, "score": level.score, "label": dict(level.labels)}
+            for level in questionnaire.scale
+        ],
+        "recommendations": [
+            {
+                "number": item.number,
+                "title": dict(item.titles),
+                "statement": dict(item.statements),
+            }
+            for item in questionnaire.recommendations
+        ],
+    }
+
+
+def questionnaire_from_data(data: Any, *, origin: str | Path) -> Questionnaire:
+    """Check plain data in the YAML file's shape with the same rules as a file; `origin` names
+    where it came from in messages (and becomes `Questionnaire.path`)."""
+    return _Reader(Path(origin)).build(data)
+
 
 def load_questionnaire(path: str | Path | None = None) -> Questionnaire:
     """Read and check a questionnaire file; the shipped working summary when `path` is None."""
@@ -198,7 +240,9 @@ class _Reader:
     # -- file ---------------------------------------------------------------------------------
 
     def read(self) -> Questionnaire:
-        data = self._parse()
+        return self.build(self._parse())
+
+    def build(self, data: Any) -> Questionnaire:
         if not isinstance(data, Mapping):
             found = "an empty file" if data is None else f"a {type(data).__name__}"
             self.fail("", f"the top level must be a mapping of keys, found {found}")
