@@ -105,13 +105,17 @@ async def prepare_database(
 
 @asynccontextmanager
 async def open_service(
-    settings: Settings, *, questionnaire: Questionnaire | None = None, prepare: bool = True
+    settings: Settings,
+    *,
+    questionnaire: Questionnaire | None = None,
+    prepare: bool = True,
+    read_only: bool = False,
 ) -> AsyncIterator[SurveyService]:
     # A bad questionnaire file should stop us before anything touches the database.
     questionnaire = questionnaire or load_configured_questionnaire(settings)
     if prepare:
         await prepare_database(settings)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, read_only=read_only)
     stores = SqlStoreFactory(engine)
     try:
         service = SurveyService(
