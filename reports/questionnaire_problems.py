@@ -226,7 +226,7 @@ def _too_complex(problem: QuestionnaireProblem, details: dict[str, Any], lang: s
     )
     return (
         translations(lang)
-        .gettext("this workbook is refused: it holds {reason}")
+        .gettext("this workbook is too complex to be read ({reason})")
         .format(reason=excess.reason(lang))
     )
 

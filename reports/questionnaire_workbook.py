@@ -417,7 +417,7 @@ class _WorkbookReader:
                         self.letters[(sheet, key)] = get_column_letter(index)
                 for key in columns:
                     if key not in seen:
-                        self.add(ProblemKind.MISSING_COLUMN, (sheet, 1, None), column=key)
+                        self.add(ProblemKind.MISSING_COLUMN, (sheet, None, None), column=key)
                         if key in ("number", "code", "key"):
                             usable = False
                 continue
@@ -458,6 +458,8 @@ class _WorkbookReader:
             key = f"{prefix}_{lang}" if prefix else lang
             if (at[0], key) in self.letters:  # an empty cell is where a text is missing
                 self.cells[(*path, lang)] = (*at, self.letters[(at[0], key)])
+            else:
+                self.reported.add((*path, lang))  # its column is missing: said once
             if key in values:
                 value = self.value(values[key], (*path, lang))
                 if value is not _MISSING:
