@@ -167,8 +167,10 @@ def _listed(values: Sequence[object], lang: str) -> str:
 def _yaml_syntax(problem: QuestionnaireProblem, details: dict[str, Any], lang: str) -> str:
     _ = translations(lang).gettext
     if problem.details.get("line") is None:
-        return _("YAML syntax error: {problem}").format_map(_Details(details))
-    return _("YAML syntax error at line {line}, column {column}: {problem}").format_map(_Details(details))
+        text = _("YAML syntax error: {problem}")
+    else:
+        text = _("YAML syntax error at line {line}, column {column}: {problem}")
+    return text.format_map(_Details(details))
 
 
 def _not_a_mapping(problem: QuestionnaireProblem, details: dict[str, Any], lang: str) -> str:
@@ -201,8 +203,10 @@ def _duplicate(problem: QuestionnaireProblem, details: dict[str, Any], lang: str
             **details
         )
     if "first_row" in details:
-        return _("the number {number} is also in row {first_row}").format_map(_Details(details))
-    return _("the number {number} is used twice (items {first_item} and {item})").format_map(_Details(details))
+        text = _("the number {number} is also in row {first_row}")
+    else:
+        text = _("the number {number} is used twice (items {first_item} and {item})")
+    return text.format_map(_Details(details))
 
 
 def _missing_numbers(problem: QuestionnaireProblem, details: dict[str, Any], lang: str) -> str:

@@ -64,7 +64,8 @@ def problems(data: bytes, name: str = "questionnaire.xlsx") -> list[str]:
 def test_template_sheets_and_their_keys(template: bytes) -> None:
     workbook = load_workbook(io.BytesIO(template))
     assert workbook.sheetnames == ["Instructions", "Recommendations", "Scale", "Survey"]
-    assert workbook.active is not None and workbook.active.title == "Recommendations"
+    assert workbook.active is not None
+    assert workbook.active.title == "Recommendations"
     first_rows = {
         name: [cell.value for cell in next(workbook[name].iter_rows(max_row=1))]
         for name in ("Recommendations", "Scale", "Survey")
@@ -389,7 +390,8 @@ def test_problems_and_the_error_travel_between_processes(template: bytes) -> Non
     assert pickle.loads(pickle.dumps(result)) == result
     error = QuestionnaireError("q.xlsx", result)
     again = pickle.loads(pickle.dumps(error))
-    assert again.problems == result and str(again) == str(error)
+    assert again.problems == result
+    assert str(again) == str(error)
 
 
 # -- not a questionnaire workbook ----------------------------------------------------------------
