@@ -48,9 +48,6 @@ _MESSAGES: dict[ProblemKind, str] = {
     ProblemKind.MISSING_TEXT: N_("{field} in {language} is missing"),
     ProblemKind.BLANK_TEXT: N_("{field} in {language} holds only spaces"),
     ProblemKind.NOT_A_STRING: N_("{field} in {language} must be a text, not {value}"),
-    ProblemKind.TEXT_TOO_LONG: N_(
-        "{field} in {language} has {length} characters (at most {limit})"
-    ),
     ProblemKind.NOT_A_LIST: N_("“{key}” must be a list"),
     ProblemKind.ITEM_NOT_A_MAPPING: N_("this item must be a mapping with {expected}"),
     ProblemKind.SCALE_EMPTY: N_("the scale has no level"),
@@ -235,6 +232,18 @@ def _too_complex(problem: QuestionnaireProblem, details: dict[str, Any], lang: s
     )
 
 
+def _too_long(problem: QuestionnaireProblem, details: dict[str, Any], lang: str) -> str:
+    return (
+        translations(lang)
+        .ngettext(
+            "{field} in {language} has {length} character (at most {limit})",
+            "{field} in {language} has {length} characters (at most {limit})",
+            int(problem.details.get("length", 0)),
+        )
+        .format_map(_Details(details))
+    )
+
+
 _SPECIAL: dict[ProblemKind, Callable[[QuestionnaireProblem, dict[str, Any], str], str]] = {
     ProblemKind.YAML_SYNTAX: _yaml_syntax,
     ProblemKind.NOT_A_MAPPING: _not_a_mapping,
@@ -242,5 +251,6 @@ _SPECIAL: dict[ProblemKind, Callable[[QuestionnaireProblem, dict[str, Any], str]
     ProblemKind.DUPLICATE_CODE: _duplicate,
     ProblemKind.DUPLICATE_NUMBER: _duplicate,
     ProblemKind.MISSING_NUMBERS: _missing_numbers,
+    ProblemKind.TEXT_TOO_LONG: _too_long,
     ProblemKind.WORKBOOK_TOO_COMPLEX: _too_complex,
 }

@@ -145,7 +145,12 @@ def questionnaire_template(questionnaire: Questionnaire) -> bytes:
                 recs,
                 f"{letter}2:{letter}{last}",
                 DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(most)),
-                three(N_("At most {limit} characters."), limit=most),
+                "\n".join(
+                    translations(lang)
+                    .ngettext("At most {limit} character.", "At most {limit} characters.", most)
+                    .format(limit=most)
+                    for lang in LANGUAGES
+                ),
             )
 
     scale = table(SCALE_SHEET, SCALE_COLUMNS, (16, 9, *(22,) * len(LANGUAGES)))
