@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import random
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import standin.server
 from bench import seeding
-from bench.common import log
+from bench.common import collector_paused, log
 from bench.figures import Figure
 from bench.process_bench import (
     Running,
@@ -162,17 +163,18 @@ async def run(options: argparse.Namespace) -> dict[str, Round]:
             "DIALOG_STATE_PATH": str(workdir / "dialog-state.db"),
             "ADMIN_IDS": str(ADMIN_ID),
         }
-        bare = await launch("bare", "polling", workdir, {})
+        bare = await launch("bare", options.mode, workdir, {})
         try:
             crowd = bare_users["crowd"][: options.people]
             await open_dialogs(bare, crowd)
             log(f"bare: {options.people} people tapping for {QUIET_SECONDS:.0f} s")
             start = log_size(bare)
-            rounds["bare"] = await quiet(bare, crowd)
+            with collector_paused():
+                rounds["bare"] = await quiet(bare, crowd)
             rounds["bare"].handling = handling_ms(bare, start, log_size(bare))
         finally:
             await bare.stop()
-        bot = await launch("bot", "polling", workdir, extra)
+        bot = await launch("bot", options.mode, workdir, extra)
         try:
             first, second = (
                 bot_users["crowd"][: options.people],
@@ -181,11 +183,13 @@ async def run(options: argparse.Namespace) -> dict[str, Round]:
             await open_dialogs(bot, bot_users["crowd"])
             log(f"bot: {options.people} people tapping for {QUIET_SECONDS:.0f} s")
             start = log_size(bot)
-            rounds["quiet"] = await quiet(bot, first)
+            with collector_paused():
+                rounds["quiet"] = await quiet(bot, first)
             rounds["quiet"].handling = handling_ms(bot, start, log_size(bot))
             log(f"bot: {options.people} people tapping while {options.offices:,} are exported")
             start = log_size(bot)
-            rounds["export"] = await during_export(bot, second)
+            with collector_paused():
+                rounds["export"] = await during_export(bot, second)
             rounds["export"].handling = handling_ms(bot, start, log_size(bot))
         except Exception:
             text = bot.log_path.read_text(errors="replace")
@@ -194,6 +198,8 @@ async def run(options: argparse.Namespace) -> dict[str, Round]:
             raise
         finally:
             await bot.stop()
+            if options.keep_log is not None:
+                shutil.copy(bot.log_path, options.keep_log)
     return rounds
 
 
@@ -254,6 +260,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="2,000 Offices, 50 people")
     parser.add_argument("--offices", type=int, help="submitted Offices exported (10000)")
     parser.add_argument("--people", type=int, help="representatives tapping (200)")
+    parser.add_argument("--mode", choices=("polling", "webhook"), default="polling")
+    parser.add_argument("--keep-log", type=Path, help="copy the bot's log (DEBUG) to this file")
     options = parser.parse_args(argv)
     return defaults(options, quick=options.quick)
 
@@ -263,6 +271,10 @@ def defaults(options: argparse.Namespace, *, quick: bool) -> argparse.Namespace:
         options.offices = 2_000 if quick else 10_000
     if getattr(options, "people", None) is None:
         options.people = 50 if quick else 200
+    if not hasattr(options, "keep_log"):
+        options.keep_log = None
+    if not hasattr(options, "mode"):
+        options.mode = "polling"
     return options
 
 

@@ -42,6 +42,7 @@ from aiogram.fsm.storage.base import (
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 
 from bot.config import Settings
+from storage.sqlite_checkpoints import Checkpointer, no_checkpoint_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,9 @@ class SqliteStorage(BaseStorage):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
+        no_checkpoint_on_commit(self._db)  # every update writes here, on the loop's thread
+        self._checkpoints = Checkpointer(path)
+        self._checkpoints.start()
         self._stored: OrderedDict[tuple[str, str], str | None] = OrderedDict()
 
     @property
@@ -201,3 +205,4 @@ class SqliteStorage(BaseStorage):
         if self._db is not None:
             self._db.close()
             self._db = None
+            self._checkpoints.stop()

@@ -24,6 +24,7 @@ from sqlalchemy.util.concurrency import await_
 from storage.draft_writes import DraftUnit, DraftWriting
 from storage.prepared import runs_direct, wrapped
 from storage.repositories import SqlSurveyStore
+from storage.sqlite_checkpoints import Checkpointer, no_checkpoint_on_commit
 from storage.sqlite_in_loop import in_loop
 
 
@@ -62,8 +63,12 @@ def create_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncE
         _ping_unless_just_used(engine)
         return engine
 
+    checkpointer: Checkpointer | None = None
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:  # a reader's transactions never checkpoint
+            checkpointer = Checkpointer(path)
     # The units of work are short; see storage/sqlite_in_loop.py for why they run on the loop.
     engine = create_async_engine(in_loop(parsed), **kwargs)
 
@@ -80,6 +85,15 @@ def create_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncE
         if read_only:  # a write by mistake fails rather than waits for the lock
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()
+        if checkpointer is not None:  # checkpoints in their thread, not in a tap's commit
+            no_checkpoint_on_commit(dbapi_connection)
+            checkpointer.start()
+
+    if checkpointer is not None:
+
+        @event.listens_for(engine.sync_engine, "engine_disposed")
+        def _on_dispose(_engine: Any) -> None:
+            checkpointer.stop()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
