@@ -1,12 +1,14 @@
 """Taps while the Secretariat's export of 10,000 Offices is made (issue 21, item 3).
 
-    python -m bench.export_bench [--offices 10000] [--people 200] [--quick]
+    python -m bench.export_bench [--offices 10000] [--people 200] [--mode polling|webhook]
+                                 [--no-uploads] [--keep-log FILE] [--quick]
 
 The real process (polling, SQLite) with `--offices` submitted Offices; `--people`
 representatives each tap a level, read for a second or two, tap again. Measured from the
 stand-in (the tap queued to the edit received), three times: the bare aiogram-dialog bot (the
 floor), the bot with nothing else to do, and the bot while a member's /export (CSV, workbook,
-collated document of every Office) is made by its job beside the dispatcher. Nothing here is a
+collated document of every Office) is made by its job beside the dispatcher, and one more
+representative sends the worst workbooks to be checked, one after the other. Nothing here is a
 test.
 """
 
@@ -17,10 +19,12 @@ import asyncio
 import random
 import re
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import standin.server
@@ -38,7 +42,9 @@ from bench.process_bench import (
     prepare,
     tap,
 )
+from reports.workbook import office_workbook
 from storage.db import create_engine
+from survey.model import Office
 from survey.questionnaire import load_questionnaire
 
 ADMIN_ID = 9_100
@@ -74,6 +80,8 @@ class Round:
     seconds: float = 0.0
     export_seconds: float | None = None
     export_mb: list[float] = field(default_factory=list)  # each document's size
+    uploads: list[tuple[str, float]] = field(default_factory=list)  # (file, send to verdict s)
+    verdicts: dict[str, str] = field(default_factory=dict)  # what the bot said of each file
 
 
 async def tapping(run: Running, people: Sequence[int], until: asyncio.Event) -> Round:
@@ -102,8 +110,9 @@ async def quiet(run: Running, people: Sequence[int]) -> Round:
     return await tapping(run, people, stop)
 
 
-async def during_export(run: Running, people: Sequence[int]) -> Round:
-    """/export sent, then everyone taps until its three documents have reached the chat."""
+async def during_export(run: Running, people: Sequence[int], uploader: int | None) -> Round:
+    """/export sent, then everyone taps until its three documents have reached the chat;
+    meanwhile `uploader` sends the worst workbooks to be checked."""
     telegram = run.telegram
     done = asyncio.Event()
 
@@ -131,14 +140,63 @@ async def during_export(run: Running, people: Sequence[int]) -> Round:
         return time.perf_counter() - started
 
     made = asyncio.create_task(export())
+    uploads = Round()
+    sent = asyncio.create_task(uploading(run, uploader, done, uploads)) if uploader else None
     result = await tapping(run, people, done)
     result.export_seconds = await made
+    if sent is not None:
+        await sent
+        result.uploads, result.verdicts = uploads.uploads, uploads.verdicts
     result.export_mb = [
         len(message.file.data) / 1024 / 1024
         for message in telegram.history(ADMIN_ID)
         if message.from_bot and message.file is not None
     ]
     return result
+
+
+CHECKING = "Checking the workbook you sent"
+
+
+def hostile_workbooks() -> list[tuple[str, bytes]]:
+    """The worst uploads the bot must check: the issue's 45 KB workbook of one invisible 19 MB
+    string, and one just inside every streamed limit, which openpyxl must then read."""
+    from tests.reports import hostile
+
+    office = Office(id=1, code="EP", kind="regional", names={"en": "European Patent Office"})
+    genuine = office_workbook(
+        office,
+        {},
+        load_questionnaire(),
+        exported_at=datetime(2026, 1, 1, tzinfo=UTC),
+        key=bytes(32),
+    )
+    return [
+        ("invisible string", hostile.invisible_comments(genuine)),
+        ("99,000 cells", hostile.cells(genuine, 99_000)),
+    ]
+
+
+async def uploading(run: Running, user: int, until: asyncio.Event, result: Round) -> None:
+    """One representative sends the worst workbooks, one after the other, each once the
+    bot has said what it found in the last, until `until` is set."""
+    telegram = run.telegram
+    files = hostile_workbooks()
+    while not until.is_set():
+        name, data = files[len(result.uploads) % len(files)]
+        before = len(telegram.history(user))
+        started = time.perf_counter()
+        await telegram.user_sends_document(user, "EP.xlsx", data)
+
+        def answered(_: object, before: int = before) -> bool:
+            said = [m for m in telegram.history(user)[before:] if m.from_bot]
+            return any(CHECKING not in (m.text or "") for m in said)
+
+        await telegram.wait_for(answered, timeout=120)
+        took = time.perf_counter() - started
+        said = [m.text or "" for m in telegram.history(user)[before:] if m.from_bot]
+        result.uploads.append((name, took))
+        result.verdicts.setdefault(name, " ".join(said[-1].split())[:90])
 
 
 async def run(options: argparse.Namespace) -> dict[str, Round]:
@@ -151,7 +209,8 @@ async def run(options: argparse.Namespace) -> dict[str, Round]:
         url = f"sqlite+aiosqlite:///{workdir / 'survey.db'}"
         log(f"preparing the database: {options.people} people, {options.offices:,} Offices")
         # Two crowds: each person has 40 Recommendations to tap, one round's worth.
-        bot_users, bare_users = await prepare(url, 2 * options.people, 0)
+        # One more, who sends the worst workbooks during the export.
+        bot_users, bare_users = await prepare(url, 2 * options.people + 1, 0)
         engine = create_engine(url)
         try:
             codes = [f"Q{i:05d}" for i in range(options.offices)]
@@ -176,20 +235,20 @@ async def run(options: argparse.Namespace) -> dict[str, Round]:
             await bare.stop()
         bot = await launch("bot", options.mode, workdir, extra)
         try:
-            first, second = (
-                bot_users["crowd"][: options.people],
-                bot_users["crowd"][options.people :],
-            )
+            people = options.people
+            first, second = bot_users["crowd"][:people], bot_users["crowd"][people : 2 * people]
+            uploader = bot_users["crowd"][2 * people] if options.uploads else None
             await open_dialogs(bot, bot_users["crowd"])
             log(f"bot: {options.people} people tapping for {QUIET_SECONDS:.0f} s")
             start = log_size(bot)
             with collector_paused():
                 rounds["quiet"] = await quiet(bot, first)
             rounds["quiet"].handling = handling_ms(bot, start, log_size(bot))
-            log(f"bot: {options.people} people tapping while {options.offices:,} are exported")
+            also = ", and the worst workbooks checked" if options.uploads else ""
+            log(f"bot: {people} people tapping while {options.offices:,} are exported{also}")
             start = log_size(bot)
             with collector_paused():
-                rounds["export"] = await during_export(bot, second)
+                rounds["export"] = await during_export(bot, second, uploader)
             rounds["export"].handling = handling_ms(bot, start, log_size(bot))
         except Exception:
             text = bot.log_path.read_text(errors="replace")
@@ -252,6 +311,13 @@ def report(rounds: dict[str, Round], offices: int) -> str:
     lines.append(
         f"export of {offices:,} Offices: {made:.1f} s from /export to its third file ({sizes} MB)"
     )
+    for name in dict.fromkeys(name for name, _ in rounds["export"].uploads):
+        took = [seconds for found, seconds in rounds["export"].uploads if found == name]
+        lines.append(
+            f"worst upload ({name}): checked {len(took)} times during the export, "
+            f"{statistics.median(took):.1f} s median from sending to the verdict: "
+            f"{rounds['export'].verdicts.get(name, '?')!r}"
+        )
     return "\n".join(lines)
 
 
@@ -261,6 +327,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--offices", type=int, help="submitted Offices exported (10000)")
     parser.add_argument("--people", type=int, help="representatives tapping (200)")
     parser.add_argument("--mode", choices=("polling", "webhook"), default="polling")
+    parser.add_argument(
+        "--no-uploads", dest="uploads", action="store_false", help="no workbook checked meanwhile"
+    )
     parser.add_argument("--keep-log", type=Path, help="copy the bot's log (DEBUG) to this file")
     options = parser.parse_args(argv)
     return defaults(options, quick=options.quick)
@@ -275,6 +344,8 @@ def defaults(options: argparse.Namespace, *, quick: bool) -> argparse.Namespace:
         options.keep_log = None
     if not hasattr(options, "mode"):
         options.mode = "polling"
+    if not hasattr(options, "uploads"):
+        options.uploads = True
     return options
 
 
