@@ -247,7 +247,8 @@ async def test_the_wording_updated_mark_until_the_office_answers_again_or_confir
 
     progress = await service.answering.progress(2)
     assert progress.wording_updated == {16: changed_on, 17: changed_on}  # 19: not answered
-    assert progress.answer(16) is not None and progress.answer(16).level == "high"
+    assert progress.answer(16) is not None
+    assert progress.answer(16).level == "high"
     review = await service.answering.review(2)
     assert {i.number: i.wording_updated for i in review.items if i.wording_updated} == {
         16: changed_on,
