@@ -12,10 +12,16 @@ from collections.abc import Callable, Collection, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, literal_column, outerjoin, select
+from sqlalchemy import and_, bindparam, func, literal_column, outerjoin, select
 from sqlmodel import col
 
-from storage.models import AnswerRow, RepresentativeRow, ResponseRow, SurveySettingRow
+from storage.models import (
+    AnswerRow,
+    QuestionnaireVersionRow,
+    RepresentativeRow,
+    ResponseRow,
+    SurveySettingRow,
+)
 from survey.model import ResponseStatus
 
 REPRESENTATIVE_COLUMNS = (
@@ -86,6 +92,10 @@ WRITER = (
     )
     .where(col(RepresentativeRow.telegram_user_id) == bindparam("user"))
 )
+
+# What every update starts with: the number of the questionnaire version in force (the primary
+# key's last entry), compared with the one the process holds.
+NEWEST_QUESTIONNAIRE_VERSION = select(func.max(col(QuestionnaireVersionRow.number)))
 
 DEADLINE_SETTING = select(
     col(SurveySettingRow.deadline),
