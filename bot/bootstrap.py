@@ -35,6 +35,7 @@ from bot.i18n import LocaleMiddleware, build_i18n
 from bot.jobs import JobRunner
 from bot.notify import Notifier
 from bot.poison import POISON, Poison
+from bot.questionnaire_refresh import QuestionnaireRefresh
 from bot.scheduler import Scheduler
 from bot.upload_checker import UploadChecker
 from dialogs import answering_dialog, language, onboarding, paperwork
@@ -57,12 +58,6 @@ log = logging.getLogger(__name__)
 def safe_url(url: str) -> str:
     """The database URL without its password, for messages."""
     return make_url(url).render_as_string(hide_password=True)
-
-
-async def questionnaire_in_force(settings: Settings) -> Questionnaire:
-    """The questionnaire the survey asks now: what the template, the command line and the
-    Secretariat's preview start from. For now the configured file."""
-    return load_configured_questionnaire(settings)
 
 
 def load_configured_questionnaire(settings: Settings, *, announce: bool = False) -> Questionnaire:
@@ -132,6 +127,7 @@ async def open_service(
         )
         if prepare:
             await _seed_offices(service)
+        await _read_questionnaire_in_force(service, announce=prepare, store=not read_only)
         yield service
     except (OperationalError, DBAPIError) as exc:
         raise ConfigError(
@@ -139,6 +135,31 @@ async def open_service(
         ) from None
     finally:
         await engine.dispose()
+
+
+async def questionnaire_in_force(settings: Settings) -> Questionnaire:
+    """The questionnaire the survey asks now: what the template, the command line and the
+    Secretariat's preview start from. The newest version stored in the database (the
+    configured file, stored as version 1, on an empty one)."""
+    async with open_service(settings) as service:
+        return service.questionnaire
+
+
+async def _read_questionnaire_in_force(
+    service: SurveyService, *, announce: bool, store: bool
+) -> None:
+    in_force = await service.questionnaires.refresh(store_configured=store)
+    configured = service.setup.in_force.configured
+    if announce and in_force.questionnaire.checksum != configured.checksum:
+        # The database's version wins: the file is only the first version of an empty one.
+        log.warning(
+            "The questionnaire in force is version %d from the database (%r, wording: %s), "
+            "not the configured file %s: put a new version in force with /questionnaire",
+            in_force.number,
+            in_force.questionnaire.id,
+            in_force.questionnaire.wording,
+            configured.path,
+        )
 
 
 async def _seed_offices(service: SurveyService) -> None:
@@ -195,6 +216,7 @@ def create_dispatcher(
         # The bot's process passes bot/file_worker.py's; tests make them in a thread.
         results_files=results_files or secretariat_results.results_files_in_a_thread,
         workers=settings.job_workers,
+        questionnaires=service.questionnaires,
     )
     storage = storage or MemoryStorage()
     # One update at a time per chat: two quick taps, or a tap and a command, must not race on
@@ -231,6 +253,8 @@ def create_dispatcher(
         commands.fallback_router(),
     )
     states.append(known_states(dispatcher))
+    # Every update starts with the questionnaire in force (a new version shows at once).
+    dispatcher.update.outer_middleware(QuestionnaireRefresh(service.questionnaires))
     # Before aiogram-dialog's middlewares: in a private chat only its own user acts.
     strangers = StrangerFilter()
     dispatcher.message.outer_middleware(strangers)

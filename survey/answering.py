@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -22,18 +22,31 @@ from survey.model import (
     ResponseStatus,
 )
 from survey.ports import DraftStore, SurveyStore
+from survey.questionnaire import Questionnaire
+from survey.questionnaire_versions import QuestionnaireVersions
 from survey.setup import (
     DraftWriter,
     SurveySetup,
+    TextUpdate,
     active_representative,
     active_writer,
     locked_response,
     office_by_id,
     unlocked_draft,
 )
-from survey.views import OfficeAnswers, Progress, Review, ReviewItem, Submission, progress_of
+from survey.views import (
+    OfficeAnswers,
+    Progress,
+    Review,
+    ReviewItem,
+    Submission,
+    progress_of,
+    wording_updated,
+)
 from survey.workbook_key import WorkbookKey
 
+# A representative confirmed an answer after its Recommendation's text changed.
+ANSWER_CONFIRMED = "answer.confirm"
 # People whose last write is kept (a few bytes each; the survey has a few hundred).
 KEPT_WRITERS = 10_000
 # The messages telling a submission's colleagues and Secretariat members of it.
@@ -60,11 +73,37 @@ class Answering:
     def __init__(self, setup: SurveySetup) -> None:
         self._setup = setup
         self._stores = setup.stores
-        self.questionnaire = setup.questionnaire
         # Who wrote, by Telegram user, as each person's last write to a draft read it: their
         # next write checks it still holds instead of reading it again.
         self._writers: dict[int, DraftWriter] = {}
         self._workbook_key = WorkbookKey(setup)
+        self._versions = QuestionnaireVersions(setup)
+
+    @property
+    def questionnaire(self) -> Questionnaire:
+        """The version in force (it may change between two calls: read it once per window)."""
+        return self._setup.questionnaire
+
+    @property
+    def version(self) -> int:
+        """The number of the version in force as this process holds it."""
+        return self._setup.in_force.current.version
+
+    def texts_changed_since(self, version: int) -> tuple[int, ...]:
+        """The Recommendations whose title or statement changed after version `version`
+        (a workbook downloaded then, sent back now), by number."""
+        updates = self._text_updates()
+        return tuple(n for n in sorted(updates) if updates[n].version > version)
+
+    def _text_updates(self) -> Mapping[int, TextUpdate]:
+        return self._setup.in_force.current.text_updates
+
+    async def _version(self) -> int:
+        """The number of the version an answer is given under: the one this process holds
+        (read at the start of each update), read from the database if it never was."""
+        if self._setup.in_force.number == 0:
+            await self._versions.refresh()
+        return self._setup.in_force.number
 
     async def workbook_key(self) -> bytes:
         """The secret the Office workbooks are signed with (``survey.workbook_key``)."""
@@ -80,14 +119,55 @@ class Answering:
             telegram_user_id, number, {"comment": rules.check_comment(comment)}
         )
 
+    async def confirm_answer(self, telegram_user_id: int, number: int) -> Progress:
+        """The representative's "my answer stands" after the Recommendation's text changed:
+        the answer is recorded again, unchanged, under the version in force and in their
+        name, which clears the mark for their Office. Audited. Refused as a write is (after
+        the submission, the deadline); nothing to confirm without an answer."""
+        if not self.questionnaire.has_recommendation(number):
+            raise Refused(Reason.UNKNOWN_RECOMMENDATION, number=number)
+        now = self._setup.now()
+        version = await self._version()
+        async with self._stores() as store:
+            representative, response, deadline = await self._open_draft(
+                store, telegram_user_id, now
+            )
+            choices = await store.answer_choices(response.id)
+            before = next((a for a in choices if a.recommendation == number), None)
+            if before is not None and before.version < version:
+                await store.save_answer(
+                    response.id, number, values={}, by=representative.id, now=now, version=version
+                )
+                await store.audit(
+                    Actor.telegram(telegram_user_id, representative.full_name),
+                    ANSWER_CONFIRMED,
+                    now=now,
+                    office_id=representative.office_id,
+                    details={"number": number, "from_version": before.version, "version": version},
+                )
+                choices = await store.answer_choices(response.id)
+            progress = progress_of(
+                self.questionnaire,
+                response,
+                choices,
+                deadline=deadline,
+                now=now,
+                text_updates=self._text_updates(),
+            )
+            await store.commit()
+        return progress
+
     async def _write(
         self, telegram_user_id: int, number: int, values: dict[str, str | None]
     ) -> Progress:
         if not self.questionnaire.has_recommendation(number):
             raise Refused(Reason.UNKNOWN_RECOMMENDATION, number=number)
         now = self._setup.now()
+        version = await self._version()  # before the draft's unit: it may read the database
         async with self._stores.draft_writes() as draft:
-            progress = await self._write_to_draft(draft, telegram_user_id, number, values, now)
+            progress = await self._write_to_draft(
+                draft, telegram_user_id, number, values, now, version
+            )
         if progress is not None:
             return progress
         self._writers.pop(telegram_user_id, None)
@@ -98,7 +178,12 @@ class Answering:
                 store, telegram_user_id, now
             )
             await store.save_answer(
-                response.id, number, values=values, by=representative.id, now=now
+                response.id,
+                number,
+                values=values,
+                by=representative.id,
+                now=now,
+                version=version,
             )
             progress = progress_of(
                 self.questionnaire,
@@ -106,6 +191,7 @@ class Answering:
                 await store.answer_choices(response.id),
                 deadline=deadline,
                 now=now,
+                text_updates=self._text_updates(),
             )
             await store.commit()
         return progress
@@ -117,18 +203,19 @@ class Answering:
         number: int,
         values: dict[str, str | None],
         now: datetime,
+        version: int,
     ) -> Progress | None:
         """The usual write, to a draft: with what this person's last write read (one round
         trip on PostgreSQL), else with one read first (two). None when it does not apply."""
         kept = self._writers.get(telegram_user_id)
         if kept is not None:
-            progress = await self._save_to_draft(draft, kept, number, values, now)
+            progress = await self._save_to_draft(draft, kept, number, values, now, version)
             if progress is not None:
                 return progress
         writer = await unlocked_draft(draft, self._setup, telegram_user_id)
         if writer is None:
             return None
-        progress = await self._save_to_draft(draft, writer, number, values, now)
+        progress = await self._save_to_draft(draft, writer, number, values, now, version)
         if progress is not None:
             self._writers[telegram_user_id] = writer
             while len(self._writers) > KEPT_WRITERS:
@@ -142,6 +229,7 @@ class Answering:
         number: int,
         values: dict[str, str | None],
         now: datetime,
+        version: int,
     ) -> Progress | None:
         deadline = writer.deadline(self._setup)
         if not rules.is_open(deadline, now):
@@ -152,11 +240,19 @@ class Answering:
             values=values,
             by=writer.representative.id,
             now=now,
+            version=version,
             setting=writer.setting,
         )
         if choices is None:
             return None
-        return progress_of(self.questionnaire, writer.response, choices, deadline=deadline, now=now)
+        return progress_of(
+            self.questionnaire,
+            writer.response,
+            choices,
+            deadline=deadline,
+            now=now,
+            text_updates=self._text_updates(),
+        )
 
     async def apply_upload(
         self, telegram_user_id: int, changes: Sequence[PlannedChange]
@@ -171,6 +267,7 @@ class Answering:
             if change.new_level is not None and self.questionnaire.level(change.new_level) is None:
                 raise Refused(Reason.UNKNOWN_LEVEL, level=change.new_level)
         now = self._setup.now()
+        version = await self._version()
         async with self._stores() as store:
             representative, response, deadline = await self._open_draft(
                 store, telegram_user_id, now
@@ -194,7 +291,12 @@ class Answering:
                     )
                 if values:
                     await store.save_answer(
-                        response.id, change.number, values=values, by=representative.id, now=now
+                        response.id,
+                        change.number,
+                        values=values,
+                        by=representative.id,
+                        now=now,
+                        version=version,
                     )
             progress = progress_of(
                 self.questionnaire,
@@ -202,6 +304,7 @@ class Answering:
                 await store.answer_choices(response.id),
                 deadline=deadline,
                 now=now,
+                text_updates=self._text_updates(),
             )
             await store.commit()
         return progress
@@ -240,7 +343,12 @@ class Answering:
             response = await store.response(representative.office_id, self.questionnaire.id)
             answers = await store.answer_choices(response.id) if response is not None else []
         return progress_of(
-            self.questionnaire, response, answers, deadline=deadline, now=self._setup.now()
+            self.questionnaire,
+            response,
+            answers,
+            deadline=deadline,
+            now=self._setup.now(),
+            text_updates=self._text_updates(),
         )
 
     async def review(self, telegram_user_id: int) -> Review:
@@ -257,6 +365,7 @@ class Answering:
                 {a.recommendation: a for a in await store.answers(stored.id)} if stored else {}
             )
             people = await store.office_representatives(office.id)
+        updated = wording_updated(self._text_updates(), list(answers.values()))
         items = tuple(
             ReviewItem(
                 number,
@@ -264,6 +373,7 @@ class Answering:
                 bool(answers[number].comment) if number in answers else False,
                 answers[number].changed_by_name if number in answers else None,
                 answers[number].changed_at if number in answers else None,
+                updated.get(number),
             )
             for number in self.questionnaire.numbers
         )
