@@ -27,6 +27,7 @@ from aiogram.exceptions import (
 from aiogram.utils.i18n import I18n
 from aiogram_dialog.api.protocols import BgManagerFactory
 from sqlalchemy.exc import DBAPIError, OperationalError
+from survey.questionnaire_versions import QuestionnaireVersions
 
 from bot.upload_checker import UploadChecker
 from dialogs.jobs import JobContext, Maker, ResultsFiles, not_made
@@ -68,6 +69,7 @@ class JobRunner:
         secretariat: Secretariat,
         upload_checker: UploadChecker,
         results_files: ResultsFiles,
+        questionnaires: QuestionnaireVersions,
         workers: int = 2,
         interval: float = INTERVAL,
     ) -> None:
@@ -78,6 +80,7 @@ class JobRunner:
         self._secretariat = secretariat
         self._upload_checker = upload_checker
         self._results_files = results_files
+        self._questionnaires = questionnaires
         self._workers = workers
         self._interval = min(interval, jobs.rules.lease.total_seconds() / 3)
         self.dialogs: BgManagerFactory | None = None  # set once aiogram-dialog is set up
@@ -213,6 +216,7 @@ class JobRunner:
             dialogs,
             self._results_files,
             self._upload_checker,
+            self._questionnaires,
         )
         try:
             with self._i18n.context(), self._i18n.use_locale(job.language):
