@@ -18,7 +18,13 @@ from typing import Any, BinaryIO, TextIO
 
 from sqlalchemy.engine import URL, make_url
 
-from bot.bootstrap import load_configured_questionnaire, open_service, prepare_database, safe_url
+from bot.bootstrap import (
+    load_configured_questionnaire,
+    open_service,
+    prepare_database,
+    questionnaire_in_force,
+    safe_url,
+)
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import build_i18n
 from bot.logs import configure_logging, quiet_chatty_loggers
@@ -32,7 +38,7 @@ from survey.broadcasts import BroadcastKind
 from survey.errors import Reason, Refused
 from survey.model import Actor, Office, OfficeStage, Representative, RepresentativeSummary
 from survey.offices import OfficesFileError, read_offices_csv
-from survey.questionnaire import QuestionnaireError, load_questionnaire
+from survey.questionnaire import QuestionnaireError, load_questionnaire, questionnaire_to_yaml
 from survey.rules import DEFAULT_INVITATION_USES, MAX_COMMENT_LENGTH
 from survey.secretariat import OfficeDetail
 from survey.service import SurveyService
@@ -267,11 +273,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     catalogs.add_argument("action", choices=("update",))
 
-    check = commands.add_parser("questionnaire", help="questionnaire files").add_subparsers(
-        dest="questionnaire_command", metavar="ACTION", required=True
+    sheet = commands.add_parser(
+        "questionnaire", help="the questionnaire: its workbook, checks and YAML file"
+    ).add_subparsers(dest="questionnaire_command", metavar="ACTION", required=True)
+    check_file = sheet.add_parser(
+        "check", help="check a questionnaire file (.xlsx or .yaml), listing every problem"
     )
-    check_file = check.add_parser("check", help="validate a questionnaire file")
     check_file.add_argument("file", type=Path)
+    template = sheet.add_parser(
+        "template",
+        help="write the questionnaire in force as a workbook to fill in (never overwrites)",
+    )
+    template.add_argument("file", type=Path, help="the .xlsx file to write")
+    to_yaml = sheet.add_parser(
+        "import", help="turn a filled workbook into a YAML file (never overwrites)"
+    )
+    to_yaml.add_argument("file", type=Path, help="the .xlsx (or .yaml) file to read")
+    to_yaml.add_argument("--output", type=Path, required=True, help="the .yaml file to write")
     return parser
 
 
@@ -771,7 +789,15 @@ async def cmd_paperwork(args: argparse.Namespace, settings: Settings, out: TextI
 
 
 async def cmd_questionnaire(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    if args.questionnaire_command == "template":
+        from reports.questionnaire_workbook import questionnaire_template
+
+        questionnaire = await questionnaire_in_force(settings)
+        return _write_new(args.file, questionnaire_template(questionnaire), "questionnaire.xlsx")
     questionnaire = load_questionnaire(args.file)
+    if args.questionnaire_command == "import":
+        text = questionnaire_to_yaml(questionnaire).encode("utf-8")
+        return _write_new(args.output, text, "questionnaire.yaml")
     wording = (
         "the project's working summary, not the official text"
         if questionnaire.is_working_summary
@@ -783,6 +809,30 @@ async def cmd_questionnaire(args: argparse.Namespace, settings: Settings, out: T
         f"en, fr, es; scale: {levels}; {wording}.",
         file=out,
     )
+    return EXIT_OK
+
+
+def _write_new(path: Path, payload: bytes, example: str) -> int:
+    """Write a file that must not exist yet: a template or an import never replaces work."""
+    try:
+        with path.open("xb") as file:
+            file.write(payload)
+    except FileExistsError:
+        if path.is_dir():
+            print(
+                f"error: cannot write {path}: it is a folder; name a file, e.g. {path / example}",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"error: {path} already exists; it is never replaced: name a new file",
+                file=sys.stderr,
+            )
+        return EXIT_CONFIG
+    except OSError as exc:
+        print(f"error: cannot write {path}: {_write_problem(path, exc, example)}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"Wrote {path}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -834,7 +884,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             # Alembic narrates every migration step at INFO; operators need only problems.
             logging.getLogger("alembic").setLevel(logging.WARNING)
         return asyncio.run(COMMANDS[command](args, settings, out))
-    except (ConfigError, QuestionnaireError, OfficesFileError) as exc:
+    except QuestionnaireError as exc:
+        from reports.questionnaire_problems import describe_problem
+
+        for problem in exc.problems:
+            print(f"error: {exc.origin}: {describe_problem(problem, 'en')}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (ConfigError, OfficesFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except Refused as refusal:
