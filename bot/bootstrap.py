@@ -35,6 +35,7 @@ from bot.i18n import LocaleMiddleware, build_i18n
 from bot.jobs import JobRunner
 from bot.notify import Notifier
 from bot.poison import POISON, Poison
+from bot.questionnaire_refresh import QuestionnaireRefresh
 from bot.scheduler import Scheduler
 from bot.upload_checker import UploadChecker
 from dialogs import answering_dialog, language, onboarding, paperwork
@@ -129,6 +130,7 @@ async def open_service(
         )
         if prepare:
             await _seed_offices(service)
+        await _read_questionnaire_in_force(service, announce=prepare)
         yield service
     except (OperationalError, DBAPIError) as exc:
         raise ConfigError(
@@ -136,6 +138,28 @@ async def open_service(
         ) from None
     finally:
         await engine.dispose()
+
+
+async def questionnaire_in_force(settings: Settings) -> Questionnaire:
+    """The questionnaire in force: the newest version stored in the database (the configured
+    file, stored as version 1, on an empty one)."""
+    async with open_service(settings) as service:
+        return service.questionnaire
+
+
+async def _read_questionnaire_in_force(service: SurveyService, *, announce: bool) -> None:
+    in_force = await service.questionnaires.refresh()
+    configured = service.setup.in_force.configured
+    if announce and in_force.questionnaire.checksum != configured.checksum:
+        # The database's version wins: the file is only the first version of an empty one.
+        log.warning(
+            "The questionnaire in force is version %d from the database (%r, wording: %s), "
+            "not the configured file %s: put a new version in force with /questionnaire",
+            in_force.number,
+            in_force.questionnaire.id,
+            in_force.questionnaire.wording,
+            configured.path,
+        )
 
 
 async def _seed_offices(service: SurveyService) -> None:
@@ -197,6 +221,7 @@ def create_dispatcher(
         results_files=results_files or secretariat_results.results_files_in_a_thread,
         questionnaires=service.questionnaires,
         workers=settings.job_workers,
+        questionnaires=service.questionnaires,
     )
     storage = storage or MemoryStorage()
     # One update at a time per chat: two quick taps, or a tap and a command, must not race on
@@ -234,6 +259,8 @@ def create_dispatcher(
         commands.fallback_router(),
     )
     states.append(known_states(dispatcher))
+    # Every update starts with the questionnaire in force (a new version shows at once).
+    dispatcher.update.outer_middleware(QuestionnaireRefresh(service.questionnaires))
     # Before aiogram-dialog's middlewares: in a private chat only its own user acts.
     strangers = StrangerFilter()
     dispatcher.message.outer_middleware(strangers)

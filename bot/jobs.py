@@ -35,6 +35,7 @@ from dialogs.messages import refusal_text
 from survey.answering import Answering
 from survey.errors import Refused
 from survey.jobs import Job, JobKind, Jobs, JobState
+from survey.questionnaire_versions import QuestionnaireVersions
 from survey.secretariat import Secretariat
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,10 @@ class JobRunner:
         questionnaires: QuestionnaireVersions,
         workers: int = 2,
         interval: float = INTERVAL,
+        questionnaires: QuestionnaireVersions | None = None,
     ) -> None:
         self._jobs = jobs
+        self._questionnaires = questionnaires
         self._makers = dict(makers)
         self._i18n = i18n
         self._answering = answering
@@ -219,6 +222,8 @@ class JobRunner:
             self._questionnaires,
         )
         try:
+            if self._questionnaires is not None:  # a job uses the version in force now
+                await self._questionnaires.refresh()
             with self._i18n.context(), self._i18n.use_locale(job.language):
                 await self._makers[job.kind](context)
             return JobState.DONE

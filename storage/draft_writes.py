@@ -90,9 +90,10 @@ class DraftWriting:
         values: Mapping[str, str | None],
         by: int,
         now: datetime,
+        version: int,
         setting: DeadlineSetting | None,
     ) -> list[AnswerChoice] | None:
-        changes = {**values, "changed_at": now, "changed_by": by}
+        changes = {**values, "changed_at": now, "changed_by": by, "questionnaire_version": version}
         changed = frozenset(changes)
         parameters = {
             "response_id": response_id,

@@ -75,6 +75,9 @@ class AnswerRow(SQLModel, table=True):
     comment: str | None = Field(default=None, max_length=1000)
     changed_at: datetime = _time()
     changed_by: int = Field(foreign_key="representative.id")
+    # The questionnaire version the answer was given (or confirmed) under: an answer older
+    # than its Recommendation's last text change is marked for its Office to check.
+    questionnaire_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class LevelTallyRow(SQLModel, table=True):
@@ -206,3 +209,22 @@ class JobRow(SQLModel, table=True):
     claimed_at: datetime | None = _time(nullable=True)
     created_at: datetime = _time()
     finished_at: datetime | None = _time(nullable=True)
+
+
+class QuestionnaireVersionRow(SQLModel, table=True):
+    """A version of the questionnaire; the highest number is the one in force. Every process
+    compares that number with the version it holds (survey/questionnaire_versions.py)."""
+
+    __tablename__ = "questionnaire_version"
+
+    number: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    questionnaire_id: str = Field(max_length=64)
+    wording: str = Field(max_length=32)
+    checksum: str = Field(max_length=64)
+    # The questionnaire as `survey.questionnaire.questionnaire_to_data` gives it.
+    content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # What changed from the version before (`questionnaire_versions.changes_to_data`).
+    changes: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_by: str = Field(max_length=80)
+    created_by_user: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = _time()

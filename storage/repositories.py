@@ -39,6 +39,7 @@ from storage.models import (
     JobRow,
     LevelTallyRow,
     OfficeRow,
+    QuestionnaireVersionRow,
     ReminderClaimRow,
     RepresentativeRow,
     ResponseRow,
@@ -67,6 +68,7 @@ from survey.model import (
     UserPreference,
 )
 from survey.offices import OfficeInfo
+from survey.questionnaire_versions import StoredVersion
 
 _REPRESENTATIVE_COLUMNS = clicks.REPRESENTATIVE_COLUMNS
 SUBMITTED = ResponseStatus.SUBMITTED.value
@@ -154,6 +156,20 @@ def _invitation(row: InvitationRow) -> Invitation:
 # hex-encoded in updated_by, under a name no questionnaire can have (the questionnaire's reader
 # strips its id of spaces), so no migration was needed for it.
 WORKBOOK_KEY_ROW = " workbook-key"
+
+
+# A version's row in `StoredVersion`'s order, its content apart (large, and read only to load
+# the version).
+_VERSION_COLUMNS = (
+    col(QuestionnaireVersionRow.number),
+    col(QuestionnaireVersionRow.questionnaire_id),
+    col(QuestionnaireVersionRow.wording),
+    col(QuestionnaireVersionRow.checksum),
+    col(QuestionnaireVersionRow.changes),
+    col(QuestionnaireVersionRow.created_by),
+    col(QuestionnaireVersionRow.created_by_user),
+    col(QuestionnaireVersionRow.created_at),
+)
 
 
 class SqlSurveyStore(DraftWriting):
@@ -606,8 +622,9 @@ class SqlSurveyStore(DraftWriting):
         values: Mapping[str, str | None],
         by: int,
         now: datetime,
+        version: int,
     ) -> None:
-        changes = {**values, "changed_at": now, "changed_by": by}
+        changes = {**values, "changed_at": now, "changed_by": by, "questionnaire_version": version}
         await self._execute(
             clicks.save_answer(self._dialect, frozenset(changes)),
             response_id=response_id,
@@ -1043,6 +1060,56 @@ class SqlSurveyStore(DraftWriting):
     async def job_state(self, job_id: int) -> str | None:
         state = await self.session.scalar(select(col(JobRow.state)).where(col(JobRow.id) == job_id))
         return None if state is None else str(state)
+
+    # The questionnaire's versions ----------------------------------------------------------
+
+    async def newest_questionnaire_version(self) -> int | None:
+        newest = await self.session.scalar(select(func.max(col(QuestionnaireVersionRow.number))))
+        return None if newest is None else int(newest)
+
+    async def questionnaire_version(
+        self, number: int, *, content: bool = True
+    ) -> StoredVersion | None:
+        columns = _VERSION_COLUMNS + ((col(QuestionnaireVersionRow.content),) if content else ())
+        row = (
+            await self.session.execute(
+                select(*columns).where(col(QuestionnaireVersionRow.number) == number)
+            )
+        ).first()
+        return None if row is None else StoredVersion(*row)
+
+    async def questionnaire_version_history(self) -> list[StoredVersion]:
+        rows = await self.session.execute(
+            select(*_VERSION_COLUMNS).order_by(col(QuestionnaireVersionRow.number))
+        )
+        return [StoredVersion(*row) for row in rows.all()]
+
+    async def add_questionnaire_version(self, version: StoredVersion) -> bool:
+        assert version.content is not None
+        result = await self.session.execute(
+            self._insert(QuestionnaireVersionRow)
+            .values(
+                number=version.number,
+                questionnaire_id=version.questionnaire_id,
+                wording=version.wording,
+                checksum=version.checksum,
+                content=dict(version.content),
+                changes=dict(version.changes),
+                created_by=version.by[:80],
+                created_by_user=version.by_user,
+                created_at=version.at,
+            )
+            .on_conflict_do_nothing(index_elements=["number"])
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def count_answers(self, questionnaire_id: str) -> int:
+        count = await self.session.scalar(
+            select(func.count(col(AnswerRow.id)))
+            .join(ResponseRow, col(ResponseRow.id) == col(AnswerRow.response_id))
+            .where(col(ResponseRow.questionnaire_id) == questionnaire_id)
+        )
+        return int(count or 0)
 
     # Audit ---------------------------------------------------------------------------------
 

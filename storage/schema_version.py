@@ -14,7 +14,7 @@ from sqlalchemy.pool import NullPool
 
 from storage.db import create_engine
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 
 class MigrationTargetError(ValueError):

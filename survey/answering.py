@@ -22,6 +22,8 @@ from survey.model import (
     ResponseStatus,
 )
 from survey.ports import DraftStore, SurveyStore
+from survey.questionnaire import Questionnaire
+from survey.questionnaire_versions import QuestionnaireVersions
 from survey.setup import (
     DraftWriter,
     SurveySetup,
@@ -60,11 +62,23 @@ class Answering:
     def __init__(self, setup: SurveySetup) -> None:
         self._setup = setup
         self._stores = setup.stores
-        self.questionnaire = setup.questionnaire
         # Who wrote, by Telegram user, as each person's last write to a draft read it: their
         # next write checks it still holds instead of reading it again.
         self._writers: dict[int, DraftWriter] = {}
         self._workbook_key = WorkbookKey(setup)
+        self._versions = QuestionnaireVersions(setup)
+
+    @property
+    def questionnaire(self) -> Questionnaire:
+        """The version in force (it may change between two calls: read it once per window)."""
+        return self._setup.questionnaire
+
+    async def _version(self) -> int:
+        """The number of the version an answer is given under: the one this process holds
+        (read at the start of each update), read from the database if it never was."""
+        if self._setup.in_force.number == 0:
+            await self._versions.refresh()
+        return self._setup.in_force.number
 
     async def workbook_key(self) -> bytes:
         """The secret the Office workbooks are signed with (``survey.workbook_key``)."""
@@ -86,8 +100,11 @@ class Answering:
         if not self.questionnaire.has_recommendation(number):
             raise Refused(Reason.UNKNOWN_RECOMMENDATION, number=number)
         now = self._setup.now()
+        version = await self._version()  # before the draft's unit: it may read the database
         async with self._stores.draft_writes() as draft:
-            progress = await self._write_to_draft(draft, telegram_user_id, number, values, now)
+            progress = await self._write_to_draft(
+                draft, telegram_user_id, number, values, now, version
+            )
         if progress is not None:
             return progress
         self._writers.pop(telegram_user_id, None)
@@ -98,7 +115,12 @@ class Answering:
                 store, telegram_user_id, now
             )
             await store.save_answer(
-                response.id, number, values=values, by=representative.id, now=now
+                response.id,
+                number,
+                values=values,
+                by=representative.id,
+                now=now,
+                version=version,
             )
             progress = progress_of(
                 self.questionnaire,
@@ -117,18 +139,19 @@ class Answering:
         number: int,
         values: dict[str, str | None],
         now: datetime,
+        version: int,
     ) -> Progress | None:
         """The usual write, to a draft: with what this person's last write read (one round
         trip on PostgreSQL), else with one read first (two). None when it does not apply."""
         kept = self._writers.get(telegram_user_id)
         if kept is not None:
-            progress = await self._save_to_draft(draft, kept, number, values, now)
+            progress = await self._save_to_draft(draft, kept, number, values, now, version)
             if progress is not None:
                 return progress
         writer = await unlocked_draft(draft, self._setup, telegram_user_id)
         if writer is None:
             return None
-        progress = await self._save_to_draft(draft, writer, number, values, now)
+        progress = await self._save_to_draft(draft, writer, number, values, now, version)
         if progress is not None:
             self._writers[telegram_user_id] = writer
             while len(self._writers) > KEPT_WRITERS:
@@ -142,6 +165,7 @@ class Answering:
         number: int,
         values: dict[str, str | None],
         now: datetime,
+        version: int,
     ) -> Progress | None:
         deadline = writer.deadline(self._setup)
         if not rules.is_open(deadline, now):
@@ -152,6 +176,7 @@ class Answering:
             values=values,
             by=writer.representative.id,
             now=now,
+            version=version,
             setting=writer.setting,
         )
         if choices is None:
@@ -171,6 +196,7 @@ class Answering:
             if change.new_level is not None and self.questionnaire.level(change.new_level) is None:
                 raise Refused(Reason.UNKNOWN_LEVEL, level=change.new_level)
         now = self._setup.now()
+        version = await self._version()
         async with self._stores() as store:
             representative, response, deadline = await self._open_draft(
                 store, telegram_user_id, now
@@ -194,7 +220,12 @@ class Answering:
                     )
                 if values:
                     await store.save_answer(
-                        response.id, change.number, values=values, by=representative.id, now=now
+                        response.id,
+                        change.number,
+                        values=values,
+                        by=representative.id,
+                        now=now,
+                        version=version,
                     )
             progress = progress_of(
                 self.questionnaire,

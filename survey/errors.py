@@ -43,6 +43,16 @@ class Reason(StrEnum):
     # A closing time at or after `latest` (near the calendar's end); details: `deadline`,
     # `latest`.
     DEADLINE_TOO_FAR = "deadline_too_far"
+    # The questionnaire (survey/questionnaire_versions.py). Another version was put in force
+    # since the preview; details: `in_force` (its number), `expected` (the preview's), `by`
+    # (who, "" when unknown), `at`.
+    QUESTIONNAIRE_CHANGED_SINCE = "questionnaire_changed_since"
+    # The same content as the version in force; details: `in_force`.
+    QUESTIONNAIRE_IDENTICAL = "questionnaire_identical"
+    # Numbering, count, scale codes or scores (or the id) would change while answers exist;
+    # details: `changes` (survey.questionnaire_diff.StructureChange, each with its kind,
+    # before and after), `answers` (how many answers exist).
+    QUESTIONNAIRE_STRUCTURE_LOCKED = "questionnaire_structure_locked"
 
 
 class Refused(Exception):  # noqa: N818 - reads naturally: `except Refused as refusal`

@@ -27,6 +27,7 @@ from survey.offices import OfficeInfo
 
 if TYPE_CHECKING:  # survey.jobs uses this module: its records are named here, not imported
     from survey.jobs import Job
+    from survey.questionnaire_versions import StoredVersion
 
 # The submitted responses of a questionnaire, summed up: how many, the sum of their ids and
 # the latest submission. Submitted answers cannot change, so while the mark stays the same,
@@ -139,7 +140,11 @@ class SurveyStore(Protocol):
         values: Mapping[str, str | None],
         by: int,
         now: datetime,
-    ) -> None: ...
+        version: int,
+    ) -> None:
+        """`version`: the questionnaire version the answer is given under."""
+        ...
+
     async def mark_submitted(
         self, response_id: int, *, by: int, now: datetime, receipt: Receipt
     ) -> bool: ...
@@ -276,6 +281,27 @@ class SurveyStore(Protocol):
 
     async def job_state(self, job_id: int) -> str | None: ...
 
+    # The questionnaire's versions (survey/questionnaire_versions.py)
+    async def newest_questionnaire_version(self) -> int | None:
+        """The number of the version in force; None on a database without one."""
+        ...
+
+    async def questionnaire_version(
+        self, number: int, *, content: bool = True
+    ) -> StoredVersion | None: ...
+    async def questionnaire_version_history(self) -> list[StoredVersion]:
+        """Every version without its content, oldest first."""
+        ...
+
+    async def add_questionnaire_version(self, version: StoredVersion) -> bool:
+        """Insert it unless that number exists (another process stored one): True if
+        inserted."""
+        ...
+
+    async def count_answers(self, questionnaire_id: str) -> int:
+        """Answers (a level or a comment) of any response, draft or submitted."""
+        ...
+
     # Audit and rate limiting
     async def audit(
         self,
@@ -320,6 +346,7 @@ class DraftStore(Protocol):
         values: Mapping[str, str | None],
         by: int,
         now: datetime,
+        version: int,
         setting: DeadlineSetting | None,
     ) -> list[AnswerChoice] | None:
         """`save_answer` and `commit`, made only if what `writer` read still holds when

@@ -26,6 +26,7 @@ from survey.model import (
 )
 from survey.offices import OfficeInfo
 from survey.ports import SurveyStore
+from survey.questionnaire import Questionnaire
 from survey.results import Digest, build_digest
 from survey.setup import SurveySetup, effective_deadline, office_by_code, office_by_id
 from survey.text import clean_text
@@ -156,8 +157,12 @@ class Secretariat:
     def __init__(self, setup: SurveySetup) -> None:
         self._setup = setup
         self._stores = setup.stores
-        self.questionnaire = setup.questionnaire
         # The counts of the submitted answers, and the submissions they were counted from.
+
+    @property
+    def questionnaire(self) -> Questionnaire:
+        """The version in force (it may change between two calls: read it once per window)."""
+        return self._setup.questionnaire
 
     def is_member(self, telegram_user_id: int) -> bool:
         return telegram_user_id in self._setup.admin_ids

@@ -16,8 +16,9 @@ from survey.enrolment import Enrolment
 from survey.jobs import Jobs
 from survey.ports import StoreFactory
 from survey.questionnaire import Questionnaire
+from survey.questionnaire_versions import QuestionnaireVersions
 from survey.secretariat import Secretariat
-from survey.setup import SurveySetup, utcnow
+from survey.setup import QuestionnaireInForce, SurveySetup, utcnow
 
 
 class SurveyService:
@@ -33,12 +34,15 @@ class SurveyService:
         admin_ids: Collection[int] = (),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.setup = SurveySetup(stores, questionnaire, deadline, frozenset(admin_ids), clock)
+        self.setup = SurveySetup(
+            stores, QuestionnaireInForce(questionnaire), deadline, frozenset(admin_ids), clock
+        )
         self.enrolment = Enrolment(self.setup)
         self.answering = Answering(self.setup)
         self.secretariat = Secretariat(self.setup)
         self.broadcasts = Broadcasts(self.setup)
         self.jobs = Jobs(self.setup)
+        self.questionnaires = QuestionnaireVersions(self.setup)
 
     @property
     def questionnaire(self) -> Questionnaire:

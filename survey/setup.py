@@ -3,9 +3,10 @@ who the Secretariat is, and the clock; plus the lookups each unit of work starts
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 from survey import rules
 from survey.errors import Reason, Refused
@@ -20,9 +21,51 @@ def utcnow() -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class TextUpdate:
+    """The latest version that changed a Recommendation's title or statement: an answer given
+    under an earlier version is marked for its Office to check."""
+
+    version: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InForce:
+    """The questionnaire version this process uses. `number` 0: the configured file, while
+    the database holds no version yet (survey/questionnaire_versions.py stores it as 1)."""
+
+    number: int
+    questionnaire: Questionnaire
+    text_updates: Mapping[int, TextUpdate] = field(default_factory=lambda: MappingProxyType({}))
+
+    def updated_since(self, number: int, answered_under: int) -> TextUpdate | None:
+        """The text change of Recommendation `number` an answer given under version
+        `answered_under` has not seen, if any."""
+        update = self.text_updates.get(number)
+        return update if update is not None and update.version > answered_under else None
+
+
+class QuestionnaireInForce:
+    """Holds the version in force in this process; `survey.questionnaire_versions` replaces it
+    when the database has a newer one. Read without I/O, so windows can render from it."""
+
+    def __init__(self, configured: Questionnaire) -> None:
+        self.configured = configured
+        self.current = InForce(0, configured)
+
+    @property
+    def questionnaire(self) -> Questionnaire:
+        return self.current.questionnaire
+
+    @property
+    def number(self) -> int:
+        return self.current.number
+
+
+@dataclass(frozen=True, slots=True)
 class SurveySetup:
     stores: StoreFactory
-    questionnaire: Questionnaire
+    in_force: QuestionnaireInForce
     # SURVEY_DEADLINE: the closing time until the Secretariat sets one, which is stored in the
     # database (`effective_deadline`). Never compare with this directly.
     deadline: datetime | None = None
@@ -31,6 +74,12 @@ class SurveySetup:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def questionnaire(self) -> Questionnaire:
+        """The version in force as this process last read it (kept current by
+        `QuestionnaireVersions.refresh`, at the start of every update)."""
+        return self.in_force.questionnaire
 
 
 async def effective_deadline(store: SurveyStore, setup: SurveySetup) -> datetime | None:

@@ -42,7 +42,13 @@ async def test_a_draft_answer_comes_back_with_the_others_and_is_committed(
         assert response is not None
         assert response.status is ResponseStatus.DRAFT
         choices = await store.save_draft_answer(
-            response.id, 5, values={"level": "high"}, by=person.id, now=NOW, setting=setting
+            response.id,
+            5,
+            values={"level": "high"},
+            by=person.id,
+            now=NOW,
+            version=1,
+            setting=setting,
         )
     assert choices == [
         AnswerChoice(2, None, "first"),
@@ -76,6 +82,7 @@ async def test_a_submitted_response_takes_nothing(
             values={"level": "high"},
             by=member.representative.id,
             now=NOW,
+            version=1,
             setting=setting,
         )
         assert choices is None

@@ -88,7 +88,12 @@ async def test_what_a_unit_of_work_did_not_commit_is_not_stored(
     response = (await service.answering.review(1)).response.id
     async with stores() as store:
         await store.save_answer(
-            response, 2, values={"level": "low"}, by=member.representative.id, now=clock.now
+            response,
+            2,
+            values={"level": "low"},
+            by=member.representative.id,
+            now=clock.now,
+            version=1,
         )
         assert len(await store.answers(response)) == 2  # seen inside the unit of work
     # ... and gone with it: the session rolled the sqlite3 connection back.
@@ -125,7 +130,9 @@ async def test_a_driver_error_is_the_sqlalchemy_error_the_session_raised_before(
     response = (await service.answering.review(1)).response.id
     async with stores() as store:
         with pytest.raises(IntegrityError) as raised:  # no such representative
-            await store.save_answer(response, 2, values={"level": "low"}, by=999, now=clock.now)
+            await store.save_answer(
+                response, 2, values={"level": "low"}, by=999, now=clock.now, version=1
+            )
     assert "999" not in str(raised.value)  # parameters stay out of messages and logs
     assert await count_stored(engine, AnswerRow) == 1
     await service.answering.record_answer(1, 2, "low")  # the connection is fine afterwards

@@ -1,0 +1,224 @@
+"""The questionnaire in force lives in the database with its versions, on SQLite and
+PostgreSQL: the Secretariat previews a new wording, puts it in force, and every process sees it
+at its next read; answers stay when texts change, and the structure is locked once answers
+exist."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import SqlStoreFactory
+from survey.errors import Reason, Refused
+from survey.model import Actor
+from survey.questionnaire import (
+    OFFICIAL,
+    Questionnaire,
+    questionnaire_from_data,
+    questionnaire_to_data,
+)
+from survey.questionnaire_diff import StructureKind, TextChange
+from survey.questionnaire_versions import CONFIGURED_BY, PUT_IN_FORCE
+from survey.service import SurveyService
+from tests.support import ADMIN_ID, Clock, audit_events, verify
+
+
+def edited(questionnaire: Questionnaire, edit: Any) -> Questionnaire:
+    data = copy.deepcopy(questionnaire_to_data(questionnaire))
+    edit(data)
+    return questionnaire_from_data(data, origin="edited.yaml")
+
+
+def _numbers(count: int) -> str:
+    return ", ".join(map(str, range(1, count + 1)))
+
+
+def spanish_typo_fixed(questionnaire: Questionnaire) -> Questionnaire:
+    def edit(data: dict[str, Any]) -> None:
+        data["wording"] = OFFICIAL
+        data["recommendations"][16]["statement"]["es"] += " (corregido)"
+
+    return edited(questionnaire, edit)
+
+
+def replica_of(service: SurveyService, engine: AsyncEngine, clock: Clock) -> SurveyService:
+    """Another process on the same database, started with the same configured file."""
+    return SurveyService(
+        SqlStoreFactory(engine),
+        service.setup.in_force.configured,
+        deadline=service.setup.deadline,
+        admin_ids={ADMIN_ID},
+        clock=clock,
+    )
+
+
+async def test_the_configured_file_is_version_1_on_an_empty_database(
+    service: SurveyService, questionnaire: Questionnaire
+) -> None:
+    version = await service.questionnaires.in_force()
+    assert version.number == 1
+    assert version.questionnaire == questionnaire
+    assert (version.wording, version.checksum) == (questionnaire.wording, questionnaire.checksum)
+    assert version.by == CONFIGURED_BY
+    assert version.changes.is_empty
+
+
+async def test_a_text_change_mid_survey_keeps_the_answers_and_reaches_every_process(
+    service: SurveyService, engine: AsyncEngine, clock: Clock, admin: Actor
+) -> None:
+    replica = replica_of(service, engine, clock)
+    await replica.questionnaires.refresh()
+    await verify(service, 1)
+    await service.answering.record_answer(1, 17, "high")
+    old = service.questionnaire
+    new = spanish_typo_fixed(old)
+
+    preview = await service.questionnaires.preview(new)
+    assert preview.allowed
+    assert not preview.identical
+    assert preview.in_force.number == 1
+    assert preview.answers == 1
+    assert TextChange(17, "statement", ("es",)) in preview.diff.texts
+    assert preview.diff.changed_numbers() == (17,)
+
+    clock.advance(hours=1)
+    version = await service.questionnaires.put_in_force(new, actor=admin, expected_number=1)
+    assert (version.number, version.wording, version.by) == (2, OFFICIAL, admin.label)
+    assert version.at == clock.now
+    assert service.questionnaire.recommendation(17).statement("es").endswith("(corregido)")
+    assert (await service.answering.progress(1)).answer(17) is not None  # the answer stayed
+
+    # The other process still holds version 1 until its next read, which finds version 2.
+    assert replica.questionnaire == old
+    assert (await replica.questionnaires.refresh()).number == 2
+    assert replica.questionnaire.recommendation(17).statement("es").endswith("(corregido)")
+    assert replica.setup.in_force.current.text_updates[17].version == 2
+
+    [event] = await audit_events(engine, PUT_IN_FORCE)
+    assert event.actor == admin.label
+    assert event.details["number"] == 2
+    assert event.details["checksum"] == new.checksum
+    assert event.details["changes"]["texts"] == [
+        {"number": None, "part": "wording", "languages": []},
+        {"number": 17, "part": "statement", "languages": ["es"]},
+    ]
+
+
+async def test_a_restarted_process_reads_the_version_in_force_not_the_file(
+    service: SurveyService, engine: AsyncEngine, clock: Clock, admin: Actor
+) -> None:
+    new = spanish_typo_fixed(service.questionnaire)
+    await service.questionnaires.put_in_force(new, actor=admin, expected_number=1)
+    restarted = replica_of(service, engine, clock)
+    version = await restarted.questionnaires.in_force()
+    assert version.number == 2
+    assert restarted.questionnaire.checksum == new.checksum
+
+
+async def test_a_numbering_change_is_refused_once_answers_exist(
+    service: SurveyService, engine: AsyncEngine, admin: Actor
+) -> None:
+    # Today's file rules allow exactly 40 numbered 1 to 40; a questionnaire made otherwise
+    # (rules that allow another count) is refused all the same once answers exist.
+    new = replace(service.questionnaire, recommendations=service.questionnaire.recommendations[:39])
+    # No answer yet: the structure may still change.
+    assert (await service.questionnaires.preview(new)).allowed
+
+    await verify(service, 1)
+    await service.answering.record_answer(1, 1, "high")
+    preview = await service.questionnaires.preview(new)
+    assert not preview.allowed
+    assert [(c.kind, c.before, c.after) for c in preview.refused] == [
+        (StructureKind.COUNT, "40", "39"),
+        (StructureKind.NUMBERS, _numbers(40), _numbers(39)),
+    ]
+
+    with pytest.raises(Refused) as refused:
+        await service.questionnaires.put_in_force(new, actor=admin, expected_number=1)
+    assert refused.value.reason is Reason.QUESTIONNAIRE_STRUCTURE_LOCKED
+    assert refused.value.details["answers"] == 1
+    assert refused.value.details["changes"] == preview.refused
+    assert (await service.questionnaires.in_force()).number == 1
+    assert await audit_events(engine, PUT_IN_FORCE) == []
+
+
+async def test_a_scale_code_change_is_refused_once_answers_exist(
+    service: SurveyService, admin: Actor
+) -> None:
+    def recode(data: dict[str, Any]) -> None:
+        data["scale"][0]["code"] = "urgent"
+
+    await verify(service, 1)
+    await service.answering.record_answer(1, 1, "high")
+    with pytest.raises(Refused) as refused:
+        await service.questionnaires.put_in_force(
+            edited(service.questionnaire, recode), actor=admin, expected_number=1
+        )
+    assert refused.value.reason is Reason.QUESTIONNAIRE_STRUCTURE_LOCKED
+    [change] = refused.value.details["changes"]
+    assert change.kind is StructureKind.SCALE_CODES
+    assert change.after.startswith("urgent, ")
+
+
+async def test_a_scale_score_change_is_refused_once_answers_exist(
+    service: SurveyService, admin: Actor
+) -> None:
+    def rescore(data: dict[str, Any]) -> None:
+        data["scale"][0]["score"] = 7
+
+    await verify(service, 1)
+    await service.answering.record_comment(1, 3, "a comment is an answer too")
+    with pytest.raises(Refused) as refused:
+        await service.questionnaires.put_in_force(
+            edited(service.questionnaire, rescore), actor=admin, expected_number=1
+        )
+    assert refused.value.reason is Reason.QUESTIONNAIRE_STRUCTURE_LOCKED
+    [change] = refused.value.details["changes"]
+    assert change.kind is StructureKind.SCALE_SCORES
+
+
+async def test_another_version_put_in_force_since_the_preview_is_refused(
+    service: SurveyService, engine: AsyncEngine, clock: Clock, admin: Actor
+) -> None:
+    replica = replica_of(service, engine, clock)
+    first = spanish_typo_fixed(service.questionnaire)
+    preview = await service.questionnaires.preview(first)
+    await replica.questionnaires.put_in_force(first, actor=Actor.cli(), expected_number=1)
+
+    def retitle(data: dict[str, Any]) -> None:
+        data["recommendations"][0]["title"]["fr"] = "Un autre titre"
+
+    with pytest.raises(Refused) as refused:
+        await service.questionnaires.put_in_force(
+            edited(service.questionnaire, retitle),
+            actor=admin,
+            expected_number=preview.in_force.number,
+        )
+    assert refused.value.reason is Reason.QUESTIONNAIRE_CHANGED_SINCE
+    assert (refused.value.details["in_force"], refused.value.details["expected"]) == (2, 1)
+    assert refused.value.details["by"] == Actor.cli().label
+
+
+async def test_the_same_content_is_not_a_new_version(
+    service: SurveyService, questionnaire: Questionnaire, admin: Actor
+) -> None:
+    preview = await service.questionnaires.preview(questionnaire)
+    assert preview.identical
+    assert not preview.allowed
+    with pytest.raises(Refused) as refused:
+        await service.questionnaires.put_in_force(questionnaire, actor=admin, expected_number=1)
+    assert refused.value.reason is Reason.QUESTIONNAIRE_IDENTICAL
+
+
+async def test_only_the_secretariat_puts_a_version_in_force(service: SurveyService) -> None:
+    with pytest.raises(Refused) as refused:
+        await service.questionnaires.put_in_force(
+            spanish_typo_fixed(service.questionnaire),
+            actor=Actor.telegram(5),
+            expected_number=1,
+        )
+    assert refused.value.reason is Reason.NOT_SECRETARIAT
