@@ -61,12 +61,6 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-async def questionnaire_in_force(settings: Settings) -> Questionnaire:
-    """The questionnaire the survey asks now: what the template, the command line and the
-    Secretariat's preview start from. For now the configured file."""
-    return load_configured_questionnaire(settings)
-
-
 def load_configured_questionnaire(settings: Settings, *, announce: bool = False) -> Questionnaire:
     """Load and validate the questionnaire; at start-up (`announce`), say which one it is."""
     questionnaire = load_questionnaire(settings.questionnaire_path)
@@ -219,7 +213,6 @@ def create_dispatcher(
         upload_checker=checker,
         # The bot's process passes bot/file_worker.py's; tests make them in a thread.
         results_files=results_files or secretariat_results.results_files_in_a_thread,
-        questionnaires=service.questionnaires,
         workers=settings.job_workers,
         questionnaires=service.questionnaires,
     )

@@ -27,7 +27,6 @@ from aiogram.exceptions import (
 from aiogram.utils.i18n import I18n
 from aiogram_dialog.api.protocols import BgManagerFactory
 from sqlalchemy.exc import DBAPIError, OperationalError
-from survey.questionnaire_versions import QuestionnaireVersions
 
 from bot.upload_checker import UploadChecker
 from dialogs.jobs import JobContext, Maker, ResultsFiles, not_made
@@ -70,7 +69,6 @@ class JobRunner:
         secretariat: Secretariat,
         upload_checker: UploadChecker,
         results_files: ResultsFiles,
-        questionnaires: QuestionnaireVersions,
         workers: int = 2,
         interval: float = INTERVAL,
         questionnaires: QuestionnaireVersions | None = None,
@@ -83,7 +81,6 @@ class JobRunner:
         self._secretariat = secretariat
         self._upload_checker = upload_checker
         self._results_files = results_files
-        self._questionnaires = questionnaires
         self._workers = workers
         self._interval = min(interval, jobs.rules.lease.total_seconds() / 3)
         self.dialogs: BgManagerFactory | None = None  # set once aiogram-dialog is set up

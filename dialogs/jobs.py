@@ -21,9 +21,8 @@ from survey.answering import Answering
 from survey.jobs import Job, JobKind
 
 if TYPE_CHECKING:
-    from survey.questionnaire_versions import QuestionnaireVersions
-
     from bot.upload_checker import UploadChecker
+    from survey.questionnaire_versions import QuestionnaireVersions
 from survey.model import Actor
 from survey.secretariat import Secretariat
 
@@ -62,7 +61,7 @@ class JobContext:
     dialogs: BgManagerFactory
     results_files: ResultsFiles
     upload_checker: UploadChecker  # a person's file is read only in its bounded workers
-    questionnaires: QuestionnaireVersions
+    questionnaires: QuestionnaireVersions | None  # the version in force (the Secretariat's)
 
     async def show_window_again(self) -> None:
         """The window the person asked from, again below the file (as the handler did when

@@ -76,6 +76,12 @@ MESSAGE_LIMIT = 4096
 SUMMARY_BUDGET = 3000  # the preview window's share for the list of changes
 
 
+def _in(context: JobContext) -> QuestionnaireVersions:
+    versions = context.questionnaires
+    assert versions is not None, "the job runner is given the questionnaire's versions"
+    return versions
+
+
 def _versions(manager: DialogManager) -> QuestionnaireVersions:
     versions: QuestionnaireVersions = manager.middleware_data["questionnaires"]
     return versions
@@ -150,12 +156,11 @@ def template_file_name(version: QuestionnaireVersion) -> str:
 
 
 async def template_job(context: JobContext) -> None:
+    from dialogs.secretariat.common import off_the_loop
     from reports.questionnaire_workbook import questionnaire_template
 
-    from dialogs.secretariat.common import off_the_loop
-
     job = context.job
-    version = await context.questionnaires.in_force()
+    version = await _in(context).in_force()
     data = await off_the_loop(lambda: questionnaire_template(version.questionnaire))
     await send_file(context.bot, job.chat_id, template_file_name(version), data)
     await context.show_window_again()
@@ -213,11 +218,10 @@ async def upload_questionnaire(
 async def _read(context: JobContext, file_id: str, name: str) -> Questionnaire | None:
     """The questionnaire in the file, checked in a bounded worker; None once its problems have
     been said, every one, in the person's language."""
-    from reports.questionnaire_problems import describe_problem
-    from reports.questionnaire_workbook import check_questionnaire_file
-
     from bot.bounded_pool import JobAbortedError
     from bot.upload_checker import abort_reason
+    from reports.questionnaire_problems import describe_problems
+    from reports.questionnaire_workbook import check_questionnaire_file
 
     job, bot = context.job, context.bot
     downloaded = await bot.download(file_id)
@@ -233,7 +237,7 @@ async def _read(context: JobContext, file_id: str, name: str) -> Questionnaire |
         return None
     if isinstance(result, dict):
         return questionnaire_from_data(result, origin=name or "upload")
-    lines = [describe_problem(problem, job.language) for problem in result]
+    lines = describe_problems(result, job.language)
     header = ngettext(
         "<b>The questionnaire you sent has {count} problem</b>; nothing was changed:",
         "<b>The questionnaire you sent has {count} problems</b>; nothing was changed:",
@@ -266,7 +270,7 @@ async def upload_job(context: JobContext) -> None:
     new = await _read(context, file_id, name)
     if new is None:
         return
-    change = await context.questionnaires.preview(new)
+    change = await _in(context).preview(new)
     if change.identical:
         raise Refused(Reason.QUESTIONNAIRE_IDENTICAL, in_force=change.in_force.number)
     if change.refused:
@@ -315,7 +319,7 @@ async def apply_job(context: JobContext) -> None:
         await bot.send_message(job.chat_id, _("This file is not the one previewed: send it again."))
         return
     who = Actor.telegram(job.user_id, str(job.parameters.get(NAME) or ""))
-    version = await context.questionnaires.put_in_force(
+    version = await _in(context).put_in_force(
         new, actor=who, expected_number=int(job.parameters[EXPECTED])
     )
     await bot.send_message(
@@ -403,7 +407,7 @@ async def on_preview_press(callback: CallbackQuery) -> None:
 
 
 def language_name(code: str) -> str:
-    name = Locale(language()).languages.get(code, code)
+    name = str(Locale(language()).languages.get(code, code))
     return name[:1].upper() + name[1:]
 
 

@@ -130,7 +130,9 @@ async def test_a_filled_template_is_previewed_put_in_force_and_seen_by_another_p
     await admin.send_document("questionnaire.xlsx", filled(template_of(app)))
 
     previews = sent_to(app, ADMIN_ID)[before + 1 :][:3]  # after "checking…"
-    for call, lang, label in zip(previews, ("en", "fr", "es"), ("English", "French", "Spanish")):
+    for call, lang, label in zip(
+        previews, ("en", "fr", "es"), ("English", "French", "Spanish"), strict=True
+    ):
         assert f"Preview, {label}" in call.text
         # The title as a representative's window shows it: escaped, so "<b>" reads as typed.
         shown = html.escape(longest(NEW_TITLES[lang], MAX_TITLE_LENGTH), quote=False)
