@@ -84,7 +84,7 @@ async def put_in_force(admin: Person) -> None:
 async def test_the_version_in_force_and_its_template(app: App) -> None:
     admin = Person(app, ADMIN_ID, "en")
     await admin.send("/questionnaire")
-    text = admin.text()
+    text = html.unescape(admin.text())
     assert "<b>The questionnaire in force</b>" in text
     assert "version <b>1</b>" in text
     assert "40 Recommendations, a scale of" in text
@@ -95,7 +95,7 @@ async def test_the_version_in_force_and_its_template(app: App) -> None:
     book = load_workbook(io.BytesIO(template_of(app)))
     header = [cell.value for cell in book["Recommendations"][1]]
     assert header == ["number", *COLUMNS]
-    assert admin.text() == text  # the window again, under the file
+    assert html.unescape(admin.text()) == text  # the window again, under the file
 
 
 async def test_others_do_not_have_the_command(app: App) -> None:
@@ -130,14 +130,14 @@ async def test_a_filled_template_is_previewed_put_in_force_and_seen_by_another_p
     await admin.send_document("questionnaire.xlsx", filled(template_of(app)))
 
     previews = sent_to(app, ADMIN_ID)[before + 1 :][:3]  # after "checking…"
-    for call, lang, label in zip(
-        previews, ("en", "fr", "es"), ("English", "French", "Spanish"), strict=True
-    ):
-        assert f"Preview, {label}" in call.text
+    bodies = {}
+    languages = {"en": "English", "fr": "French", "es": "Spanish"}
+    for call, (lang, label) in zip(previews, languages.items(), strict=True):
+        title, _, bodies[lang] = call.text.partition("\n\n")
+        assert f"Preview, {label}" in title
         # The title as a representative's window shows it: escaped, so "<b>" reads as typed.
-        shown = html.escape(longest(NEW_TITLES[lang], MAX_TITLE_LENGTH), quote=False)
-        assert f"<b>{shown}</b>" in call.text
-        assert "Recommendation 1 of 40" in call.text or "Recommandation 1 sur 40" in call.text
+        assert longest(NEW_TITLES[lang], MAX_TITLE_LENGTH) in html.unescape(bodies[lang])
+        assert "<b>XML</b>" not in bodies[lang]
         assert isinstance(call.reply_markup, InlineKeyboardMarkup)
         labels = [b.text for row in call.reply_markup.inline_keyboard for b in row]
         assert [level.label(lang) for level in questionnaire.scale] == labels[: len(labels) - 4]
@@ -161,8 +161,8 @@ async def test_a_filled_template_is_previewed_put_in_force_and_seen_by_another_p
         other_app = start_app(settings, other, i18n, upload_checker=upload_checker)
         for user, lang in ((501, "en"), (502, "fr"), (503, "es")):
             person = await verified(other_app, other, user, office="EP", lang=lang)
-            shown = html.escape(longest(NEW_TITLES[lang], MAX_TITLE_LENGTH), quote=False)
-            assert f"<b>{shown}</b>" in person.text()
+            # Exactly what the preview showed.
+            assert person.text() == bodies[lang]
     finally:
         await other_engine.dispose()
 
@@ -208,19 +208,22 @@ async def test_every_problem_is_listed_in_french(app: App, questionnaire: Questi
     assert "Recommendations!D2" in said
 
 
-async def test_a_numbering_change_is_refused_once_answers_exist(
+async def test_a_scale_change_is_refused_once_answers_exist(
     app: App, service: SurveyService, questionnaire: Questionnaire
 ) -> None:
     await verified(app, service, 701, office="EP")
     delegate = Person(app, 701, "en")
     await delegate.click(questionnaire.scale[0].label("en"))
     data = questionnaire_to_data(questionnaire)
-    data["recommendations"].pop()  # 39 Recommendations
+    # The scores of the scale (the ranking is computed from them).
+    level = next(level for level in data["scale"] if level["score"] is not None)
+    level["score"] += 10
     admin = Person(app, ADMIN_ID, "en")
     await admin.send_document("q.yaml", yaml.safe_dump(data, allow_unicode=True).encode())
     said = app.bot.sent(ADMIN_ID)[-1]
     assert "Refused: 1 answer exists" in said
-    assert "the number of Recommendations: 40 → 39" in said
+    assert "the scale&#39;s scores:" in said
+    assert f"{level['code']}={level['score']}" in said
     assert (await service.questionnaires.in_force()).number == 1
 
 
