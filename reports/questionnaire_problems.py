@@ -39,7 +39,7 @@ _MESSAGES: dict[ProblemKind, str] = {
     ProblemKind.UNKNOWN_KEY: N_("unknown key “{key}” (expected: {expected})"),
     ProblemKind.MISSING_KEY: N_("“{key}” is missing"),
     ProblemKind.BAD_ID: N_("the id must be a text that is not empty, not {value}"),
-    ProblemKind.BAD_WORDING: N_("the wording must be {expected}, not {value}"),
+    ProblemKind.BAD_WORDING: N_("the wording must be “official” or “working-summary”, not {value}"),
     ProblemKind.BAD_SOURCE_URL: N_(
         "the link must be an address starting with https:// or http://, not {value}"
     ),
@@ -48,9 +48,6 @@ _MESSAGES: dict[ProblemKind, str] = {
     ProblemKind.MISSING_TEXT: N_("{field} in {language} is missing"),
     ProblemKind.BLANK_TEXT: N_("{field} in {language} holds only spaces"),
     ProblemKind.NOT_A_STRING: N_("{field} in {language} must be a text, not {value}"),
-    ProblemKind.TEXT_TOO_LONG: N_(
-        "{field} in {language} has {length} characters (at most {limit})"
-    ),
     ProblemKind.NOT_A_LIST: N_("“{key}” must be a list"),
     ProblemKind.ITEM_NOT_A_MAPPING: N_("this item must be a mapping with {expected}"),
     ProblemKind.SCALE_EMPTY: N_("the scale has no level"),
@@ -135,7 +132,15 @@ def _what(problem: QuestionnaireProblem, lang: str) -> str:
     special = _SPECIAL.get(kind)
     if special is not None:
         return special(problem, details, lang)
-    return _(_MESSAGES[kind]).format(**details)
+    return _(_MESSAGES[kind]).format_map(_Details(details))
+
+
+class _Details(dict[str, Any]):
+    """A problem's details for a message: a detail a producer left out shows as nothing
+    rather than losing the whole list of problems."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def _field_and_language(path: Sequence[str | int], _: Callable[[str], str]) -> dict[str, str]:
@@ -159,8 +164,10 @@ def _listed(values: Sequence[object], lang: str) -> str:
 def _yaml_syntax(problem: QuestionnaireProblem, details: dict[str, Any], lang: str) -> str:
     _ = translations(lang).gettext
     if problem.details.get("line") is None:
-        return _("YAML syntax error: {problem}").format(**details)
-    return _("YAML syntax error at line {line}, column {column}: {problem}").format(**details)
+        text = _("YAML syntax error: {problem}")
+    else:
+        text = _("YAML syntax error at line {line}, column {column}: {problem}")
+    return text.format_map(_Details(details))
 
 
 def _not_a_mapping(problem: QuestionnaireProblem, details: dict[str, Any], lang: str) -> str:
@@ -170,7 +177,7 @@ def _not_a_mapping(problem: QuestionnaireProblem, details: dict[str, Any], lang:
     return _(
         "the file must be a mapping of keys (id, wording, source, scale, recommendations), "
         "not a {found}"
-    ).format(**details)
+    ).format_map(_Details(details))
 
 
 def _bad_code(problem: QuestionnaireProblem, details: dict[str, Any], lang: str) -> str:
@@ -178,7 +185,7 @@ def _bad_code(problem: QuestionnaireProblem, details: dict[str, Any], lang: str)
     text = _(
         "the code must be 1 to 20 characters, a lowercase letter then lowercase letters, "
         "digits or _, not {value}"
-    ).format(**details)
+    ).format_map(_Details(details))
     if problem.details.get("boolean"):
         text += " " + _("(put it in quotes: YAML reads yes, no, on and off as true or false)")
     return text
@@ -188,13 +195,15 @@ def _duplicate(problem: QuestionnaireProblem, details: dict[str, Any], lang: str
     _ = translations(lang).gettext
     if problem.kind is ProblemKind.DUPLICATE_CODE:
         if "first_row" in details:
-            return _("the code “{code}” is also in row {first_row}").format(**details)
+            return _("the code “{code}” is also in row {first_row}").format_map(_Details(details))
         return _("the code “{code}” is used twice (levels {first_item} and {item})").format(
             **details
         )
     if "first_row" in details:
-        return _("the number {number} is also in row {first_row}").format(**details)
-    return _("the number {number} is used twice (items {first_item} and {item})").format(**details)
+        text = _("the number {number} is also in row {first_row}")
+    else:
+        text = _("the number {number} is used twice (items {first_item} and {item})")
+    return text.format_map(_Details(details))
 
 
 def _missing_numbers(problem: QuestionnaireProblem, details: dict[str, Any], lang: str) -> str:
@@ -218,8 +227,20 @@ def _too_complex(problem: QuestionnaireProblem, details: dict[str, Any], lang: s
     )
     return (
         translations(lang)
-        .gettext("this workbook is refused: it holds {reason}")
+        .gettext("this workbook is too complex to be read ({reason})")
         .format(reason=excess.reason(lang))
+    )
+
+
+def _too_long(problem: QuestionnaireProblem, details: dict[str, Any], lang: str) -> str:
+    return (
+        translations(lang)
+        .ngettext(
+            "{field} in {language} has {length} character (at most {limit})",
+            "{field} in {language} has {length} characters (at most {limit})",
+            int(problem.details.get("length", 0)),
+        )
+        .format_map(_Details(details))
     )
 
 
@@ -230,5 +251,6 @@ _SPECIAL: dict[ProblemKind, Callable[[QuestionnaireProblem, dict[str, Any], str]
     ProblemKind.DUPLICATE_CODE: _duplicate,
     ProblemKind.DUPLICATE_NUMBER: _duplicate,
     ProblemKind.MISSING_NUMBERS: _missing_numbers,
+    ProblemKind.TEXT_TOO_LONG: _too_long,
     ProblemKind.WORKBOOK_TOO_COMPLEX: _too_complex,
 }

@@ -145,7 +145,12 @@ def questionnaire_template(questionnaire: Questionnaire) -> bytes:
                 recs,
                 f"{letter}2:{letter}{last}",
                 DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(most)),
-                three(N_("At most {limit} characters."), limit=most),
+                "\n".join(
+                    translations(lang)
+                    .ngettext("At most {limit} character.", "At most {limit} characters.", most)
+                    .format(limit=most)
+                    for lang in LANGUAGES
+                ),
             )
 
     scale = table(SCALE_SHEET, SCALE_COLUMNS, (16, 9, *(22,) * len(LANGUAGES)))
@@ -181,6 +186,9 @@ def questionnaire_template(questionnaire: Questionnaire) -> bytes:
         DataValidation(type="list", formula1='"official,working-summary"', allow_blank=False),
         three(N_("official, or working-summary.")),
     )
+    for ws in workbook.worksheets:
+        _fit_rows(ws)
+        _print_setup(ws)
     workbook.active = 1  # opens on the Recommendations
     output = io.BytesIO()
     workbook.save(output)
@@ -224,6 +232,40 @@ def _instruction_lines(lang: str) -> list[str]:
             "checked and you see a preview before you put it in force."
         ),
     ]
+
+
+# About what one unit of column width holds of ordinary text, and the height of a line, in points.
+_CHARACTERS_PER_WIDTH = 1.1
+_LINE_HEIGHT = 15
+
+
+def _fit_rows(ws: Any) -> None:
+    """Row heights that show every wrapped text whole: spreadsheet programs size a row to its
+    text only when they edit it, and LibreOffice shows a written row at one line's height."""
+    from openpyxl.utils import get_column_letter
+
+    for row in ws.iter_rows(min_row=2 if ws.title != INSTRUCTIONS_SHEET else 1):
+        lines = 1
+        for cell in row:
+            if not isinstance(cell.value, str):
+                continue
+            width = ws.column_dimensions[get_column_letter(cell.column)].width or 10
+            per_line = max(1, int(width * _CHARACTERS_PER_WIDTH))
+            lines = max(
+                lines,
+                sum(max(1, -(-len(part) // per_line)) for part in cell.value.split("\n")),
+            )
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = lines * _LINE_HEIGHT
+
+
+def _print_setup(ws: Any) -> None:
+    """On paper: landscape, every column on the page's width, the keys repeated on each page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if ws.title != INSTRUCTIONS_SHEET:
+        ws.print_title_rows = "1:1"
 
 
 def _instructions(ws: Any, bold: Any, wrapped: Any) -> None:
@@ -417,7 +459,7 @@ class _WorkbookReader:
                         self.letters[(sheet, key)] = get_column_letter(index)
                 for key in columns:
                     if key not in seen:
-                        self.add(ProblemKind.MISSING_COLUMN, (sheet, 1, None), column=key)
+                        self.add(ProblemKind.MISSING_COLUMN, (sheet, None, None), column=key)
                         if key in ("number", "code", "key"):
                             usable = False
                 continue
@@ -458,6 +500,8 @@ class _WorkbookReader:
             key = f"{prefix}_{lang}" if prefix else lang
             if (at[0], key) in self.letters:  # an empty cell is where a text is missing
                 self.cells[(*path, lang)] = (*at, self.letters[(at[0], key)])
+            else:
+                self.reported.add((*path, lang))  # its column is missing: said once
             if key in values:
                 value = self.value(values[key], (*path, lang))
                 if value is not _MISSING:

@@ -522,7 +522,7 @@ class _Reader:
 
     def _scale(self, value: Any) -> tuple[Level, ...]:
         if not isinstance(value, list):
-            raise self.invalid(ProblemKind.NOT_A_LIST, ("scale",))
+            raise self.invalid(ProblemKind.NOT_A_LIST, ("scale",), key="scale")
         if not value:
             raise self.invalid(ProblemKind.SCALE_EMPTY, ("scale",))
         levels: list[Level] = []
@@ -593,7 +593,7 @@ class _Reader:
     def _recommendations(self, value: Any) -> tuple[Recommendation, ...]:
         where: _Path = ("recommendations",)
         if not isinstance(value, list):
-            raise self.invalid(ProblemKind.NOT_A_LIST, where)
+            raise self.invalid(ProblemKind.NOT_A_LIST, where, key="recommendations")
         ok = True
         if len(value) != EXPECTED_COUNT:
             self.add(ProblemKind.WRONG_COUNT, where, expected=EXPECTED_COUNT, found=len(value))

@@ -255,10 +255,55 @@ def test_questionnaire_check(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     broken = tmp_path / "broken.yaml"
     broken.write_text(shipped.read_text(encoding="utf-8").replace("number: 17", "number: 16"))
     assert run("questionnaire", "check", str(broken))[0] == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert "16" in err
-    assert "duplicate" in err
+    # Every problem at once, one a line: the number used twice, and the number left out.
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "error: broken.yaml: Recommendation 16: the number 16 is used twice (items 16 and 17)",
+        "error: broken.yaml: no Recommendation has the number 17",
+    ]
+
+
+def test_questionnaire_template_check_and_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = tmp_path / "questionnaire.xlsx"
+    assert run("questionnaire", "template", str(template))[0] == 0
+    assert f"Wrote {template}" in capsys.readouterr().err
+    written = template.read_bytes()
+    # Never replaces a file: the Secretariat's filled workbook survives a second template.
+    assert run("questionnaire", "template", str(template))[0] == 2
+    assert "already exists" in capsys.readouterr().err
+    assert template.read_bytes() == written
+
+    status, output = run("questionnaire", "check", str(template))
+    assert status == 0
+    assert "40 Recommendations" in output
+
+    workbook = load_workbook(template)
+    workbook["Recommendations"]["D7"] = None
+    workbook["Recommendations"]["A24"] = 17
+    workbook["Survey"]["B3"] = "official"
+    broken = tmp_path / "broken.xlsx"
+    workbook.save(broken)
+    assert run("questionnaire", "check", str(broken))[0] == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: broken.xlsx: Recommendations: no Recommendation has the number 23",
+        "error: broken.xlsx: Recommendations!D7: the title in French is missing",
+        "error: broken.xlsx: Recommendations!A24: the number 17 is also in row 18",
+    ]
+
+    workbook["Recommendations"]["D7"] = "Titre corrigé"
+    workbook["Recommendations"]["A24"] = 23
+    fixed = tmp_path / "fixed.xlsx"
+    workbook.save(fixed)
+    output_yaml = tmp_path / "official.yaml"
+    assert run("questionnaire", "import", str(fixed), "--output", str(output_yaml))[0] == 0
+    imported = load_questionnaire(output_yaml)
+    assert imported.wording == "official"
+    assert imported.recommendation(6).title("fr") == "Titre corrigé"
+    assert imported.checksum == load_questionnaire(fixed).checksum
+    assert output_yaml.read_text(encoding="utf-8").startswith("# Questionnaire: cws-ict-2021")
+    assert run("questionnaire", "import", str(fixed), "--output", str(output_yaml))[0] == 2
 
 
 def _python_m_bot_refuses(*argv: str, env: dict[str, str], cwd: Path, one_line: bool = True) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from reports.questionnaire_problems import describe_problem
 from survey.questionnaire import (
     DEFAULT_LANGUAGE,
     EXPECTED_COUNT,
@@ -46,12 +47,15 @@ def write(directory: Path, data: Any, name: str = "questionnaire.yaml") -> Path:
 
 
 def load_error(path: Path) -> str:
+    """Every problem of the file, as the command line says them, joined with " | "."""
     with pytest.raises(QuestionnaireError) as caught:
         load_questionnaire(path)
-    message = str(caught.value)
-    assert "\n" not in message
-    assert message.startswith(f"{path.name}: ")
-    return message
+    assert caught.value.origin == path.name
+    assert str(caught.value).startswith(f"{path.name}: ")
+    lines = [describe_problem(problem, "en") for problem in caught.value.problems]
+    assert lines
+    assert all("\n" not in line for line in lines)
+    return " | ".join(lines)
 
 
 def rec(data: Data, number: int) -> dict[str, Any]:
@@ -286,9 +290,9 @@ def test_yaml_syntax_error_in_a_real_file_names_its_line(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param("", "empty file", id="empty"),
-        pytest.param("- a\n- b\n", "top level", id="list"),
-        pytest.param("just text\n", "top level", id="scalar"),
+        pytest.param("", "the file is empty", id="empty"),
+        pytest.param("- a\n- b\n", "must be a mapping of keys", id="list"),
+        pytest.param("just text\n", "must be a mapping of keys", id="scalar"),
     ],
 )
 def test_top_level_must_be_a_mapping(tmp_path: Path, text: str, expected: str) -> None:
@@ -348,134 +352,217 @@ def _no_scored_level(data: Data) -> None:
 
 BAD_FILES = [
     # top level
-    pytest.param(_set("colour", value="blue"), ["unknown key 'colour'"], id="unknown-top-key"),
-    pytest.param(_delete("id"), ["missing 'id'"], id="id-missing"),
-    pytest.param(_set("id", value=""), ["'id'"], id="id-empty"),
-    pytest.param(_set("id", value="  "), ["'id'"], id="id-blank"),
-    pytest.param(_set("id", value=2021), ["'id'"], id="id-number"),
-    pytest.param(_set("wording", value="draft"), ["'wording'", "'draft'"], id="wording-bad"),
-    pytest.param(_delete("wording"), ["missing 'wording'"], id="wording-missing"),
-    pytest.param(_delete("source"), ["missing 'source'"], id="source-missing"),
-    pytest.param(_set("source", value="text"), ["'source'"], id="source-not-mapping"),
-    pytest.param(_delete("source", "fr"), ["'source' has no 'fr' text"], id="source-no-fr"),
-    pytest.param(_set("source", "es", value=""), ["'source' has no 'es' text"], id="source-empty"),
-    pytest.param(_set("source", "de", value="Quelle"), ["'source'", "'de'"], id="source-extra"),
-    pytest.param(_set("source_url", value="ftp://x"), ["'source_url'"], id="source-url-bad"),
-    pytest.param(_set("source_url", value=5), ["'source_url'"], id="source-url-number"),
-    # scale
-    pytest.param(_delete("scale"), ["missing 'scale'"], id="scale-missing"),
-    pytest.param(_set("scale", value=[]), ["'scale'"], id="scale-empty"),
-    pytest.param(_set("scale", value={"high": 3}), ["'scale'"], id="scale-not-list"),
-    pytest.param(_set("scale", 2, value="low"), ["scale item 3"], id="scale-item-not-mapping"),
+    pytest.param(_set("colour", value="blue"), ["unknown key “colour”"], id="unknown-top-key"),
+    pytest.param(_delete("id"), ["“id” is missing"], id="id-missing"),
+    pytest.param(_set("id", value=""), ["the id must be a text"], id="id-empty"),
+    pytest.param(_set("id", value="  "), ["the id must be a text", "' '"], id="id-blank"),
+    pytest.param(_set("id", value=2021), ["the id must be a text", "2021"], id="id-number"),
     pytest.param(
-        _set("scale", 0, "code", value="High"), ["scale item 1", "'High'"], id="code-case"
+        _set("wording", value="draft"),
+        ["the wording must be “official” or “working-summary”, not 'draft'"],
+        id="wording-bad",
     ),
-    pytest.param(_set("scale", 0, "code", value="a" * 21), ["scale item 1"], id="code-long"),
-    pytest.param(_set("scale", 0, "code", value="2x"), ["scale item 1"], id="code-digit"),
-    pytest.param(_set("scale", 0, "code", value="hi gh"), ["scale item 1"], id="code-space"),
-    pytest.param(_set("scale", 0, "code", value=False), ["scale item 1", "quote"], id="code-no"),
-    pytest.param(_delete("scale", 1, "code"), ["scale item 2", "None"], id="code-missing"),
-    pytest.param(_scale_duplicate, ["scale level 'high'", "duplicate"], id="code-duplicate"),
-    pytest.param(_set("scale", 0, "score", value="3"), ["scale level 'high'"], id="score-str"),
-    pytest.param(_set("scale", 0, "score", value=2.5), ["scale level 'high'"], id="score-float"),
-    pytest.param(_set("scale", 0, "score", value=True), ["scale level 'high'"], id="score-bool"),
+    pytest.param(_delete("wording"), ["“wording” is missing"], id="wording-missing"),
+    pytest.param(_delete("source"), ["“source” is missing"], id="source-missing"),
     pytest.param(
-        _delete("scale", 2, "score"), ["scale level 'low'", "'score'"], id="score-missing"
+        _set("source", value="text"),
+        ["the source line must give one text per language"],
+        id="source-not-mapping",
+    ),
+    pytest.param(
+        _delete("source", "fr"), ["the source line in French is missing"], id="source-no-fr"
+    ),
+    pytest.param(
+        _set("source", "es", value=""), ["the source line in Spanish is missing"], id="source-empty"
+    ),
+    pytest.param(
+        _set("source", "de", value="Quelle"), ["unknown language “de”"], id="source-extra"
+    ),
+    pytest.param(
+        _set("source_url", value="ftp://x"),
+        ["the link must be an address", "'ftp://x'"],
+        id="source-url-bad",
+    ),
+    pytest.param(
+        _set("source_url", value=5),
+        ["the link must be an address", "not 5"],
+        id="source-url-number",
+    ),
+    # scale
+    pytest.param(_delete("scale"), ["“scale” is missing"], id="scale-missing"),
+    pytest.param(_set("scale", value=[]), ["the scale has no level"], id="scale-empty"),
+    pytest.param(_set("scale", value={"high": 3}), ["“scale” must be a list"], id="scale-not-list"),
+    pytest.param(
+        _set("scale", 2, value="low"),
+        ["item 3 of the scale: this item must be a mapping"],
+        id="scale-item-not-mapping",
+    ),
+    pytest.param(
+        _set("scale", 0, "code", value="High"),
+        ["item 1 of the scale: the code must be", "'High'"],
+        id="code-case",
+    ),
+    pytest.param(
+        _set("scale", 0, "code", value="a" * 21),
+        ["item 1 of the scale: the code must be 1 to 20 characters"],
+        id="code-long",
+    ),
+    pytest.param(
+        _set("scale", 0, "code", value="2x"),
+        ["item 1 of the scale: the code must be", "'2x'"],
+        id="code-digit",
+    ),
+    pytest.param(
+        _set("scale", 0, "code", value="hi gh"),
+        ["item 1 of the scale: the code must be", "'hi gh'"],
+        id="code-space",
+    ),
+    pytest.param(
+        _set("scale", 0, "code", value=False),
+        ["item 1 of the scale", "put it in quotes"],
+        id="code-no",
+    ),
+    pytest.param(_delete("scale", 1, "code"), ["item 2 of the scale", "None"], id="code-missing"),
+    pytest.param(
+        _scale_duplicate,
+        ["scale level “high”: the code “high” is used twice (levels 1 and 2)"],
+        id="code-duplicate",
+    ),
+    pytest.param(
+        _set("scale", 0, "score", value="3"),
+        ["scale level “high”: the score must be a whole number", "'3'"],
+        id="score-str",
+    ),
+    pytest.param(
+        _set("scale", 0, "score", value=2.5),
+        ["scale level “high”: the score must be a whole number", "2.5"],
+        id="score-float",
+    ),
+    pytest.param(
+        _set("scale", 0, "score", value=True),
+        ["scale level “high”: the score must be a whole number", "True"],
+        id="score-bool",
+    ),
+    pytest.param(
+        _delete("scale", 2, "score"),
+        ["scale level “low”: the score is missing"],
+        id="score-missing",
     ),
     pytest.param(
         _delete("scale", 3, "label", "es"),
-        ["scale level 'no_opinion'", "'label' has no 'es' text"],
+        ["scale level “no_opinion”: the label in Spanish is missing"],
         id="label-no-es",
     ),
     pytest.param(
-        _delete("scale", 0, "label"), ["scale level 'high'", "'label'"], id="label-missing"
+        _delete("scale", 0, "label"), ["scale level “high”: “label” is missing"], id="label-missing"
     ),
     pytest.param(
         _set("scale", 1, "colour", value="red"),
-        ["scale item 2", "unknown key 'colour'"],
+        ["item 2 of the scale: unknown key “colour”"],
         id="scale-unknown-key",
     ),
-    pytest.param(_no_scored_level, ["at least one level with a score"], id="no-scored-level"),
-    # recommendations
-    pytest.param(_delete("recommendations"), ["missing 'recommendations'"], id="recs-missing"),
-    pytest.param(_set("recommendations", value={}), ["'recommendations'"], id="recs-not-list"),
-    pytest.param(_drop_last, ["exactly 40", "found 39"], id="recs-39"),
-    pytest.param(_add_41st, ["exactly 40", "found 41"], id="recs-41"),
     pytest.param(
-        _set("recommendations", 4, value="text"), ["recommendations item 5"], id="rec-not-mapping"
+        _no_scored_level, ["at least one level of the scale needs a score"], id="no-scored-level"
+    ),
+    # recommendations
+    pytest.param(_delete("recommendations"), ["“recommendations” is missing"], id="recs-missing"),
+    pytest.param(
+        _set("recommendations", value={}), ["“recommendations” must be a list"], id="recs-not-list"
+    ),
+    pytest.param(
+        _drop_last,
+        ["exactly 40 Recommendations, and there are 39", "no Recommendation has the number 40"],
+        id="recs-39",
+    ),
+    pytest.param(
+        _add_41st,
+        ["exactly 40 Recommendations, and there are 41", "item 41 of the Recommendations"],
+        id="recs-41",
+    ),
+    pytest.param(
+        _set("recommendations", 4, value="text"),
+        ["item 5 of the Recommendations: this item must be a mapping"],
+        id="rec-not-mapping",
     ),
     pytest.param(
         _delete("recommendations", 6, "number"),
-        ["recommendations item 7", "missing 'number'"],
+        ["item 7 of the Recommendations: “number” is missing"],
         id="number-missing",
     ),
     pytest.param(
         _set("recommendations", 6, "number", value=0),
-        ["recommendations item 7", "'number'"],
+        ["item 7 of the Recommendations: the number must be", "not 0"],
         id="number-0",
     ),
     pytest.param(
         _set("recommendations", 6, "number", value=41),
-        ["recommendations item 7", "'number'"],
+        ["item 7 of the Recommendations: the number must be", "not 41"],
         id="number-41",
     ),
     pytest.param(
         _set("recommendations", 6, "number", value="7"),
-        ["recommendations item 7", "'7'"],
+        ["item 7 of the Recommendations", "'7'"],
         id="number-str",
     ),
     pytest.param(
         _set("recommendations", 0, "number", value=True),
-        ["recommendations item 1", "True"],
+        ["item 1 of the Recommendations", "True"],
         id="number-bool",
     ),
     pytest.param(
-        _duplicate_number, ["recommendation 17", "duplicate", "items 17 and 23"], id="number-dup"
+        _duplicate_number,
+        [
+            "Recommendation 17: the number 17 is used twice (items 17 and 23)",
+            "no Recommendation has the number 23",
+        ],
+        id="number-dup",
     ),
     pytest.param(
         _on_rec(12, _set("titel", value={"en": "x"})),
-        ["recommendation 12", "unknown key 'titel'"],
+        ["Recommendation 12: unknown key “titel”"],
         id="rec-unknown-key",
     ),
-    pytest.param(_on_rec(9, _delete("title")), ["recommendation 9", "'title'"], id="title-missing"),
+    pytest.param(
+        _on_rec(9, _delete("title")), ["Recommendation 9: “title” is missing"], id="title-missing"
+    ),
     pytest.param(
         _on_rec(9, _set("title", value="Only English")),
-        ["recommendation 9", "'title'"],
+        ["Recommendation 9: the title must give one text per language"],
         id="title-not-mapping",
     ),
     pytest.param(
         _on_rec(17, _delete("statement", "fr")),
-        ["recommendation 17: 'statement' has no 'fr' text"],
+        ["Recommendation 17: the statement in French is missing"],
         id="statement-no-fr",
     ),
     pytest.param(
         _on_rec(33, _set("statement", "es", value="   ")),
-        ["recommendation 33: 'statement' has no 'es' text"],
+        ["Recommendation 33: the statement in Spanish holds only spaces"],
         id="statement-blank-es",
     ),
     pytest.param(
         _on_rec(2, _set("title", "en", value=None)),
-        ["recommendation 2: 'title' has no 'en' text"],
+        ["Recommendation 2: the title in English is missing"],
         id="title-null-en",
     ),
     pytest.param(
         _on_rec(2, _set("title", "fr", value=["a"])),
-        ["recommendation 2", "'title' 'fr'", "string"],
+        ["Recommendation 2: the title in French must be a text"],
         id="title-list-fr",
     ),
     pytest.param(
         _on_rec(4, _set("title", "pt", value="Título")),
-        ["recommendation 4", "'title'", "'pt'"],
+        ["Recommendation 4: unknown language “pt”"],
         id="title-extra-language",
     ),
     pytest.param(
         _on_rec(40, _set("title", "es", value="x" * 121)),
-        ["recommendation 40", "'title' 'es'", "121"],
+        ["Recommendation 40: the title in Spanish has 121 characters (at most 120)"],
         id="title-too-long",
     ),
     pytest.param(
         _on_rec(1, _set("statement", "en", value="y" * 801)),
-        ["recommendation 1", "'statement' 'en'", "801"],
+        ["Recommendation 1: the statement in English has 801 characters (at most 800)"],
         id="statement-too-long",
     ),
 ]
@@ -518,14 +605,19 @@ def test_a_duplicate_key_is_refused_naming_it_and_its_lines(tmp_path: Path) -> N
     # Right after Recommendation 1's Spanish title: a second English title in the same mapping.
     path, line = _shipped_with_line(tmp_path, lines[first + 2], '      en: "A second title"')
     message = load_error(path)
-    assert f"duplicate key 'en' at line {line}" in message
-    assert f"first at line {first + 1}" in message
+    assert (
+        f"the key “en” appears twice in the same place, at line {first + 1} and at line {line}"
+        in message
+    )
 
 
 def test_a_duplicate_top_level_key_is_refused(tmp_path: Path) -> None:
     # The later value would otherwise win silently and pass the summary off as official.
     path, line = _shipped_with_line(tmp_path, "wording: working-summary", "wording: official")
-    assert f"duplicate key 'wording' at line {line}" in load_error(path)
+    assert (
+        f"the key “wording” appears twice in the same place, at line {line - 1} and at line {line}"
+        in load_error(path)
+    )
 
 
 def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path, data: Data) -> None:
@@ -535,4 +627,5 @@ def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path, data: Data) -> None:
     path.write_text(text, encoding="utf-8")
     # Only the unknown top-level key is wrong; the merge that overrides 'en' is not a duplicate.
     message = load_error(path)
-    assert "unknown key 'x-unused'" in message
+    assert message.startswith("unknown key “x-unused”")
+    assert "appears twice" not in message
