@@ -21,6 +21,7 @@ from dialogs.screen import screen
 from dialogs.states import Survey
 from dialogs.widgets import Html, Lines, Plural, T
 from reports.i18n import N_
+from reports.labels import long_date
 from reports.numbers import format_number
 from survey.answering import Answering
 from survey.rules import MAX_COMMENT_LENGTH
@@ -36,6 +37,7 @@ REVIEW = "rv"
 SAVE_AND_EXIT = "exit"
 REMOVE_COMMENT = "rm"
 CANCEL = "cancel"
+KEEP_ANSWER = "keep"
 
 COMMENT_PREVIEW = 300
 BAR_CELLS = 10
@@ -98,7 +100,11 @@ async def question_getter(
     numbers = questionnaire.numbers
     editable = not progress.read_only
     here = [number]
+    updated = progress.wording_updated.get(number)
     return {
+        "wording_updated": long_date(updated, lang) if updated else "",
+        "has_wording_update": updated is not None,
+        "keep": here if updated is not None and editable else [],
         "number": number,
         "total": format_number(progress.total, lang),
         "answered": progress.answered,
@@ -144,6 +150,17 @@ async def on_level(
     else:
         manager.dialog_data[NUMBER] = following
         manager.middleware_data[FRESH_PROGRESS] = progress
+
+
+async def on_keep_answer(
+    callback: CallbackQuery, _w: Any, manager: DialogManager, item: str
+) -> None:
+    """The answer stands under the new wording: recorded again, which clears the mark."""
+    number = await pressed_number(callback, manager, item)
+    if number is None:
+        return
+    progress = await _answering(manager).confirm_answer(callback.from_user.id, number)
+    manager.middleware_data[FRESH_PROGRESS] = progress
 
 
 async def _step(callback: CallbackQuery, manager: DialogManager, item: str, step: int) -> None:
@@ -236,6 +253,10 @@ def question_text() -> Lines:
         T("Your answer: <b>{level_label}</b>", when="has_level"),
         T("Not answered yet: how would you rank its priority?", when="no_level"),
         T("Your comment: <i>{comment}</i>", when="has_comment"),
+        T(
+            "⚠️ Wording updated on {wording_updated}: please check your answer.",
+            when="has_wording_update",
+        ),
         T("🔒 The answers can no longer be changed.", when="read_only"),
         Html("\n<i>{source}</i>"),
     )
@@ -244,6 +265,7 @@ def question_text() -> Lines:
 def question_buttons() -> QuestionButtons:
     return QuestionButtons(
         [Choices(LEVELS, "levels", on_level, width=2, when="editable")],
+        [Choices(KEEP_ANSWER, "keep", on_keep_answer, N_("✔ My answer stands"))],
         [Choices(ADD_COMMENT, "add_comment", on_open_comment, N_("💬 Add a comment"))],
         [Choices(EDIT_COMMENT, "edit_comment", on_open_comment, N_("💬 Edit the comment"))],
         [

@@ -32,6 +32,7 @@ from dialogs.paperwork import pdf_button, workbook_button
 from dialogs.screen import screen
 from dialogs.states import Survey
 from dialogs.widgets import Html, Plural, T
+from reports.labels import long_date
 from reports.numbers import format_number
 from survey.answering import Answering
 from survey.model import Receipt
@@ -87,6 +88,13 @@ def review_lines(
             line += " 💬"
         if review.several_representatives and item.changed_by:
             line += render(" · <i>{name}</i>", name=item.changed_by)
+        if item.wording_updated is not None:
+            line += render(
+                "\n    ⚠️ <i>{text}</i>",
+                text=i18n.gettext("wording updated on {date}: please check your answer").format(
+                    date=long_date(item.wording_updated, lang)
+                ),
+            )
         lines.append(line)
     return Markup("\n".join(lines))
 

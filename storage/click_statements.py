@@ -12,10 +12,16 @@ from collections.abc import Callable, Collection, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, literal_column, outerjoin, select
+from sqlalchemy import and_, bindparam, func, literal_column, outerjoin, select
 from sqlmodel import col
 
-from storage.models import AnswerRow, RepresentativeRow, ResponseRow, SurveySettingRow
+from storage.models import (
+    AnswerRow,
+    QuestionnaireVersionRow,
+    RepresentativeRow,
+    ResponseRow,
+    SurveySettingRow,
+)
 from survey.model import ResponseStatus
 
 REPRESENTATIVE_COLUMNS = (
@@ -87,6 +93,10 @@ WRITER = (
     .where(col(RepresentativeRow.telegram_user_id) == bindparam("user"))
 )
 
+# What every update starts with: the number of the questionnaire version in force (the primary
+# key's last entry), compared with the one the process holds.
+NEWEST_QUESTIONNAIRE_VERSION = select(func.max(col(QuestionnaireVersionRow.number)))
+
 DEADLINE_SETTING = select(
     col(SurveySettingRow.deadline),
     col(SurveySettingRow.updated_at),
@@ -142,6 +152,7 @@ ANSWERS = (
         col(AnswerRow.changed_at),
         col(AnswerRow.changed_by),
         col(RepresentativeRow.full_name),
+        col(AnswerRow.questionnaire_version),
     )
     .join(RepresentativeRow, col(RepresentativeRow.id) == col(AnswerRow.changed_by))
     .where(col(AnswerRow.response_id) == bindparam("response"))
@@ -149,8 +160,14 @@ ANSWERS = (
 )
 
 # What progress needs of the answers (what a window shows): no join, no times.
+_CHOICE_COLUMNS = (
+    col(AnswerRow.recommendation),
+    col(AnswerRow.level),
+    col(AnswerRow.comment),
+    col(AnswerRow.questionnaire_version),
+)
 CHOICES = (
-    select(col(AnswerRow.recommendation), col(AnswerRow.level), col(AnswerRow.comment))
+    select(*_CHOICE_COLUMNS)
     .where(col(AnswerRow.response_id) == bindparam("response"))
     .order_by(col(AnswerRow.recommendation))
 )
@@ -263,18 +280,20 @@ def save_to_draft_with_choices(changed: Collection[str]) -> Any:
     columns = sorted(changed)
     saved = (
         _upsert("postgresql", _answer_values(draft.c.id, columns), columns)
-        .returning(col(AnswerRow.recommendation), col(AnswerRow.level), col(AnswerRow.comment))
+        .returning(*_CHOICE_COLUMNS)
         .cte("saved")
     )
     # The other answers as the statement found them when it began: a colleague's answer
     # committed while this one waited for the row shows in the next window, not this one.
     others = (
-        select(col(AnswerRow.recommendation), col(AnswerRow.level), col(AnswerRow.comment))
+        select(*_CHOICE_COLUMNS)
         .join(draft, col(AnswerRow.response_id) == draft.c.id)
         .where(col(AnswerRow.recommendation) != bindparam("recommendation"))
     )
     return (
-        select(saved.c.recommendation, saved.c.level, saved.c.comment)
+        select(
+            saved.c.recommendation, saved.c.level, saved.c.comment, saved.c.questionnaire_version
+        )
         .union_all(others)
         .order_by("recommendation")
     )

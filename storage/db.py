@@ -151,10 +151,22 @@ class SqlStoreFactory:
         self._idle: list[AsyncSession] = []
 
     @asynccontextmanager
+    async def reads(self) -> AsyncIterator[DraftWriting]:
+        """`draft_writes` for a read alone, which begins no transaction (on SQLite it takes
+        no lock): what every update starts with (the questionnaire version in force)."""
+        async with self._direct_unit(begin=False) as unit:
+            yield unit
+
+    @asynccontextmanager
     async def draft_writes(self) -> AsyncIterator[DraftWriting]:
         """A unit of work for the usual answer write alone (storage/draft_writes.py), on a
         connection straight from the pool; a full one while the SQL log is on (so that the
         log shows its statements) or for a driver the prepared statements do not run on."""
+        async with self._direct_unit(begin=True) as unit:
+            yield unit
+
+    @asynccontextmanager
+    async def _direct_unit(self, *, begin: bool) -> AsyncIterator[DraftWriting]:
         if self.engine.sync_engine._should_log_info() or not runs_direct(self.engine.dialect):
             async with self() as store:
                 yield store
@@ -163,7 +175,8 @@ class SqlStoreFactory:
         unit = DraftUnit(pooled, self.engine.dialect)
         failed: BaseException | None = None
         try:
-            await unit.begin()
+            if begin:
+                await unit.begin()
             yield unit
         except BaseException as error:
             failed = error

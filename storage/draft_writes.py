@@ -58,6 +58,10 @@ class DraftWriting:
     async def commit(self) -> None:
         raise NotImplementedError
 
+    async def newest_questionnaire_version(self) -> int | None:
+        row = await self._first_alone(clicks.NEWEST_QUESTIONNAIRE_VERSION)
+        return None if row is None or row[0] is None else int(row[0])
+
     async def writer(
         self, telegram_user_id: int, questionnaire_id: str
     ) -> tuple[Representative | None, DeadlineSetting | None, ResponseRecord | None]:

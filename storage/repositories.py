@@ -1063,10 +1063,6 @@ class SqlSurveyStore(DraftWriting):
 
     # The questionnaire's versions ----------------------------------------------------------
 
-    async def newest_questionnaire_version(self) -> int | None:
-        newest = await self.session.scalar(select(func.max(col(QuestionnaireVersionRow.number))))
-        return None if newest is None else int(newest)
-
     async def questionnaire_version(
         self, number: int, *, content: bool = True
     ) -> StoredVersion | None:

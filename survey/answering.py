@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -27,15 +27,26 @@ from survey.questionnaire_versions import QuestionnaireVersions
 from survey.setup import (
     DraftWriter,
     SurveySetup,
+    TextUpdate,
     active_representative,
     active_writer,
     locked_response,
     office_by_id,
     unlocked_draft,
 )
-from survey.views import OfficeAnswers, Progress, Review, ReviewItem, Submission, progress_of
+from survey.views import (
+    OfficeAnswers,
+    Progress,
+    Review,
+    ReviewItem,
+    Submission,
+    progress_of,
+    wording_updated,
+)
 from survey.workbook_key import WorkbookKey
 
+# A representative confirmed an answer after its Recommendation's text changed.
+ANSWER_CONFIRMED = "answer.confirm"
 # People whose last write is kept (a few bytes each; the survey has a few hundred).
 KEPT_WRITERS = 10_000
 # The messages telling a submission's colleagues and Secretariat members of it.
@@ -73,6 +84,9 @@ class Answering:
         """The version in force (it may change between two calls: read it once per window)."""
         return self._setup.questionnaire
 
+    def _text_updates(self) -> Mapping[int, TextUpdate]:
+        return self._setup.in_force.current.text_updates
+
     async def _version(self) -> int:
         """The number of the version an answer is given under: the one this process holds
         (read at the start of each update), read from the database if it never was."""
@@ -93,6 +107,44 @@ class Answering:
         return await self._write(
             telegram_user_id, number, {"comment": rules.check_comment(comment)}
         )
+
+    async def confirm_answer(self, telegram_user_id: int, number: int) -> Progress:
+        """The representative's "my answer stands" after the Recommendation's text changed:
+        the answer is recorded again, unchanged, under the version in force and in their
+        name, which clears the mark for their Office. Audited. Refused as a write is (after
+        the submission, the deadline); nothing to confirm without an answer."""
+        if not self.questionnaire.has_recommendation(number):
+            raise Refused(Reason.UNKNOWN_RECOMMENDATION, number=number)
+        now = self._setup.now()
+        version = await self._version()
+        async with self._stores() as store:
+            representative, response, deadline = await self._open_draft(
+                store, telegram_user_id, now
+            )
+            choices = await store.answer_choices(response.id)
+            before = next((a for a in choices if a.recommendation == number), None)
+            if before is not None and before.version < version:
+                await store.save_answer(
+                    response.id, number, values={}, by=representative.id, now=now, version=version
+                )
+                await store.audit(
+                    Actor.telegram(telegram_user_id, representative.full_name),
+                    ANSWER_CONFIRMED,
+                    now=now,
+                    office_id=representative.office_id,
+                    details={"number": number, "from_version": before.version, "version": version},
+                )
+                choices = await store.answer_choices(response.id)
+            progress = progress_of(
+                self.questionnaire,
+                response,
+                choices,
+                deadline=deadline,
+                now=now,
+                text_updates=self._text_updates(),
+            )
+            await store.commit()
+        return progress
 
     async def _write(
         self, telegram_user_id: int, number: int, values: dict[str, str | None]
@@ -128,6 +180,7 @@ class Answering:
                 await store.answer_choices(response.id),
                 deadline=deadline,
                 now=now,
+                text_updates=self._text_updates(),
             )
             await store.commit()
         return progress
@@ -181,7 +234,14 @@ class Answering:
         )
         if choices is None:
             return None
-        return progress_of(self.questionnaire, writer.response, choices, deadline=deadline, now=now)
+        return progress_of(
+            self.questionnaire,
+            writer.response,
+            choices,
+            deadline=deadline,
+            now=now,
+            text_updates=self._text_updates(),
+        )
 
     async def apply_upload(
         self, telegram_user_id: int, changes: Sequence[PlannedChange]
@@ -233,6 +293,7 @@ class Answering:
                 await store.answer_choices(response.id),
                 deadline=deadline,
                 now=now,
+                text_updates=self._text_updates(),
             )
             await store.commit()
         return progress
@@ -271,7 +332,12 @@ class Answering:
             response = await store.response(representative.office_id, self.questionnaire.id)
             answers = await store.answer_choices(response.id) if response is not None else []
         return progress_of(
-            self.questionnaire, response, answers, deadline=deadline, now=self._setup.now()
+            self.questionnaire,
+            response,
+            answers,
+            deadline=deadline,
+            now=self._setup.now(),
+            text_updates=self._text_updates(),
         )
 
     async def review(self, telegram_user_id: int) -> Review:
@@ -288,6 +354,7 @@ class Answering:
                 {a.recommendation: a for a in await store.answers(stored.id)} if stored else {}
             )
             people = await store.office_representatives(office.id)
+        updated = wording_updated(self._text_updates(), list(answers.values()))
         items = tuple(
             ReviewItem(
                 number,
@@ -295,6 +362,7 @@ class Answering:
                 bool(answers[number].comment) if number in answers else False,
                 answers[number].changed_by_name if number in answers else None,
                 answers[number].changed_at if number in answers else None,
+                updated.get(number),
             )
             for number in self.questionnaire.numbers
         )

@@ -105,7 +105,12 @@ class Enrolment:
             answers = await store.answer_choices(response.id) if response is not None else []
             deadline = await effective_deadline(store, setup)
         progress = progress_of(
-            setup.questionnaire, response, answers, deadline=deadline, now=setup.now()
+            setup.questionnaire,
+            response,
+            answers,
+            deadline=deadline,
+            now=setup.now(),
+            text_updates=setup.in_force.current.text_updates,
         )
         return Whereabouts(Membership(representative, office), progress)
 

@@ -130,6 +130,7 @@ class AnswerRecord:
     changed_at: datetime
     changed_by_id: int | None
     changed_by_name: str | None
+    version: int = 1  # the questionnaire version it was given (or confirmed) under
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,7 @@ class AnswerChoice:
     recommendation: int
     level: str | None  # None: only a comment so far, not answered
     comment: str | None
+    version: int = 1  # the questionnaire version it was given (or confirmed) under
 
 
 class OfficeStage(StrEnum):

@@ -330,6 +330,11 @@ class DraftStore(Protocol):
     """The usual answer write, as a unit of work of its own (`StoreFactory.draft_writes`).
     Nothing is kept unless `save_draft_answer` says it saved."""
 
+    async def newest_questionnaire_version(self) -> int | None:
+        """As `SurveyStore.newest_questionnaire_version`; through `StoreFactory.reads`, a
+        statement of its own."""
+        ...
+
     async def writer(
         self, telegram_user_id: int, questionnaire_id: str
     ) -> tuple[Representative | None, DeadlineSetting | None, ResponseRecord | None]:
@@ -360,3 +365,6 @@ class DraftStore(Protocol):
 class StoreFactory(Protocol):
     def __call__(self) -> AbstractAsyncContextManager[SurveyStore]: ...
     def draft_writes(self) -> AbstractAsyncContextManager[DraftStore]: ...
+    def reads(self) -> AbstractAsyncContextManager[DraftStore]:
+        """For a read alone: no transaction begun, no lock taken."""
+        ...

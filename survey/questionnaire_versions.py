@@ -163,6 +163,10 @@ class QuestionnaireVersions:
         """The version in force, read again if the database has another one than this process
         holds: one indexed read when nothing changed. Stores the configured file as version 1
         on an empty database."""
+        async with self._stores.reads() as reads:  # no transaction, no lock: every update
+            newest = await reads.newest_questionnaire_version()
+        if newest is not None and newest == self._holder.number:
+            return self._holder.current
         async with self._stores() as store:
             newest = await store.newest_questionnaire_version()
             if newest is None:

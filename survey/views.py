@@ -22,6 +22,7 @@ from survey.model import (
     ResponseRecord,
 )
 from survey.questionnaire import Questionnaire
+from survey.setup import TextUpdate
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,9 @@ class Progress:
     # Submitted, or the survey has closed: the answers are shown, not changed.
     read_only: bool = False
     deadline: datetime | None = None  # the closing time read with the answers
+    # Recommendation -> when its text changed after the Office's answer to it was given (the
+    # answer stands, but the Office is asked to check it; answering or confirming clears it).
+    wording_updated: Mapping[int, datetime] = field(default_factory=dict)
 
     @property
     def first_unanswered(self) -> int | None:
@@ -93,6 +97,7 @@ class ReviewItem:
     has_comment: bool
     changed_by: str | None
     changed_at: datetime | None
+    wording_updated: datetime | None = None  # as `Progress.wording_updated`
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +137,7 @@ def progress_of(
     *,
     deadline: datetime | None,
     now: datetime,
+    text_updates: Mapping[int, TextUpdate] | None = None,
 ) -> Progress:
     answered = {a.recommendation for a in answers if a.level}
     numbers = questionnaire.numbers
@@ -144,7 +150,21 @@ def progress_of(
         answers={a.recommendation: a for a in answers},
         read_only=submitted or not rules.is_open(deadline, now),
         deadline=deadline,
+        wording_updated=wording_updated(text_updates or {}, answers),
     )
+
+
+def wording_updated(
+    text_updates: Mapping[int, TextUpdate], answers: Sequence[AnswerChoice | AnswerRecord]
+) -> dict[int, datetime]:
+    """Recommendation -> when its text changed, for the answers given under an earlier
+    version of it."""
+    marks: dict[int, datetime] = {}
+    for answer in answers:
+        update = text_updates.get(answer.recommendation)
+        if update is not None and answer.version < update.version:
+            marks[answer.recommendation] = update.at
+    return marks
 
 
 @dataclass(frozen=True, slots=True)

@@ -222,3 +222,72 @@ async def test_only_the_secretariat_puts_a_version_in_force(service: SurveyServi
             expected_number=1,
         )
     assert refused.value.reason is Reason.NOT_SECRETARIAT
+
+
+async def test_the_wording_updated_mark_until_the_office_answers_again_or_confirms(
+    service: SurveyService, engine: AsyncEngine, clock: Clock, admin: Actor
+) -> None:
+    await verify(service, 1)
+    await verify(service, 2)  # a colleague of the same Office
+    for number in (16, 17, 18):
+        await service.answering.record_answer(1, number, "high")
+    await service.answering.record_comment(1, 16, "as before")
+
+    def retext(data: dict[str, Any]) -> None:
+        data["recommendations"][15]["title"]["fr"] += " (révisé)"
+        data["recommendations"][16]["statement"]["es"] += " (corregido)"
+        data["recommendations"][18]["statement"]["en"] += " (unanswered yet)"
+
+    clock.advance(days=3)
+    changed_on = clock.now
+    await service.questionnaires.put_in_force(
+        edited(service.questionnaire, retext), actor=admin, expected_number=1
+    )
+    clock.advance(hours=2)
+
+    progress = await service.answering.progress(2)
+    assert progress.wording_updated == {16: changed_on, 17: changed_on}  # 19: not answered
+    assert progress.answer(16) is not None
+    assert progress.answer(16).level == "high"
+    review = await service.answering.review(2)
+    assert {i.number: i.wording_updated for i in review.items if i.wording_updated} == {
+        16: changed_on,
+        17: changed_on,
+    }
+
+    # Answered again by someone of the Office (even with the same level): the mark goes.
+    progress = await service.answering.record_answer(2, 17, "high")
+    assert progress.wording_updated == {16: changed_on}
+    # Confirmed as it stands: the mark goes, the answer and its comment stay.
+    progress = await service.answering.confirm_answer(2, 16)
+    assert progress.wording_updated == {}
+    kept = progress.answer(16)
+    assert kept is not None
+    assert (kept.level, kept.comment, kept.version) == ("high", "as before", 2)
+    assert (await service.answering.progress(1)).wording_updated == {}
+    # A representative's own later answer is given under version 2: no mark when 19 is answered.
+    assert (await service.answering.record_answer(1, 19, "low")).wording_updated == {}
+
+    [event] = await audit_events(engine, "answer.confirm")
+    assert event.actor == Actor.telegram(2).label
+    assert event.details["number"] == 16
+    assert (event.details["from_version"], event.details["version"]) == (1, 2)
+
+
+async def test_answers_record_the_version_they_were_given_under(
+    service: SurveyService, engine: AsyncEngine, clock: Clock, admin: Actor
+) -> None:
+    await verify(service, 1)
+    await service.answering.record_answer(1, 1, "high")
+    await service.questionnaires.put_in_force(
+        spanish_typo_fixed(service.questionnaire), actor=admin, expected_number=1
+    )
+    await service.answering.record_answer(1, 2, "low")
+    # Another process that never read the version in force records the right one too.
+    replica = replica_of(service, engine, clock)
+    await replica.answering.record_comment(1, 3, "from elsewhere")
+    answers = {
+        a.recommendation: a.version
+        for a in (await service.answering.office_answers(1)).answers.values()
+    }
+    assert answers == {1: 1, 2: 2, 3: 2}
