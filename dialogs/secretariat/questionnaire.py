@@ -90,9 +90,11 @@ def _versions(manager: DialogManager) -> QuestionnaireVersions:
 # -- what is in force ---------------------------------------------------------------------------
 
 
-def who_put_it(version: QuestionnaireVersion) -> str:
+def who_put_it(version: QuestionnaireVersion, viewer: int) -> str:
     from survey.questionnaire_versions import CONFIGURED_BY
 
+    if version.by_user is not None and version.by_user == viewer:
+        return _("you")
     if version.by == CONFIGURED_BY:
         return _("the bot's configuration (the file it started with)")
     kind, _colon, ident = version.by.partition(":")
@@ -120,14 +122,16 @@ def counts(questionnaire: Questionnaire) -> str:
     return f"{recommendations}, {levels}"
 
 
-async def in_force_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+async def in_force_getter(
+    dialog_manager: DialogManager, event_from_user: User, **_: Any
+) -> dict[str, Any]:
     version = await _versions(dialog_manager).in_force()
     questionnaire = version.questionnaire
     return {
         "id": questionnaire.id,
         "version": format_number(version.number, language()),
         "wording": wording_kind(questionnaire),
-        "by": who_put_it(version),
+        "by": who_put_it(version, event_from_user.id),
         "at": when(version.at),
         "counts": counts(questionnaire),
     }
@@ -410,8 +414,8 @@ async def on_preview_press(callback: CallbackQuery) -> None:
 
 
 def language_name(code: str) -> str:
-    name = str(Locale(language()).languages.get(code, code))
-    return name[:1].upper() + name[1:]
+    """As written inside a sentence of the current language ("French", "français")."""
+    return str(Locale(language()).languages.get(code, code))
 
 
 # -- the preview's text ---------------------------------------------------------------------

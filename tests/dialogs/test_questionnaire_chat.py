@@ -153,6 +153,9 @@ async def test_a_filled_template_is_previewed_put_in_force_and_seen_by_another_p
     version = await service.questionnaires.in_force()
     assert version.number == 2
     assert version.by == f"telegram:{ADMIN_ID}"
+    await admin.send("/questionnaire")
+    assert "version <b>2</b>" in admin.text()
+    assert "Put in force by you on" in admin.text()
 
     # Another process on the same database: its representatives see the new texts at once.
     other_engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'survey.db'}")
@@ -280,3 +283,18 @@ async def test_a_member_who_answers_for_an_office_sends_a_questionnaire_from_the
     await admin.send("/questionnaire")
     await admin.send_document("q.yaml", text)
     assert "<b>The questionnaire you sent</b>" in admin.text()
+
+
+async def test_a_preview_of_every_text_changed_fits_in_its_window(
+    app: App, questionnaire: Questionnaire
+) -> None:
+    data = questionnaire_to_data(questionnaire)
+    for item in data["recommendations"]:
+        for part in ("title", "statement"):
+            for lang in ("en", "fr", "es"):
+                item[part][lang] = item[part][lang] + " (rev.)"
+    admin = Person(app, ADMIN_ID, "es")
+    await admin.send_document("q.yaml", yaml.safe_dump(data, allow_unicode=True).encode())
+    text = admin.text()  # the harness refuses a window over Telegram's limit
+    assert "Recomendación 1: título (inglés, francés, español)" in text
+    assert "cambios más." in text
