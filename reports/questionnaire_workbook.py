@@ -122,7 +122,7 @@ def questionnaire_template(questionnaire: Questionnaire) -> bytes:
     last = max(len(questionnaire.recommendations) + 1, EXPECTED_COUNT + 1)
 
     def limit(ws: Any, cells: str, validation: DataValidation, text: str) -> None:
-        validation.error, validation.errorTitle = text, text[:32]
+        validation.error, validation.errorTitle = text, text.split("\n")[0][:32]
         validation.prompt, validation.showInputMessage = text, True
         validation.showErrorMessage = True
         validation.add(cells)
