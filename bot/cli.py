@@ -725,7 +725,8 @@ async def cmd_results(args: argparse.Namespace, settings: Settings, out: TextIO)
         else:
             rows = await secretariat.export_rows(actor)
             offices = await secretariat.office_statuses(actor)
-            data = ResultsData(digest, rows, offices, questionnaire)
+            in_force = secretariat.in_force
+            data = ResultsData(digest, rows, offices, in_force.questionnaire, in_force)
             payload = results_file(args.format, data, args.lang).data
     if args.output is None:
         assert isinstance(payload, str)

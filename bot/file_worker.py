@@ -102,6 +102,7 @@ async def _read_and_make(
             await secretariat.digest(who, include_drafts=drafts),
             await secretariat.export_rows(who),
             await secretariat.office_statuses(who),
-            secretariat.questionnaire,
+            secretariat.in_force.questionnaire,
+            secretariat.in_force,
         )
     return [results_file(kind, data, lang) for kind in FORMATS]

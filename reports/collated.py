@@ -49,10 +49,12 @@ from reports.labels import (
     title,
 )
 from reports.numbers import format_number
+from reports.wording import changed_after_answers_lines, version_text
 from reports.xml_text import xml_text
 from survey.model import ExportRow, ResponseStatus
 from survey.questionnaire import Questionnaire
 from survey.results import Digest, RecommendationResult
+from survey.setup import InForce
 
 __all__ = ["collated_docx", "responding_offices"]
 
@@ -83,6 +85,7 @@ def collated_docx(
     *,
     chart: bytes | None = None,
     period: tuple[datetime, datetime] | None = None,
+    in_force: InForce | None = None,
 ) -> bytes:
     """The collated results document as DOCX bytes.
 
@@ -102,7 +105,7 @@ def collated_docx(
     document = Document()
     _set_up(document, lang, _("Survey on ICT Strategy Recommendations: collated results"))
     document.add_paragraph(_("Survey on ICT Strategy Recommendations: collated results"), "Title")
-    _front_matter(document, digest, rows, questionnaire, lang, offices, period)
+    _front_matter(document, digest, rows, questionnaire, lang, offices, period, in_force)
 
     results = {item.number: item for item in digest.items}
     tables: list[int] = []  # the Recommendation of each answer table, in order
@@ -191,6 +194,7 @@ def _front_matter(
     lang: str,
     offices: dict[str, bool],
     period: tuple[datetime, datetime] | None,
+    in_force: InForce | None = None,
 ) -> None:
     _ = translations(lang).gettext
     document.add_paragraph(
@@ -229,6 +233,11 @@ def _front_matter(
                 "not their official text."
             ),
         )
+    if in_force is not None:
+        _labelled(document, _("Questionnaire:"), version_text(in_force, lang) + ".")
+        changed = changed_after_answers_lines(in_force, rows, lang)
+        if changed:
+            _labelled(document, _("Changed after answers began:"), "; ".join(changed) + ".")
     document.add_heading(_("Responding Offices"), level=2)
     if not offices:
         document.add_paragraph(_("No Office has responded yet."))

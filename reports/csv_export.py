@@ -20,6 +20,7 @@ from typing import TextIO
 from reports.labels import RowLabels, iso_utc, recommendation_label
 from survey.model import ExportRow
 from survey.questionnaire import Questionnaire
+from survey.setup import InForce
 
 __all__ = ["BOM", "CSV_COLUMNS", "answers_csv", "answers_csv_file", "spreadsheet_safe"]
 
@@ -36,6 +37,11 @@ CSV_COLUMNS: tuple[str, ...] = (
     "comment",
     "changed_at",
     "changed_by",
+    # The questionnaire version the answer was given under, the one in force when the file
+    # was made and that one's wording kind ("official" or "working-summary").
+    "answer_version",
+    "version_in_force",
+    "wording_in_force",
 )
 
 BOM = "\ufeff".encode()  # the UTF-8 byte order mark, b"\xef\xbb\xbf"
@@ -48,34 +54,52 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def answers_csv(rows: Sequence[ExportRow], questionnaire: Questionnaire, lang: str = "en") -> str:
+def answers_csv(
+    rows: Sequence[ExportRow],
+    questionnaire: Questionnaire,
+    lang: str = "en",
+    *,
+    in_force: InForce | None = None,
+) -> str:
     """Every answer, one line per Office x Recommendation, with a header line (RFC 4180).
 
     Write the result to a file opened with ``newline=""``; for a file people open in a
     spreadsheet, use ``answers_csv_file``.
     """
     buffer = io.StringIO(newline="")
-    _write(buffer, rows, questionnaire, lang)
+    _write(buffer, rows, questionnaire, lang, in_force)
     return buffer.getvalue()
 
 
 def answers_csv_file(
-    rows: Sequence[ExportRow], questionnaire: Questionnaire, lang: str = "en"
+    rows: Sequence[ExportRow],
+    questionnaire: Questionnaire,
+    lang: str = "en",
+    *,
+    in_force: InForce | None = None,
 ) -> bytes:
     """``answers_csv`` as the bytes of a file for spreadsheets: UTF-8 with a byte order mark."""
     # Encoded as it is written: the text of 400,000 rows is never held as one string too.
     buffer = io.BytesIO()
     buffer.write(BOM)
     with io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=False) as text:
-        _write(text, rows, questionnaire, lang)
+        _write(text, rows, questionnaire, lang, in_force)
         text.flush()
         return buffer.getvalue()
 
 
-def _write(out: TextIO, rows: Iterable[ExportRow], questionnaire: Questionnaire, lang: str) -> None:
+def _write(
+    out: TextIO,
+    rows: Iterable[ExportRow],
+    questionnaire: Questionnaire,
+    lang: str,
+    in_force: InForce | None,
+) -> None:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     labels = RowLabels(questionnaire, lang)
+    in_force_number = str(in_force.version) if in_force is not None else ""
+    wording = (in_force.wording if in_force else "") or questionnaire.wording
     for row in rows:
         cells = [
             row.office_code,
@@ -90,5 +114,8 @@ def _write(out: TextIO, rows: Iterable[ExportRow], questionnaire: Questionnaire,
             row.comment or "",
             iso_utc(row.changed_at),
             row.changed_by_name or "",
+            str(row.version),
+            in_force_number,
+            wording,
         ]
         writer.writerow([spreadsheet_safe(cell) for cell in cells])

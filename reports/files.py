@@ -10,6 +10,7 @@ from datetime import datetime
 from survey.model import ExportRow, OfficeStatus
 from survey.questionnaire import Questionnaire
 from survey.results import Digest
+from survey.setup import InForce
 
 __all__ = ["FORMATS", "ResultsData", "ResultsFile", "results_file"]
 
@@ -25,6 +26,8 @@ class ResultsData:
     rows: Sequence[ExportRow]
     offices: Sequence[OfficeStatus]
     questionnaire: Questionnaire
+    # The version in force the data was read under (None: not said, e.g. a sample).
+    in_force: InForce | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,15 +48,22 @@ def results_file(kind: str, data: ResultsData, lang: str) -> ResultsFile:
     if kind == "csv":
         from reports.csv_export import answers_csv_file
 
-        payload = answers_csv_file(data.rows, questionnaire, lang)
+        payload = answers_csv_file(data.rows, questionnaire, lang, in_force=data.in_force)
     elif kind == "xlsx":
         from reports.xlsx import results_xlsx
 
-        payload = results_xlsx(data.digest, data.rows, questionnaire, lang, offices=data.offices)
+        payload = results_xlsx(
+            data.digest,
+            data.rows,
+            questionnaire,
+            lang,
+            offices=data.offices,
+            in_force=data.in_force,
+        )
     elif kind == "docx":
         from reports.collated import collated_docx
 
-        payload = collated_docx(data.digest, data.rows, questionnaire, lang)
+        payload = collated_docx(data.digest, data.rows, questionnaire, lang, in_force=data.in_force)
     else:
         raise ValueError(f"unknown results format {kind!r}")
     return ResultsFile(file_name(kind, data.digest.generated_at, lang), payload)

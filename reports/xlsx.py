@@ -39,10 +39,12 @@ from reports.labels import (
     score_rule,
     title,
 )
+from reports.wording import changed_after_answers_lines, version_text
 from reports.xml_text import xml_text
 from survey.model import ExportRow, OfficeStatus
 from survey.questionnaire import Questionnaire
 from survey.results import Digest
+from survey.setup import InForce
 
 __all__ = ["SHEETS", "results_xlsx", "sheet_names"]
 
@@ -80,12 +82,16 @@ def results_xlsx(
     lang: str = "en",
     *,
     offices: Sequence[OfficeStatus] = (),
+    in_force: InForce | None = None,
 ) -> bytes:
-    """An Excel workbook of the results; ``offices`` fills the Offices sheet (one row each)."""
+    """An Excel workbook of the results; ``offices`` fills the Offices sheet (one row each);
+    ``in_force``: the Summary names the version and lists the texts changed after answers
+    began."""
     names = sheet_names(lang)
     workbook = Workbook(write_only=True)
     labels = RowLabels(questionnaire, lang)
-    _summary_sheet(workbook.create_sheet(names[0]), digest, questionnaire, lang)
+    wording = _wording_rows(in_force, rows, lang)
+    _summary_sheet(workbook.create_sheet(names[0]), digest, questionnaire, lang, wording)
     _ranking_sheet(workbook.create_sheet(names[1]), digest, questionnaire, lang)
     _answers_sheet(workbook.create_sheet(names[2]), rows, labels, lang)
     _comments_sheet(workbook.create_sheet(names[3]), rows, labels, lang)
@@ -96,11 +102,30 @@ def results_xlsx(
     return buffer.getvalue()
 
 
-def _summary_sheet(ws: Sheet, digest: Digest, questionnaire: Questionnaire, lang: str) -> None:
+def _wording_rows(
+    in_force: InForce | None, rows: Sequence[ExportRow], lang: str
+) -> list[list[Value]]:
+    if in_force is None:
+        return []
+    _ = translations(lang).gettext
+    labelled: list[list[Value]] = [[_("Questionnaire"), version_text(in_force, lang)]]
+    for index, line in enumerate(changed_after_answers_lines(in_force, rows, lang)):
+        labelled.append([_("Changed after answers began") if index == 0 else "", line])
+    return labelled
+
+
+def _summary_sheet(
+    ws: Sheet,
+    digest: Digest,
+    questionnaire: Questionnaire,
+    lang: str,
+    wording: Sequence[list[Value]] = (),
+) -> None:
     _ = translations(lang).gettext
     labelled: list[list[Value]] = [
         [_("Generated"), iso_utc(digest.generated_at)],
         [_("Counted"), counted_text(digest, lang)],
+        *wording,
     ]
     if questionnaire.is_working_summary:
         labelled.append(

@@ -1224,6 +1224,7 @@ class SqlSurveyStore(DraftWriting):
                 col(AnswerRow.changed_at),
                 col(AnswerRow.changed_by),
                 col(RepresentativeRow.full_name),
+                col(AnswerRow.questionnaire_version),
             )
             .join(ResponseRow, col(ResponseRow.office_id) == col(OfficeRow.id))
             .join(AnswerRow, col(AnswerRow.response_id) == col(ResponseRow.id))
@@ -1248,7 +1249,7 @@ class SqlSurveyStore(DraftWriting):
             # batches, other people's updates get their turn.
             await asyncio.sleep(0)
             for office_id, code, kind, names, status, submitted_at, *answer in batch:
-                number, level, comment, changed_at, by, name = answer
+                number, level, comment, changed_at, by, name, version = answer
                 office = offices.get(office_id)
                 if office is None:
                     office = offices[office_id] = (
@@ -1270,6 +1271,7 @@ class SqlSurveyStore(DraftWriting):
                         comment=comment,
                         changed_at=changed_at,
                         changed_by_name=people.setdefault(by, name),
+                        version=version,
                     )
                 )
         return rows

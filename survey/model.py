@@ -236,3 +236,4 @@ class ExportRow:
     comment: str | None
     changed_at: datetime
     changed_by_name: str | None
+    version: int = 1  # the questionnaire version the answer was given (or confirmed) under

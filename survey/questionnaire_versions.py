@@ -33,7 +33,7 @@ from survey.questionnaire_diff import (
     TextChange,
     diff,
 )
-from survey.setup import InForce, SurveySetup, TextUpdate
+from survey.setup import InForce, SurveySetup, TextUpdate, WordingChange
 
 __all__ = [
     "CONFIGURED_BY",
@@ -49,6 +49,8 @@ __all__ = [
 PUT_IN_FORCE = "questionnaire.put_in_force"
 # Who version 1 is from when it is the configured file (QUESTIONNAIRE_PATH or the shipped one).
 CONFIGURED_BY = "system:configuration"
+# In a version's `changes`: how many answers existed when it was put in force.
+ANSWERS_KEY = "answers"
 # The parts of a Recommendation whose change a representative is asked to check.
 _ANSWERED_PARTS = ("title", "statement")
 
@@ -144,6 +146,22 @@ def _text_updates(history: list[StoredVersion]) -> Mapping[int, TextUpdate]:
     return MappingProxyType(updates)
 
 
+def _changed_after_answers(history: list[StoredVersion]) -> tuple[WordingChange, ...]:
+    """The title and statement changes of the versions put in force while answers existed
+    (since the last change of structure), latest per Recommendation, by number."""
+    latest: dict[int, WordingChange] = {}
+    for version in sorted(history, key=lambda v: v.number):
+        changes = changes_from_data(version.changes)
+        if changes.structure:
+            latest.clear()
+        if not version.changes.get(ANSWERS_KEY):
+            continue
+        for change in changes.texts:
+            if change.number is not None and change.part in _ANSWERED_PARTS:
+                latest[change.number] = WordingChange(change.number, version.number, version.at)
+    return tuple(latest[number] for number in sorted(latest))
+
+
 def _origin(number: int) -> str:
     return f"database (questionnaire version {number})"
 
@@ -225,7 +243,7 @@ class QuestionnaireVersions:
                     answers=change.answers,
                 )
             number = in_force.number + 1
-            changes = changes_to_data(change.diff)
+            changes = {**changes_to_data(change.diff), ANSWERS_KEY: change.answers}
             stored = StoredVersion(
                 number=number,
                 questionnaire_id=new.id,
@@ -292,7 +310,13 @@ class QuestionnaireVersions:
         else:
             questionnaire = questionnaire_from_data(stored.content, origin=_origin(number))
         history = await store.questionnaire_version_history()
-        self._holder.current = InForce(number, questionnaire, _text_updates(history))
+        self._holder.current = InForce(
+            number,
+            questionnaire,
+            _text_updates(history),
+            stored.wording,
+            _changed_after_answers(history),
+        )
 
     async def _version(self, store: SurveyStore, current: InForce) -> QuestionnaireVersion:
         stored = await store.questionnaire_version(current.number, content=False)

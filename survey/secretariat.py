@@ -28,7 +28,13 @@ from survey.offices import OfficeInfo
 from survey.ports import SurveyStore
 from survey.questionnaire import Questionnaire
 from survey.results import Digest, build_digest
-from survey.setup import SurveySetup, effective_deadline, office_by_code, office_by_id
+from survey.setup import (
+    InForce,
+    SurveySetup,
+    effective_deadline,
+    office_by_code,
+    office_by_id,
+)
 from survey.text import clean_text
 from survey.views import OfficeAnswers
 
@@ -163,6 +169,12 @@ class Secretariat:
     def questionnaire(self) -> Questionnaire:
         """The version in force (it may change between two calls: read it once per window)."""
         return self._setup.questionnaire
+
+    @property
+    def in_force(self) -> InForce:
+        """The version in force with its number, wording kind and text changes (the
+        results files name it)."""
+        return self._setup.in_force.current
 
     def is_member(self, telegram_user_id: int) -> bool:
         return telegram_user_id in self._setup.admin_ids

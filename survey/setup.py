@@ -3,7 +3,7 @@ who the Secretariat is, and the clock; plus the lookups each unit of work starts
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -30,6 +30,16 @@ class TextUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class WordingChange:
+    """A Recommendation's title or statement changed by version `version`, put in force at
+    `at` while answers existed: the reports list these."""
+
+    number: int
+    version: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class InForce:
     """The questionnaire version this process uses. `number` 0: the configured file, while
     the database holds no version yet (survey/questionnaire_versions.py stores it as 1)."""
@@ -37,6 +47,22 @@ class InForce:
     number: int
     questionnaire: Questionnaire
     text_updates: Mapping[int, TextUpdate] = field(default_factory=lambda: MappingProxyType({}))
+    wording: str = ""  # the stored version's wording kind ("" before the first read)
+    changed_after_answers: tuple[WordingChange, ...] = ()
+
+    @property
+    def version(self) -> int:
+        """The number to name: the configured file is version 1 once stored."""
+        return max(self.number, 1)
+
+    def earlier_answers(self, answers: Iterable[tuple[int, int]]) -> dict[int, int]:
+        """Recommendation -> how many of these (Recommendation, version) answers were given
+        under an earlier text than its current one."""
+        counts: dict[int, int] = {}
+        for number, version in answers:
+            if self.updated_since(number, version) is not None:
+                counts[number] = counts.get(number, 0) + 1
+        return counts
 
     def updated_since(self, number: int, answered_under: int) -> TextUpdate | None:
         """The text change of Recommendation `number` an answer given under version

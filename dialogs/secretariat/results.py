@@ -116,7 +116,8 @@ async def results_files_in_a_thread(
         await secretariat.digest(who, include_drafts=drafts),
         await secretariat.export_rows(who),
         await secretariat.office_statuses(who),
-        secretariat.questionnaire,
+        secretariat.in_force.questionnaire,
+        secretariat.in_force,
     )
     for kind in FORMATS:
         yield await off_the_loop(lambda kind=kind: results_file(kind, data, lang))  # type: ignore[misc]

@@ -40,6 +40,9 @@ def test_csv_has_one_line_per_answer(rows: list[ExportRow], questionnaire: Quest
         "comment": TRICKY,
         "changed_at": "2026-05-19T08:15:00+00:00",
         "changed_by": "Jane Doe",
+        "answer_version": "1",
+        "version_in_force": "",  # not given: not said
+        "wording_in_force": "working-summary",
     }
     assert lines[2]["office_name"] == "France"
     assert lines[3]["level_label"] == "No opinion"

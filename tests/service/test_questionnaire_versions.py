@@ -6,12 +6,18 @@ exist."""
 from __future__ import annotations
 
 import copy
+import csv
+import io
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from docx import Document
+from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from reports.files import ResultsData, results_file
+from reports.wording import changed_after_answers_lines
 from storage.db import SqlStoreFactory
 from survey.errors import Reason, Refused
 from survey.model import Actor
@@ -291,3 +297,54 @@ async def test_answers_record_the_version_they_were_given_under(
         for a in (await service.answering.office_answers(1)).answers.values()
     }
     assert answers == {1: 1, 2: 2, 3: 2}
+
+
+async def test_the_results_files_name_the_version_and_the_texts_changed_after_answers(
+    service: SurveyService, engine: AsyncEngine, clock: Clock, admin: Actor
+) -> None:
+    await verify(service, 1)
+    await verify(service, 2, office="FR")
+    for user in (1, 2):
+        await service.answering.record_answer(user, 17, "high")
+        await service.answering.record_answer(user, 18, "low")
+    clock.advance(days=3)  # 4 June 2026
+    await service.questionnaires.put_in_force(
+        spanish_typo_fixed(service.questionnaire), actor=admin, expected_number=1
+    )
+    await service.answering.record_answer(2, 17, "medium")  # FR answers again: new text
+
+    secretariat = service.secretariat
+    in_force = secretariat.in_force
+    data = ResultsData(
+        await secretariat.digest(admin, include_drafts=True),
+        await secretariat.export_rows(admin),
+        await secretariat.office_statuses(admin),
+        in_force.questionnaire,
+        in_force,
+    )
+    [line] = changed_after_answers_lines(in_force, data.rows, "en")
+    assert line == "R17: changed on 4 June 2026 (version 2); 1 answer given under an earlier text"
+
+    csv_lines = list(
+        csv.DictReader(io.StringIO(results_file("csv", data, "en").data.decode("utf-8-sig")))
+    )
+    by_office = {(r["office_code"], r["recommendation"]): r for r in csv_lines}
+    assert by_office["EP", "R17"]["answer_version"] == "1"
+    assert by_office["FR", "R17"]["answer_version"] == "2"
+    assert {(r["version_in_force"], r["wording_in_force"]) for r in csv_lines} == {("2", OFFICIAL)}
+
+    workbook = load_workbook(io.BytesIO(results_file("xlsx", data, "fr").data), read_only=True)
+    summary = [[cell for cell in row if cell is not None] for row in workbook.worksheets[0].values]
+    assert ["Questionnaire", "version 2, texte officiel"] in summary
+    assert [
+        "Modifiées après le début des réponses",
+        "R17 : modifiée le 4 juin 2026 (version 2) ; 1 réponse donnée sur un texte antérieur",
+    ] in summary
+
+    document = Document(io.BytesIO(results_file("docx", data, "es").data))
+    text = "\n".join(paragraph.text for paragraph in document.paragraphs)
+    assert "Cuestionario: versión 2, texto oficial." in text
+    assert (
+        "Modificadas después del inicio de las respuestas: R17: modificada el 4 de junio de 2026 "
+        "(versión 2); 1 respuesta dada con un texto anterior." in text
+    )
