@@ -151,7 +151,7 @@ def secretariat_refusal_text(refusal: Refused) -> str:
         )
     if reason in _QUESTIONNAIRE_REASONS:
         # Worded beside the Secretariat's questionnaire windows, which show these changes.
-        from dialogs.secretariat.questionnaire import refused_text
+        from dialogs.secretariat.questionnaire_preview import refused_text
 
         text = refused_text(refusal)
         if text is not None:
