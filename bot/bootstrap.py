@@ -107,13 +107,17 @@ async def prepare_database(
 
 @asynccontextmanager
 async def open_service(
-    settings: Settings, *, questionnaire: Questionnaire | None = None, prepare: bool = True
+    settings: Settings,
+    *,
+    questionnaire: Questionnaire | None = None,
+    prepare: bool = True,
+    read_only: bool = False,
 ) -> AsyncIterator[SurveyService]:
     # A bad questionnaire file should stop us before anything touches the database.
     questionnaire = questionnaire or load_configured_questionnaire(settings)
     if prepare:
         await prepare_database(settings)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, read_only=read_only)
     stores = SqlStoreFactory(engine)
     try:
         service = SurveyService(
@@ -124,7 +128,7 @@ async def open_service(
         )
         if prepare:
             await _seed_offices(service)
-        await _read_questionnaire_in_force(service, announce=prepare)
+        await _read_questionnaire_in_force(service, announce=prepare, store=not read_only)
         yield service
     except (OperationalError, DBAPIError) as exc:
         raise ConfigError(
@@ -135,14 +139,17 @@ async def open_service(
 
 
 async def questionnaire_in_force(settings: Settings) -> Questionnaire:
-    """The questionnaire in force: the newest version stored in the database (the configured
-    file, stored as version 1, on an empty one)."""
+    """The questionnaire the survey asks now: what the template, the command line and the
+    Secretariat's preview start from. The newest version stored in the database (the
+    configured file, stored as version 1, on an empty one)."""
     async with open_service(settings) as service:
         return service.questionnaire
 
 
-async def _read_questionnaire_in_force(service: SurveyService, *, announce: bool) -> None:
-    in_force = await service.questionnaires.refresh()
+async def _read_questionnaire_in_force(
+    service: SurveyService, *, announce: bool, store: bool
+) -> None:
+    in_force = await service.questionnaires.refresh(store_configured=store)
     configured = service.setup.in_force.configured
     if announce and in_force.questionnaire.checksum != configured.checksum:
         # The database's version wins: the file is only the first version of an empty one.

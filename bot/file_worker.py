@@ -17,6 +17,7 @@ import multiprocessing
 from collections.abc import AsyncIterator
 from multiprocessing.connection import Connection
 
+from bot.bounded_pool import yield_to_the_bot
 from bot.config import Settings
 from reports.files import FORMATS, ResultsFile
 from survey.model import Actor
@@ -74,6 +75,7 @@ def _receive(receiving: Connection) -> tuple[str, object]:
 
 
 def _work(sending: Connection, settings: Settings, who: Actor, lang: str, drafts: bool) -> None:
+    yield_to_the_bot()
     try:
         made: object = make_results_files(settings, who, lang, drafts)
         outcome = "made"
@@ -96,7 +98,8 @@ async def _read_and_make(
     from bot.bootstrap import open_service
     from reports.files import ResultsData, results_file
 
-    async with open_service(settings, prepare=False) as service:
+    # Read-only: a snapshot that holds back nobody's answer while 400,000 rows are read.
+    async with open_service(settings, prepare=False, read_only=True) as service:
         secretariat = service.secretariat
         data = ResultsData(
             await secretariat.digest(who, include_drafts=drafts),

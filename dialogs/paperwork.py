@@ -38,7 +38,8 @@ from survey.errors import Reason, Refused
 from survey.jobs import JobKind
 
 if TYPE_CHECKING:
-    from reports.workbook_upload import Change
+    from reports.workbook_upload import Change, Upload
+    from survey.questionnaire import Questionnaire
     from survey.views import OfficeAnswers
 
 # The workbook and the PDF (reports.workbook, reports.workbook_upload, reports.pdf and the
@@ -78,11 +79,17 @@ async def send_workbook(
 
     paper = await answering.office_answers(user_id)
     _refuse_if_submitted(paper)
-    questionnaire = answering.questionnaire
+    questionnaire, version = answering.questionnaire, answering.version
     key = await answering.workbook_key()
     data = await off_the_loop(
         lambda: office_workbook(
-            paper.office, paper.answers, questionnaire, lang, exported_at=paper.read_at, key=key
+            paper.office,
+            paper.answers,
+            questionnaire,
+            lang,
+            exported_at=paper.read_at,
+            key=key,
+            version=version,
         )
     )
     caption = _(
@@ -267,6 +274,9 @@ async def upload_job(context: JobContext) -> None:
     if isinstance(result, UploadProblems):
         await bot.send_message(job.chat_id, render("{text}", text=result.text()))
         return
+    earlier = _earlier_wording(answering, result, questionnaire)
+    if earlier:
+        await bot.send_message(job.chat_id, earlier)
     diff = upload_diff(result, paper.answers)
     if diff.empty:
         await bot.send_message(
@@ -283,6 +293,39 @@ async def upload_job(context: JobContext) -> None:
             mode=StartMode.RESET_STACK,
             show_mode=ShowMode.SEND,
         )
+
+
+def _earlier_wording(answering: Answering, upload: Upload, questionnaire: Questionnaire) -> str:
+    """What to tell of a workbook downloaded under an earlier wording: its rows are read by
+    number all the same, and the person is told which texts changed since ("" if none)."""
+    from reports.workbook import questionnaire_version
+
+    if upload.questionnaire_number is None:  # from before versions were numbered
+        if upload.questionnaire_version == questionnaire_version(questionnaire):
+            return ""
+        return _(
+            "This workbook was downloaded under an earlier wording of the questionnaire. Its "
+            "answers are read by Recommendation number; please check them against the texts "
+            "in the chat."
+        )
+    if upload.questionnaire_number >= answering.version:
+        return ""
+    changed = answering.texts_changed_since(upload.questionnaire_number)
+    if not changed:
+        return ""
+    return render(
+        "{text}",
+        text=_(
+            "This workbook was downloaded under an earlier wording of the questionnaire "
+            "(version {old}; now version {new}). The text of these Recommendations changed "
+            "since: {numbers}. Its answers are read by Recommendation number; please check "
+            "your answers to them."
+        ).format(
+            old=upload.questionnaire_number,
+            new=answering.version,
+            numbers=", ".join(f"R{number:02d}" for number in changed),
+        ),
+    )
 
 
 def job_makers() -> dict[JobKind, Maker]:

@@ -121,10 +121,13 @@ def office_workbook(
     *,
     exported_at: datetime,
     key: bytes,
+    version: int | None = None,
 ) -> bytes:
     """The Office's workbook as XLSX bytes, in ``lang``, with ``answers`` (the current draft,
     by Recommendation number) filled in; ``exported_at`` is the time of the download, ``key``
-    the bot's secret that signs the identification sheet (``survey.workbook_key``)."""
+    the bot's secret that signs the identification sheet (``survey.workbook_key``),
+    ``version`` the questionnaire version in force (named there, so that a workbook sent back
+    under a later one is recognised)."""
     from openpyxl import Workbook
 
     lang = report_language(lang)
@@ -135,7 +138,7 @@ def office_workbook(
     _answers_sheet(sheet, office, answers, questionnaire, lang, exported_at)
     _instructions_sheet(workbook.create_sheet(_("Instructions")), office, questionnaire, lang)
     ids = workbook.create_sheet(ID_SHEET)
-    _id_sheet(ids, office, answers, questionnaire, lang, exported_at, sheet.title, key)
+    _id_sheet(ids, office, answers, questionnaire, lang, exported_at, sheet.title, key, version)
     ids.sheet_state = "veryHidden"
     workbook.active = 0
     properties = workbook.properties
@@ -375,6 +378,7 @@ def _id_sheet(
     exported_at: datetime,
     answers_sheet: str,
     key: bytes,
+    version: int | None,
 ) -> None:
     identity = {
         "format": FORMAT,
@@ -386,6 +390,8 @@ def _id_sheet(
         "exported_at": iso_utc(exported_at),
         "answers_sheet": answers_sheet,
     }
+    if version is not None:  # signed with the rest; workbooks from before have none
+        identity["questionnaire_number"] = str(version)
     state = [
         (
             number,

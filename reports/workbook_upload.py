@@ -195,6 +195,9 @@ class Upload:
     office_id: int | None
     questionnaire_id: str
     questionnaire_version: str
+    # The questionnaire version in force at the download (None: a workbook from before
+    # versions were numbered).
+    questionnaire_number: int | None
     language: str  # the workbook's language at the download
     exported_at: datetime | None
     sheet: str  # the sheet the answers were read from
@@ -235,6 +238,10 @@ class UploadDiff:
     @property
     def empty(self) -> bool:
         return not self.changes
+
+
+def _version_number(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -455,6 +462,7 @@ class _Reader:
             office_id=int(office_id) if office_id.isdigit() else None,
             questionnaire_id=identity["questionnaire_id"],
             questionnaire_version=identity.get("questionnaire_version", ""),
+            questionnaire_number=_version_number(identity.get("questionnaire_number", "")),
             language=report_language(identity.get("language")),
             exported_at=_datetime(identity.get("exported_at")),
             sheet=sheet.title,

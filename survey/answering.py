@@ -84,6 +84,17 @@ class Answering:
         """The version in force (it may change between two calls: read it once per window)."""
         return self._setup.questionnaire
 
+    @property
+    def version(self) -> int:
+        """The number of the version in force as this process holds it."""
+        return self._setup.in_force.current.version
+
+    def texts_changed_since(self, version: int) -> tuple[int, ...]:
+        """The Recommendations whose title or statement changed after version `version`
+        (a workbook downloaded then, sent back now), by number."""
+        updates = self._text_updates()
+        return tuple(n for n in sorted(updates) if updates[n].version > version)
+
     def _text_updates(self) -> Mapping[int, TextUpdate]:
         return self._setup.in_force.current.text_updates
 

@@ -177,13 +177,16 @@ class QuestionnaireVersions:
         """The version this process holds, without I/O (as of the last `refresh`)."""
         return self._holder.current
 
-    async def refresh(self) -> InForce:
+    async def refresh(self, *, store_configured: bool = True) -> InForce:
         """The version in force, read again if the database has another one than this process
         holds: one indexed read when nothing changed. Stores the configured file as version 1
-        on an empty database."""
+        on an empty database (unless not `store_configured`: a process that only reads then
+        goes on with the configured file)."""
         async with self._stores.reads() as reads:  # no transaction, no lock: every update
             newest = await reads.newest_questionnaire_version()
         if newest is not None and newest == self._holder.number:
+            return self._holder.current
+        if newest is None and not store_configured:
             return self._holder.current
         async with self._stores() as store:
             newest = await store.newest_questionnaire_version()

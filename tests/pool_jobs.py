@@ -38,3 +38,9 @@ def crash() -> None:
 
 def fail() -> None:
     raise ValueError("a bug in the job")
+
+
+def niceness() -> int:
+    import os
+
+    return os.nice(0)

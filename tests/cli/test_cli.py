@@ -25,7 +25,7 @@ from bot.config import load_settings
 from standin.telegram import TelegramStandIn
 from storage.db import SqlStoreFactory, create_engine
 from survey.model import Actor
-from survey.questionnaire import load_questionnaire
+from survey.questionnaire import load_questionnaire, questionnaire_from_data, questionnaire_to_data
 from survey.service import SurveyService
 from tests.support import answer_all, drop_postgres_database, make_postgres_database
 
@@ -264,7 +264,7 @@ def test_questionnaire_check(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_questionnaire_template_check_and_import(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     template = tmp_path / "questionnaire.xlsx"
     assert run("questionnaire", "template", str(template))[0] == 0
@@ -304,6 +304,23 @@ def test_questionnaire_template_check_and_import(
     assert imported.checksum == load_questionnaire(fixed).checksum
     assert output_yaml.read_text(encoding="utf-8").startswith("# Questionnaire: cws-ict-2021")
     assert run("questionnaire", "import", str(fixed), "--output", str(output_yaml))[0] == 2
+
+
+def test_the_template_holds_the_version_in_force_in_the_database(
+    cli_db: str, tmp_path: Path
+) -> None:
+    async def put_new_wording_in_force(service: SurveyService) -> None:
+        data = questionnaire_to_data(service.questionnaire)
+        data["recommendations"][16]["statement"]["es"] += " (corregido)"
+        new = questionnaire_from_data(data, origin="official.yaml")
+        await service.questionnaires.put_in_force(new, actor=Actor.cli(), expected_number=1)
+
+    assert run("db", "upgrade")[0] == 0
+    with_service(cli_db, put_new_wording_in_force)
+    template = tmp_path / "questionnaire.xlsx"
+    assert run("questionnaire", "template", str(template))[0] == 0
+    # Not the configured (shipped) file: the version the Secretariat put in force.
+    assert load_questionnaire(template).recommendation(17).statement("es").endswith("(corregido)")
 
 
 def _python_m_bot_refuses(*argv: str, env: dict[str, str], cwd: Path, one_line: bool = True) -> str:

@@ -6,13 +6,30 @@ from __future__ import annotations
 
 import copy
 import html
+import io
 
+from openpyxl import load_workbook
+
+from reports.workbook import COLUMNS, HEADER_ROW
 from survey.model import Actor
 from survey.questionnaire import questionnaire_from_data, questionnaire_to_data
 from survey.service import SurveyService
 from tests.support import ADMIN_ID, Clock
 
 from .harness import App, verified
+
+
+def edited_workbook(data: bytes, levels: dict[int, str]) -> bytes:
+    workbook = load_workbook(io.BytesIO(data))
+    sheet = workbook.worksheets[0]
+    for row in range(HEADER_ROW + 1, sheet.max_row + 1):
+        number = sheet.cell(row, COLUMNS["number"]).value
+        if number is not None and int(str(number).lstrip("R")) in levels:
+            sheet.cell(row, COLUMNS["level"]).value = levels[int(str(number).lstrip("R"))]
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
 
 MARK = "⚠️ Wording updated on 4 June 2026: please check your answer."
 
@@ -79,3 +96,39 @@ async def test_the_mark_in_french(app: App, service: SurveyService, clock: Clock
     await eva.click("◀ Précédente")
     assert "⚠️ Texte modifié le 4 juin 2026 : veuillez vérifier votre réponse." in eva.text()
     assert "✔ Je maintiens ma réponse" in eva.buttons()
+
+
+async def test_a_workbook_downloaded_under_an_earlier_wording_says_which_texts_changed(
+    app: App, service: SurveyService, clock: Clock
+) -> None:
+    eva = await verified(app, service, 1)
+    await eva.click("High")
+    await eva.send("/workbook")
+    name, data = app.bot.files(eva.user_id)[-1]
+    clock.advance(days=3)
+    await put_new_wording_in_force_elsewhere(service, clock)
+
+    await eva.send_document(name, edited_workbook(data, {2: "Low"}))
+    told = [text for text in app.bot.sent(eva.user_id) if "earlier wording" in text]
+    assert told == [
+        "This workbook was downloaded under an earlier wording of the questionnaire (version "
+        "1; now version 2). The text of these Recommendations changed since: R01. Its answers "
+        "are read by Recommendation number; please check your answers to them."
+    ]
+    assert "R02" in eva.text()  # the change it brings is shown as before, by number
+    await eva.click("✅ Apply these changes")
+    answers = (await service.answering.office_answers(1)).answers
+    assert (answers[1].level, answers[1].version) == ("high", 1)  # left alone: still marked
+    assert (answers[2].level, answers[2].version) == ("low", 2)
+
+
+async def test_a_workbook_of_the_wording_in_force_says_nothing_of_wordings(
+    app: App, service: SurveyService, clock: Clock
+) -> None:
+    eva = await verified(app, service, 1)
+    await put_new_wording_in_force_elsewhere(service, clock)
+    await eva.send("/workbook")
+    name, data = app.bot.files(eva.user_id)[-1]
+    await eva.send_document(name, edited_workbook(data, {2: "Low"}))
+    assert not [text for text in app.bot.sent(eva.user_id) if "earlier wording" in text]
+    assert "R02" in eva.text()

@@ -118,3 +118,48 @@ async def test_the_start_knows_the_newest_revision_without_alembic(empty_databas
     assert not await at_head(empty_database)
     await upgrade_async(empty_database)
     assert await at_head(empty_database)
+
+
+async def test_answers_from_before_versions_are_given_under_version_1(empty_database: str) -> None:
+    # 0007 records each answer's questionnaire version: the answers already stored were given
+    # under the configured file, which the first process to start stores as version 1.
+    await upgrade_async(empty_database, "0006")
+    now = "2026-05-20 14:00:00+00:00"
+    engine = create_engine(empty_database)
+    try:
+        async with engine.begin() as connection:
+            for statement in (
+                "INSERT INTO office (id, code, kind, names) VALUES (1, 'EP', 'regional', '{}')",
+                "INSERT INTO representative (id, telegram_user_id, office_id, full_name,"
+                f" verified_at) VALUES (1, 11, 1, 'A', '{now}')",
+                "INSERT INTO response (id, office_id, questionnaire_id, status, created_at)"
+                f" VALUES (1, 1, 'q', 'draft', '{now}')",
+                "INSERT INTO answer (response_id, recommendation, level, changed_at, changed_by)"
+                f" VALUES (1, 1, 'high', '{now}', 1), (1, 2, NULL, '{now}', 1)",
+            ):
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+    await upgrade_async(empty_database, "0007")
+    engine = create_engine(empty_database)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT recommendation, questionnaire_version FROM answer")
+            )
+            assert sorted(tuple(row) for row in rows) == [(1, 1), (2, 1)]
+            versions = await connection.execute(text("SELECT count(*) FROM questionnaire_version"))
+            assert versions.scalar_one() == 0  # stored by the first process that starts
+    finally:
+        await engine.dispose()
+
+    await downgrade_async(empty_database, "0006")  # the answers stay, without their version
+    assert "questionnaire_version" not in await _tables(empty_database)
+    engine = create_engine(empty_database)
+    try:
+        async with engine.connect() as connection:
+            count = await connection.execute(text("SELECT count(*) FROM answer"))
+            assert count.scalar_one() == 2
+    finally:
+        await engine.dispose()

@@ -115,3 +115,38 @@ async def test_a_write_is_on_disk_before_the_unit_of_work_returns(
     finally:
         reader.close()
     assert stored == ["committed"]
+
+
+async def test_a_read_only_engine_reads_a_snapshot_that_holds_back_no_writer(
+    database: tuple[AsyncEngine, Path],
+) -> None:
+    """The Secretariat's files read every answer through a read-only engine: while that long
+    read is open, a representative's answer is written at once (another process's unit of work
+    begins IMMEDIATE with no wait allowed here), and the read never writes."""
+    writer, path = database
+    await _write(writer, "before")
+    reader = create_engine(f"sqlite+aiosqlite:///{path}", read_only=True)
+    try:
+        async with reader.connect() as connection, connection.begin():
+            seen = await connection.scalar(text("SELECT count(*) FROM survey_setting"))
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # "database is locked" if the read held it
+                other.execute(
+                    "INSERT INTO survey_setting (questionnaire_id, deadline, updated_at, "
+                    "updated_by) VALUES ('during', NULL, '2026-11-25 12:00:00', 'test')"
+                )
+                other.execute("COMMIT")
+            finally:
+                other.close()
+            # Still the snapshot it began with: the file is made of one moment's answers.
+            again = await connection.scalar(text("SELECT count(*) FROM survey_setting"))
+            assert again == seen == 1
+            with pytest.raises(OperationalError, match=r"readonly|read-only|query_only"):
+                await connection.execute(
+                    text("DELETE FROM survey_setting WHERE questionnaire_id = 'before'")
+                )
+    finally:
+        await reader.dispose()
+    async with writer.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM survey_setting")) == 2

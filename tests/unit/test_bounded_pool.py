@@ -148,3 +148,12 @@ async def test_the_person_is_told_the_file_is_too_complex_and_why(
         assert await checker.run(pool_jobs.echo, 7) == 7
     finally:
         await checker.close()
+
+
+async def test_a_worker_runs_below_the_bots_priority(pool: BoundedPool) -> None:
+    """A check or an export that needs a whole core takes what the bot's taps leave."""
+    import os
+
+    from bot.bounded_pool import WORKER_NICENESS
+
+    assert await pool.run(pool_jobs.niceness) == min(os.nice(0) + WORKER_NICENESS, 19)
