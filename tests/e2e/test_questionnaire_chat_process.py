@@ -1,7 +1,7 @@
-"""The real bot process, as the Secretariat in the chat: /questionnaire gives the template, the filled
-workbook goes back through the stand-in (a real upload, downloaded with getFile), the preview
-shows, "Put in force" stores version 2, and after a restart a representative reads the new
-texts."""
+"""The real bot process, as the Secretariat in the chat: /questionnaire gives the template,
+the filled workbook goes back through the stand-in (a real upload, downloaded with getFile),
+the preview shows, "Put in force" stores version 2, and after a restart a representative
+reads the new texts."""
 
 from __future__ import annotations
 
