@@ -12,6 +12,7 @@ from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from openpyxl import load_workbook
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.upload_checker import UploadChecker
@@ -298,3 +299,37 @@ async def test_a_preview_of_every_text_changed_fits_in_its_window(
     text = admin.text()  # the harness refuses a window over Telegram's limit
     assert "Recomendación 1: título (inglés, francés, español)" in text
     assert "cambios más." in text
+
+
+async def test_a_text_corrected_in_the_chat_mid_survey_on_each_backend(
+    engine: AsyncEngine,
+    database_url: str,
+    settings: Settings,
+    i18n: I18n,
+    upload_checker: UploadChecker,
+    questionnaire: Questionnaire,
+    clock: Clock,
+) -> None:
+    service = await survey_service(engine, questionnaire, clock)
+    app = start_app(settings, service, i18n, upload_checker=upload_checker)
+    delegate = await verified(app, service, 901, office="EP", lang="es")
+    await delegate.click(questionnaire.scale[0].label("es"))
+    data = questionnaire_to_data(questionnaire)
+    data["recommendations"][0]["title"]["es"] = "Título corregido (R1)"
+    admin = Person(app, ADMIN_ID, "es")
+    await admin.send_document("q.yaml", yaml.safe_dump(data, allow_unicode=True).encode())
+    assert "Hasta ahora se ha dado 1 respuesta: se conserva." in admin.text()
+    await admin.click("✅ Poner en vigor")
+    await admin.click("✅ Sí, ponerlo en vigor")
+    assert "✅ La versión 2 del cuestionario está en vigor" in app.bot.sent(ADMIN_ID)[-1]
+
+    other_engine = create_engine(database_url)  # another process on the same database
+    try:
+        other = await survey_service(other_engine, questionnaire, clock)
+        other_app = start_app(settings, other, i18n, upload_checker=upload_checker)
+        newcomer = await verified(other_app, other, 902, office="FR", lang="es")
+        assert "Título corregido (R1)" in newcomer.text()
+        review = await other.answering.review(901)
+        assert [item.number for item in review.items if item.level] == [1]  # the answer stays
+    finally:
+        await other_engine.dispose()
