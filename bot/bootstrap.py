@@ -42,6 +42,7 @@ from dialogs import answering_dialog, language, onboarding, paperwork
 from dialogs import help as help_dialog
 from dialogs.jobs import ResultsFiles
 from dialogs.presses import SurveyMessageManager
+from dialogs.secretariat import questionnaire as secretariat_questionnaire
 from dialogs.secretariat import reminders
 from dialogs.secretariat import results as secretariat_results
 from storage.db import SqlStoreFactory, create_engine
@@ -208,7 +209,11 @@ def create_dispatcher(
     checker = upload_checker or UploadChecker.from_settings(settings)
     jobs = JobRunner(
         service.jobs.with_rules(JobRules(lease=timedelta(seconds=settings.job_lease_seconds))),
-        {**paperwork.job_makers(), **secretariat_results.job_makers()},
+        {
+            **paperwork.job_makers(),
+            **secretariat_results.job_makers(),
+            **secretariat_questionnaire.job_makers(),
+        },
         i18n,
         answering=service.answering,
         secretariat=service.secretariat,
@@ -234,6 +239,7 @@ def create_dispatcher(
         enrolment=service.enrolment,
         answering=service.answering,
         secretariat=service.secretariat,
+        questionnaires=service.questionnaires,
         settings=settings,
         notifier=broadcaster,
         scheduler=scheduler,

@@ -13,6 +13,7 @@ PROJECT_DIR = LOCALES_DIR.parent
 # Where user-facing strings live; the command line is operator-facing and stays English.
 SOURCES = (
     "bot/commands.py",
+    "bot/descriptions.py",
     "bot/errors.py",
     "bot/guards.py",
     "bot/secretariat.py",

@@ -216,6 +216,7 @@ class JobRunner:
             dialogs,
             self._results_files,
             self._upload_checker,
+            self._questionnaires,
         )
         try:
             if self._questionnaires is not None:  # a job uses the version in force now

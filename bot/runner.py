@@ -27,6 +27,7 @@ from bot.api_session import ApiSession
 from bot.bootstrap import create_dispatcher
 from bot.commands import command_descriptions
 from bot.config import ConfigError, Settings
+from bot.descriptions import set_descriptions
 from bot.dialog_state import dialog_state_storage
 from bot.file_worker import ResultsFilesInAProcess
 from bot.holds import HOLDS
@@ -129,6 +130,7 @@ async def run(settings: Settings, service: SurveyService) -> None:
         log.info("Running as @%s against %s", me.username, settings.telegram_api_url)
         checker.start()  # ready before the first upload: a worker takes a second to start
         await set_commands(bot, i18n, settings.admin_ids)
+        await set_descriptions(bot, i18n)
         allowed = dispatcher.resolve_used_update_types(skip_events={"aiogd_update"})
         # What start-up built (aiogram's types and models, the questionnaire) lives as long as
         # the process: kept out of the garbage collector's full collections, which would walk

@@ -21,18 +21,30 @@ from aiogram_dialog import DialogManager, ShowMode
 
 from bot import filters
 from dialogs.jobs import jobs_of
+from dialogs.paperwork import upload_document
 from dialogs.secretariat import deadline as deadline_dialog
 from dialogs.secretariat import invitations, reminders, results
 from dialogs.secretariat import offices as offices_dialog
+from dialogs.secretariat import questionnaire as questionnaire_dialog
 from dialogs.secretariat import reopen as reopen_dialog
 from dialogs.secretariat.common import actor
 from dialogs.secretariat.offices import open_offices
 from dialogs.states import Deadline, Remind, Reopen, Results
+from survey.answering import Answering
 from survey.errors import Reason, Refused
 from survey.jobs import JobKind
 from survey.secretariat import Secretariat
 
-SECRETARIAT_COMMANDS = ("results", "export", "offices", "invite", "remind", "deadline", "reopen")
+SECRETARIAT_COMMANDS = (
+    "results",
+    "export",
+    "offices",
+    "invite",
+    "remind",
+    "deadline",
+    "reopen",
+    "questionnaire",
+)
 
 
 def secretariat_command_descriptions() -> dict[str, str]:
@@ -45,6 +57,7 @@ def secretariat_command_descriptions() -> dict[str, str]:
         "remind": _("Remind the Offices that have not submitted"),
         "deadline": _("See or extend the closing time"),
         "reopen": _("Reopen a submitted response (/reopen EP)"),
+        "questionnaire": _("The questionnaire in force; send a new version"),
     }
 
 
@@ -111,6 +124,27 @@ async def deadline(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(Deadline.show)
 
 
+async def show_questionnaire(message: Message, dialog_manager: DialogManager) -> None:
+    await questionnaire_dialog.open_questionnaire(dialog_manager)
+
+
+async def document(
+    message: Message,
+    dialog_manager: DialogManager,
+    answering: Answering,
+    event_from_user: User,
+    i18n: I18n,
+) -> None:
+    """A member's document is a new questionnaire, unless it is their Office's workbook (see
+    `takes_questionnaire`)."""
+    if await questionnaire_dialog.takes_questionnaire(dialog_manager, event_from_user.id):
+        await questionnaire_dialog.upload_questionnaire(
+            message, dialog_manager, event_from_user, i18n
+        )
+    else:
+        await upload_document(message, dialog_manager, answering, event_from_user, i18n)
+
+
 async def reopen(
     message: Message,
     command: CommandObject,
@@ -142,11 +176,17 @@ def secretariat_router() -> Router:
     router.message.register(remind, Command("remind"))
     router.message.register(deadline, Command("deadline"))
     router.message.register(reopen, Command("reopen"))
+    router.message.register(show_questionnaire, Command("questionnaire"))
+    router.message.register(document, filters.has_document)
+    router.callback_query.register(
+        questionnaire_dialog.on_preview_press, questionnaire_dialog.is_preview_press
+    )
     router.include_routers(
         results.build_dialog(),
         offices_dialog.build_dialog(),
         reopen_dialog.build_dialog(),
         deadline_dialog.build_dialog(),
         reminders.build_dialog(),
+        questionnaire_dialog.build_dialog(),
     )
     return router

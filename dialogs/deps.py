@@ -6,6 +6,8 @@ them from ``manager.middleware_data`` under the same names:
 
 - ``enrolment``: survey.enrolment.Enrolment
 - ``answering``: survey.answering.Answering
+- ``questionnaires``: survey.questionnaire_versions.QuestionnaireVersions (the version in
+  force, and the Secretariat's preview and put in force)
 - ``settings``: bot.config.Settings (``contact_email``)
 - ``notifier``: `Notifier` below (bot.broadcast.Broadcaster)
 - ``i18n_middleware``: `LocaleMemory` below

@@ -1,7 +1,8 @@
 """Files asked for in the chat are made as jobs (survey/jobs.py): the handler records one, says
 the file is on its way and returns, so that its update is confirmed at once; the job runner
 (bot/jobs.py) makes the file beside the dispatcher and sends it. What a job of each kind does
-is written next to its handler (dialogs/paperwork.py, dialogs/secretariat/results.py) against
+is written next to its handler (dialogs/paperwork.py, dialogs/secretariat/results.py,
+dialogs/secretariat/questionnaire.py) against
 this module's `JobContext`."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from survey.jobs import Job, JobKind
 
 if TYPE_CHECKING:
     from bot.upload_checker import UploadChecker
+    from survey.questionnaire_versions import QuestionnaireVersions
 from survey.model import Actor
 from survey.secretariat import Secretariat
 
@@ -59,6 +61,7 @@ class JobContext:
     dialogs: BgManagerFactory
     results_files: ResultsFiles
     upload_checker: UploadChecker  # a person's file is read only in its bounded workers
+    questionnaires: QuestionnaireVersions | None  # the version in force (the Secretariat's)
 
     async def show_window_again(self) -> None:
         """The window the person asked from, again below the file (as the handler did when

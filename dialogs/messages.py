@@ -149,7 +149,23 @@ def secretariat_refusal_text(refusal: Refused) -> str:
             _("That is too far ahead: the closing time must be before {time}."),
             time=when(details.get("latest")),
         )
+    if reason in _QUESTIONNAIRE_REASONS:
+        # Worded beside the Secretariat's questionnaire windows, which show these changes.
+        from dialogs.secretariat.questionnaire_preview import refused_text
+
+        text = refused_text(refusal)
+        if text is not None:
+            return text
     return _("This action is not possible right now.")
+
+
+_QUESTIONNAIRE_REASONS = frozenset(
+    {
+        Reason.QUESTIONNAIRE_CHANGED_SINCE,
+        Reason.QUESTIONNAIRE_IDENTICAL,
+        Reason.QUESTIONNAIRE_STRUCTURE_LOCKED,
+    }
+)
 
 
 def help_text(contact: str) -> Markup:

@@ -240,43 +240,51 @@ def _for_this_one(text: T, widget_id: str, items: str, on_click: Any) -> Select[
     )
 
 
+def question_text() -> Lines:
+    """The text of a Recommendation's window (the Secretariat's preview of a new questionnaire
+    draws it too, dialogs/secretariat/questionnaire.py)."""
+    return Lines(
+        Plural(
+            "<b>Recommendation {number} of {total}</b>\n{bar} {answered}/{total} answered\n",
+            "<b>Recommendation {number} of {total}</b>\n{bar} {answered}/{total} answered\n",
+            count="answered",
+        ),
+        Html("<b>{title}</b>\n{statement}\n"),
+        T("Your answer: <b>{level_label}</b>", when="has_level"),
+        T("Not answered yet: how would you rank its priority?", when="no_level"),
+        T("Your comment: <i>{comment}</i>", when="has_comment"),
+        T(
+            "⚠️ Wording updated on {wording_updated}: please check your answer.",
+            when="has_wording_update",
+        ),
+        T("🔒 The answers can no longer be changed.", when="read_only"),
+        Html("\n<i>{source}</i>"),
+    )
+
+
+def question_buttons() -> QuestionButtons:
+    return QuestionButtons(
+        [Choices(LEVELS, "levels", on_level, width=2, when="editable")],
+        [Choices(KEEP_ANSWER, "keep", on_keep_answer, N_("✔ My answer stands"))],
+        [Choices(ADD_COMMENT, "add_comment", on_open_comment, N_("💬 Add a comment"))],
+        [Choices(EDIT_COMMENT, "edit_comment", on_open_comment, N_("💬 Edit the comment"))],
+        [
+            Choices(PREVIOUS, "prev", on_previous, N_("◀ Back")),
+            Choices(SKIP, "skip", on_skip, N_("Skip for now ▶")),
+            Choices(NEXT, "next", on_next, N_("Next ▶")),
+        ],
+        [
+            Switch(REVIEW, N_("📋 Review"), Survey.review),
+            Switch(SAVE_AND_EXIT, N_("💾 Save and exit"), Survey.paused, when="editable"),
+        ],
+    )
+
+
 def windows() -> list[Window]:
     return [
         screen(
-            Lines(
-                Plural(
-                    "<b>Recommendation {number} of {total}</b>\n"
-                    "{bar} {answered}/{total} answered\n",
-                    "<b>Recommendation {number} of {total}</b>\n"
-                    "{bar} {answered}/{total} answered\n",
-                    count="answered",
-                ),
-                Html("<b>{title}</b>\n{statement}\n"),
-                T("Your answer: <b>{level_label}</b>", when="has_level"),
-                T("Not answered yet: how would you rank its priority?", when="no_level"),
-                T("Your comment: <i>{comment}</i>", when="has_comment"),
-                T(
-                    "⚠️ Wording updated on {wording_updated}: please check your answer.",
-                    when="has_wording_update",
-                ),
-                T("🔒 The answers can no longer be changed.", when="read_only"),
-                Html("\n<i>{source}</i>"),
-            ),
-            QuestionButtons(
-                [Choices(LEVELS, "levels", on_level, width=2, when="editable")],
-                [Choices(KEEP_ANSWER, "keep", on_keep_answer, N_("✔ My answer stands"))],
-                [Choices(ADD_COMMENT, "add_comment", on_open_comment, N_("💬 Add a comment"))],
-                [Choices(EDIT_COMMENT, "edit_comment", on_open_comment, N_("💬 Edit the comment"))],
-                [
-                    Choices(PREVIOUS, "prev", on_previous, N_("◀ Back")),
-                    Choices(SKIP, "skip", on_skip, N_("Skip for now ▶")),
-                    Choices(NEXT, "next", on_next, N_("Next ▶")),
-                ],
-                [
-                    Switch(REVIEW, N_("📋 Review"), Survey.review),
-                    Switch(SAVE_AND_EXIT, N_("💾 Save and exit"), Survey.paused, when="editable"),
-                ],
-            ),
+            question_text(),
+            question_buttons(),
             getter=question_getter,
             state=Survey.question,
         ),

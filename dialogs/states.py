@@ -47,6 +47,12 @@ class Deadline(StatesGroup):
     confirm = State()
 
 
+class Questionnaires(StatesGroup):
+    show = State()  # the version in force, the template, how to send a new one
+    preview = State()  # a new one sent: what it changes
+    confirm = State()
+
+
 class Remind(StatesGroup):
     confirm = State()
     sending = State()

@@ -18,6 +18,8 @@ CALLBACK_DATA_LIMIT = 64
 CALLBACK_ANSWER_LIMIT = 200
 COMMAND_LIMIT = 100
 COMMAND_DESCRIPTION_LIMIT = 256
+BOT_DESCRIPTION_LIMIT = 512  # "What can this bot do?", before Start
+BOT_SHORT_DESCRIPTION_LIMIT = 120  # the profile page and shared links
 
 MESSAGE_TOO_LONG = "Bad Request: message is too long"
 TEXT_EMPTY = "Bad Request: message text is empty"
@@ -542,6 +544,21 @@ _SCOPE_TYPES = {
 }
 
 
+def check_language_code(language_code: str | None) -> str:
+    language = language_code or ""
+    if language and not re.fullmatch(r"[a-z]{2}", language):
+        raise bad_request("invalid language code specified")
+    return language
+
+
+def check_bot_description(text: str | None, limit: int, name: str) -> str:
+    """A description is plain text (no entities); empty removes the language's own one."""
+    text = text or ""
+    if len(text) > limit:
+        raise bad_request(f"{name} is too long")
+    return text
+
+
 def scope_key(scope: Any, language_code: str | None) -> tuple[str, str]:
     """The key a command list is kept under: the scope (canonical) and the language."""
     if scope is None:
@@ -553,7 +570,4 @@ def scope_key(scope: Any, language_code: str | None) -> tuple[str, str]:
         if scope.get(name) is None:
             raise bad_request(f"{name} is empty")
     parts = [str(scope["type"]), *(str(scope[name]) for name in fields)]
-    language = language_code or ""
-    if language and not re.fullmatch(r"[a-z]{2}", language):
-        raise bad_request("invalid language code specified")
-    return ":".join(parts), language
+    return ":".join(parts), check_language_code(language_code)

@@ -196,6 +196,10 @@ class BotApi:
             "setMyCommands": self.set_my_commands,
             "getMyCommands": self.get_my_commands,
             "deleteMyCommands": self.delete_my_commands,
+            "setMyDescription": self.set_my_description,
+            "getMyDescription": self.get_my_description,
+            "setMyShortDescription": self.set_my_short_description,
+            "getMyShortDescription": self.get_my_short_description,
         }
         self._handlers = handlers
         # Telegram's method names are case-insensitive.
@@ -547,6 +551,49 @@ class BotApi:
         self.state.commands.pop(key, None)
         await self.state.changed()
         return True
+
+    # -- descriptions --------------------------------------------------------------------------
+
+    async def set_my_description(self, params: Params) -> Any:
+        text = limits.check_bot_description(
+            params.text("description"), limits.BOT_DESCRIPTION_LIMIT, "description"
+        )
+        _keep(
+            self.state.descriptions, limits.check_language_code(params.text("language_code")), text
+        )
+        await self.state.changed()
+        return True
+
+    async def get_my_description(self, params: Params) -> Any:
+        language = limits.check_language_code(params.text("language_code"))
+        return {"description": _described(self.state.descriptions, language)}
+
+    async def set_my_short_description(self, params: Params) -> Any:
+        text = limits.check_bot_description(
+            params.text("short_description"),
+            limits.BOT_SHORT_DESCRIPTION_LIMIT,
+            "short description",
+        )
+        language = limits.check_language_code(params.text("language_code"))
+        _keep(self.state.short_descriptions, language, text)
+        await self.state.changed()
+        return True
+
+    async def get_my_short_description(self, params: Params) -> Any:
+        language = limits.check_language_code(params.text("language_code"))
+        return {"short_description": _described(self.state.short_descriptions, language)}
+
+
+def _keep(texts: dict[str, str], language: str, text: str) -> None:
+    if text:
+        texts[language] = text
+    else:
+        texts.pop(language, None)
+
+
+def _described(texts: dict[str, str], language: str) -> str:
+    # Like getMyCommands: a language's own text, not the default one it falls back to.
+    return texts.get(language, "")
 
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})

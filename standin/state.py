@@ -439,6 +439,9 @@ class State:
         self.queries: dict[str, CallbackQuery] = {}
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        # The bot's descriptions by language code ("" for the default one).
+        self.descriptions: dict[str, str] = {}
+        self.short_descriptions: dict[str, str] = {}
         self.webhook: Webhook | None = None
         self.faults = Faults()
         # Telegram's flood limits; off by default, so that tests send as fast as they like.

@@ -245,6 +245,16 @@ class TelegramStandIn:
     ) -> list[dict[str, str]]:
         return list(self.state.commands.get(scope_key(scope, language_code), []))
 
+    def description(self, language_code: str | None = None) -> str:
+        """What a person of this language sees before pressing Start: their language's own
+        description, else the default one, as Telegram's clients show it."""
+        texts = self.state.descriptions
+        return texts.get(language_code or "", texts.get("", ""))
+
+    def short_description(self, language_code: str | None = None) -> str:
+        texts = self.state.short_descriptions
+        return texts.get(language_code or "", texts.get("", ""))
+
     async def wait_for(
         self,
         predicate: Callable[[TelegramStandIn], object],

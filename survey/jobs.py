@@ -25,6 +25,9 @@ class JobKind(StrEnum):
     PDF = "pdf"  # the Office's answers as a PDF
     EXPORT = "export"  # the Secretariat's files: CSV, workbook, collated document
     CHART = "chart"  # the Secretariat's results chart
+    QUESTIONNAIRE_TEMPLATE = "q_template"  # the questionnaire in force as a workbook to fill
+    QUESTIONNAIRE_UPLOAD = "q_upload"  # a questionnaire sent: checked, then previewed
+    QUESTIONNAIRE_APPLY = "q_apply"  # the previewed questionnaire put in force
 
 
 class JobState(StrEnum):

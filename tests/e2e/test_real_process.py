@@ -22,6 +22,9 @@ async def test_full_survey_with_kill_9_and_restart(
 ) -> None:
     bot_process.start()
     await polls(telegram, 0)
+    # Set at start-up, before the first poll: what a person sees before pressing Start.
+    assert telegram.description("fr").startswith("L’enquête du Comité des normes de l’OMPI")
+    assert telegram.short_description("es").startswith("La encuesta del CWS")
     eva = Delegate(telegram, 501)
     await verify(eva, service)
 

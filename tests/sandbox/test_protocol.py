@@ -348,6 +348,31 @@ async def test_files_actions_and_commands(api: Api, telegram: TelegramStandIn) -
     assert await api.ok("logOut") is True
 
 
+async def test_descriptions_per_language(api: Api, telegram: TelegramStandIn) -> None:
+    await api.ok("setMyDescription", description="What this bot does")
+    await api.ok("setMyDescription", description="Ce que fait ce bot", language_code="fr")
+    await api.ok("setMyShortDescription", short_description="Short", language_code="fr")
+    assert await api.ok("getMyDescription") == {"description": "What this bot does"}
+    assert await api.ok("getMyDescription", language_code="fr") == {
+        "description": "Ce que fait ce bot"
+    }
+    assert await api.ok("getMyDescription", language_code="es") == {"description": ""}
+    assert await api.ok("getMyShortDescription", language_code="fr") == {
+        "short_description": "Short"
+    }
+    # What a client shows: its language's own, else the default.
+    assert telegram.description("es") == "What this bot does"
+    assert telegram.description("fr") == "Ce que fait ce bot"
+    await api.ok("setMyDescription", description="", language_code="fr")
+    assert telegram.description("fr") == "What this bot does"
+    status, body = await api.json("setMyDescription", description="x" * 513)
+    assert (status, body["description"]) == (400, "Bad Request: description is too long")
+    status, body = await api.json("setMyShortDescription", short_description="x" * 121)
+    assert (status, body["description"]) == (400, "Bad Request: short description is too long")
+    status, body = await api.json("setMyDescription", description="x", language_code="FRA")
+    assert status == 400
+
+
 # -- faults ----------------------------------------------------------------------------------
 
 
