@@ -38,7 +38,7 @@ from bot.poison import POISON, Poison
 from bot.questionnaire_refresh import QuestionnaireRefresh
 from bot.scheduler import Scheduler
 from bot.upload_checker import UploadChecker
-from dialogs import answering_dialog, language, onboarding, paperwork
+from dialogs import answering_dialog, language, onboarding, paperwork, personal_data
 from dialogs import help as help_dialog
 from dialogs.jobs import ResultsFiles
 from dialogs.presses import SurveyMessageManager
@@ -240,6 +240,7 @@ def create_dispatcher(
         answering=service.answering,
         secretariat=service.secretariat,
         questionnaires=service.questionnaires,
+        privacy=service.privacy,
         settings=settings,
         notifier=broadcaster,
         scheduler=scheduler,
@@ -256,6 +257,7 @@ def create_dispatcher(
         answering_dialog.build_dialog(),
         language.build_dialog(),
         help_dialog.build_dialog(),
+        personal_data.build_dialog(),
         commands.fallback_router(),
     )
     states.append(known_states(dispatcher))

@@ -16,6 +16,7 @@ from dialogs.messages import button_hint, not_a_code, refusal_text, stale_button
 from dialogs.navigation import open_journey
 from dialogs.onboarding import redeem_and_welcome
 from dialogs.paperwork import ask_workbook, upload_document
+from dialogs.personal_data import forget_me, my_data
 from dialogs.presses import answer_press
 from dialogs.states import Help, Language, Onboarding, Survey
 from survey.answering import Answering
@@ -23,7 +24,16 @@ from survey.codes import looks_like_code, normalize_code
 from survey.enrolment import Enrolment
 from survey.errors import Reason, Refused
 
-REPRESENTATIVE_COMMANDS = ("start", "continue", "review", "workbook", "language", "help")
+REPRESENTATIVE_COMMANDS = (
+    "start",
+    "continue",
+    "review",
+    "workbook",
+    "language",
+    "mydata",
+    "forgetme",
+    "help",
+)
 
 
 def command_descriptions() -> dict[str, str]:
@@ -33,6 +43,8 @@ def command_descriptions() -> dict[str, str]:
         "review": _("See all answers and submit"),
         "workbook": _("The answers as an Excel workbook to fill in offline"),
         "language": _("Change the language"),
+        "mydata": _("See the data held about you"),
+        "forgetme": _("Erase your data"),
         "help": _("How the survey works"),
         "start": _("Start, or enter an invitation code"),
     }
@@ -154,6 +166,8 @@ def commands_router() -> Router:
     router.message.register(workbook, Command("workbook"))
     router.message.register(language, Command("language"))
     router.message.register(show_help, Command("help"))
+    router.message.register(my_data, Command("mydata"))
+    router.message.register(forget_me, Command("forgetme"))
     router.message.register(unknown_command, filters.looks_like_a_command)
     # Before the dialogs: a document is a workbook sent back, whatever window is open.
     router.message.register(upload_document, filters.has_document)

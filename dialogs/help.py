@@ -52,6 +52,7 @@ def build_dialog() -> Dialog:
             Multi(
                 Html("{help}"),
                 T("The survey closes on {deadline}.", when="closes"),
+                T("Your data: /mydata shows what is held about you; /forgetme erases it."),
                 Html("{secretariat}", when="member"),
                 T(
                     "The survey closed on {deadline}. Answers can no longer be changed.",

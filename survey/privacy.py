@@ -14,6 +14,7 @@ from typing import Any
 from survey.errors import Reason, Refused
 from survey.model import (
     Actor,
+    Addressee,
     AnswerRecord,
     AuditEntry,
     NoticeAcknowledgement,
@@ -102,6 +103,12 @@ class Forgotten:
     representative_id: int
     submitted: bool  # their Office had submitted (its receipt keeps the pseudonym)
     changed: Mapping[str, int]
+    secretariat: tuple[Addressee, ...] = ()  # whom to tell, in their languages
+
+    @property
+    def actor(self) -> Actor:
+        """The person as the audit trail and the broadcasts may name them from now on."""
+        return Actor(FORGOTTEN_KIND, str(self.representative_id), self.pseudonym)
 
 
 class Privacy:
@@ -156,6 +163,7 @@ class Privacy:
         and any submission stay, attributed to the pseudonym. Refused (NOT_VERIFIED) if they
         are not, or no longer, known as a representative."""
         now = now or self._setup.now()
+        admin_ids = sorted(self._setup.admin_ids)
         async with self._stores() as store:
             person = await store.representative(telegram_user_id)
             if person is None:
@@ -171,6 +179,7 @@ class Privacy:
                 office_id=office.id,
                 details={"pseudonym": forgetting.pseudonym},
             )
+            chosen = {p.telegram_user_id: p for p in await store.preferences(admin_ids)}
             await store.commit()
         return Forgotten(
             forgetting.pseudonym,
@@ -178,6 +187,10 @@ class Privacy:
             person.id,
             response is not None and response.submitted,
             changed,
+            tuple(
+                Addressee(user_id, chosen[user_id].language if user_id in chosen else None)
+                for user_id in admin_ids
+            ),
         )
 
     async def forget_all(

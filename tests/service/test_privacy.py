@@ -7,27 +7,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import SQLModel
 
 from survey.answering import Submission
 from survey.errors import Reason, Refused
 from survey.model import Actor
 from survey.service import SurveyService
-from tests.support import ADMIN_ID, Clock, answer_all, verify
+from tests.support import ADMIN_ID, Clock, answer_all, database_dump, verify
 
 ANNA, BRUNO, CHIYO = 731_005_441, 731_005_442, 731_005_443
-
-
-async def database_dump(engine: AsyncEngine) -> str:
-    """Every row of every table, as text (JSON columns as Python and as stored)."""
-    lines: list[str] = []
-    async with engine.connect() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            for row in (await connection.execute(select(table))).all():
-                lines.append(f"{table.name}: {tuple(row)!r} {json.dumps(list(row), default=str)}")
-    return "\n".join(lines)
 
 
 def notices(submission: Submission) -> list[tuple[int, str]]:
