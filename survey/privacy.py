@@ -171,6 +171,8 @@ class Privacy:
             office = await office_by_id(store, person.office_id)
             forgetting = await _forgetting(store, person, office)
             changed = await store.forget_people([forgetting], now)
+            if not changed.get("representative"):  # forgotten a moment ago by another call
+                raise Refused(Reason.NOT_VERIFIED)
             response = await store.response(office.id, self._setup.questionnaire.id)
             await store.audit(
                 _after(actor, forgetting),
