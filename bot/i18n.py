@@ -93,6 +93,10 @@ class LocaleMiddleware(I18nMiddleware):
     def remember(self, user_id: int, language: str) -> None:
         self._chosen[user_id] = language
 
+    def forget_all(self) -> None:
+        """The purge: no one's language is kept here any more (read again when they write)."""
+        self._chosen.clear()
+
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         return await self.locale_for(data.get("event_from_user"))
 

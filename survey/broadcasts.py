@@ -37,6 +37,7 @@ class BroadcastKind(StrEnum):
     SUBMISSION = "submission"  # colleagues and the Secretariat told of a submission
     REOPEN = "reopen"  # an Office's representatives told their answers were reopened
     REMOVAL = "removal"  # a representative told they were removed
+    PURGE = "purge"  # the Secretariat told of a purge of personal data (survey/purge.py)
 
 
 class Status(StrEnum):
