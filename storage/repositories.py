@@ -47,6 +47,7 @@ from storage.models import (
     SurveySettingRow,
     UserPreferenceRow,
 )
+from storage.personal_data import PersonalDataStorage
 from storage.prepared import DirectPostgres, DirectSqlite, direct_driver
 from storage.receipts import receipt_data, receipt_of
 from survey.broadcasts import BroadcastKind, Status
@@ -173,7 +174,7 @@ _VERSION_COLUMNS = (
 )
 
 
-class SqlSurveyStore(DraftWriting):
+class SqlSurveyStore(DraftWriting, PersonalDataStorage):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._direct: DirectSqlite | DirectPostgres | None = None

@@ -15,6 +15,7 @@ from survey.broadcasts import Broadcasts
 from survey.enrolment import Enrolment
 from survey.jobs import Jobs
 from survey.ports import StoreFactory
+from survey.privacy import Privacy
 from survey.purge import Purge
 from survey.questionnaire import Questionnaire
 from survey.questionnaire_versions import QuestionnaireVersions
@@ -44,6 +45,7 @@ class SurveyService:
         self.broadcasts = Broadcasts(self.setup)
         self.jobs = Jobs(self.setup)
         self.questionnaires = QuestionnaireVersions(self.setup)
+        self.privacy = Privacy(self.setup)
         self.purge = Purge(self.setup)
 
     @property
