@@ -35,8 +35,8 @@ from bot.i18n import LocaleMiddleware, build_i18n
 from bot.jobs import JobRunner
 from bot.notify import Notifier
 from bot.poison import POISON, Poison
-from bot.questionnaire_refresh import QuestionnaireRefresh
 from bot.privacy_purge import BotPurge
+from bot.questionnaire_refresh import QuestionnaireRefresh
 from bot.scheduler import Scheduler
 from bot.upload_checker import UploadChecker
 from dialogs import answering_dialog, language, onboarding, paperwork

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.base import Executable
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
 from storage import click_statements as clicks
 from storage.draft_writes import DraftWriting
@@ -765,20 +765,9 @@ class SqlSurveyStore(DraftWriting, PersonalDataStorage):
 
     # The purge (survey/purge.py) -----------------------------------------------------------
 
-    async def count_identified_representatives(self) -> int:
-        return await self._count(RepresentativeRow, col(RepresentativeRow.telegram_user_id) > 0)
-
-    async def count_invitations(self) -> int:
-        return await self._count(InvitationRow)
-
     async def delete_invitations(self) -> int:
         result = await self.session.execute(delete(InvitationRow))
         return int(result.rowcount)  # type: ignore[attr-defined]
-
-    async def count_preferences(self, *, keep: Collection[int]) -> int:
-        return await self._count(
-            UserPreferenceRow, col(UserPreferenceRow.telegram_user_id).not_in(list(keep))
-        )
 
     async def delete_preferences(self, *, keep: Collection[int]) -> int:
         result = await self.session.execute(
@@ -787,10 +776,6 @@ class SqlSurveyStore(DraftWriting, PersonalDataStorage):
             )
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
-
-    async def _count(self, table: type[SQLModel], *where: ColumnElement[bool]) -> int:
-        found = await self.session.scalar(select(func.count()).select_from(table).where(*where))
-        return int(found or 0)
 
     # Broadcasts ----------------------------------------------------------------------------
 

@@ -188,25 +188,9 @@ class SurveyStore(Protocol):
         ...
 
     # The purge (survey/purge.py)
-    async def count_identified_representatives(self) -> int:
-        """Representatives whose identity is not yet replaced by a pseudonym."""
-        ...
-
-    async def count_invitations(self) -> int: ...
     async def delete_invitations(self) -> int: ...
-    async def count_preferences(self, *, keep: Collection[int]) -> int:
+    async def delete_preferences(self, *, keep: Collection[int]) -> int:
         """Stored choices (language, notices) of everyone but the users in `keep`."""
-        ...
-
-    async def delete_preferences(self, *, keep: Collection[int]) -> int: ...
-    async def forget_all(self, *, actor: Actor, now: datetime) -> int:
-        """Every representative's identity replaced by their pseudonym everywhere (as
-        `forget` does for one person); how many were replaced."""
-        ...
-
-    async def claim_purge(self, questionnaire_id: str, deadline: datetime, *, now: datetime) -> bool:
-        """Insert the automatic purge's claim unless one exists for the questionnaire: True
-        for exactly one caller, whoever else tries at the same time or later."""
         ...
 
     # Broadcasts (survey/broadcasts.py)

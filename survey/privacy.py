@@ -188,33 +188,40 @@ class Privacy:
         `apply` False: the same counts, nothing kept (a dry run)."""
         now = now or self._setup.now()
         async with self._stores() as store:
-            people = await store.every_representative()
-            offices: dict[int, Office] = {}
-            ordinals: dict[int, int] = {}
-            to_forget: list[Forgetting] = []
-            for person in people:  # by id: each Office's people in the order they came
-                ordinal = ordinals[person.office_id] = ordinals.get(person.office_id, 0) + 1
-                if person.forgotten_at is not None:
-                    continue
-                if person.office_id not in offices:
-                    offices[person.office_id] = await office_by_id(store, person.office_id)
-                office = offices[person.office_id]
-                to_forget.append(
-                    Forgetting(
-                        person.id,
-                        person.telegram_user_id,
-                        person.full_name,
-                        pseudonym_of(ordinal, office.code),
-                    )
-                )
-            changed = await store.forget_people(to_forget, now, everyone=True)
-            counts = {"representatives": len(to_forget), **changed}
+            counts = await forget_everyone(store, now)
             if apply:
                 await store.audit(
                     actor, EVERYONE_FORGOTTEN, now=now, details={"counts": dict(counts)}
                 )
                 await store.commit()
         return counts
+
+
+async def forget_everyone(store: SurveyStore, now: datetime) -> dict[str, int]:
+    """Every representative not forgotten yet, in `store`'s unit of work (the caller audits
+    and commits: the purge does it with the rest of its work). Rows changed per table, and
+    "representatives": how many people."""
+    people = await store.every_representative()
+    offices: dict[int, Office] = {}
+    ordinals: dict[int, int] = {}
+    to_forget: list[Forgetting] = []
+    for person in people:  # by id: each Office's people in the order they came
+        ordinal = ordinals[person.office_id] = ordinals.get(person.office_id, 0) + 1
+        if person.forgotten_at is not None:
+            continue
+        if person.office_id not in offices:
+            offices[person.office_id] = await office_by_id(store, person.office_id)
+        office = offices[person.office_id]
+        to_forget.append(
+            Forgetting(
+                person.id,
+                person.telegram_user_id,
+                person.full_name,
+                pseudonym_of(ordinal, office.code),
+            )
+        )
+    changed = await store.forget_people(to_forget, now, everyone=True)
+    return {"representatives": len(to_forget), **changed}
 
 
 async def _forgetting(store: SurveyStore, person: Representative, office: Office) -> Forgetting:

@@ -13,16 +13,18 @@ it is Telegram-side, not the survey's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from survey import rules
 from survey.errors import Reason, Refused
 from survey.model import Actor
 from survey.ports import SurveyStore
+from survey.privacy import EVERYONE_FORGOTTEN, forget_everyone
 from survey.setup import SurveySetup, effective_deadline
 
-PURGED = "privacy.purge"
+PURGED = EVERYONE_FORGOTTEN  # the same audit entry as the use case that forgets everyone
 PURGE_SCHEDULER = Actor.system("purge")
 
 
@@ -31,14 +33,12 @@ class PurgeCounts:
     """What a purge changes (a dry run) or changed."""
 
     representatives: int  # identities replaced by a pseudonym
-    invitations: int  # invitation codes' hashes deleted
-    preferences: int  # languages chosen by people outside the Secretariat, deleted
+    invitations: int  # invitation codes (their hashes) deleted
+    preferences: int  # stored choices (language) of people outside the Secretariat deleted
     deadline: datetime | None
     applied: bool = False
-
-    @property
-    def nothing(self) -> bool:
-        return not (self.representatives or self.invitations or self.preferences)
+    # Rows changed per table by the pseudonymisation (survey.privacy.forget_everyone).
+    changed: Mapping[str, int] = field(default_factory=dict)
 
 
 class Purge:
@@ -46,73 +46,77 @@ class Purge:
         self._setup = setup
         self._stores = setup.stores
 
-    def _check(self, actor: Actor) -> None:
-        rules.check_secretariat(actor, self._setup.admin_ids)
-
     async def plan(self, actor: Actor) -> PurgeCounts:
-        """A dry run: what `apply` would change now, in counts; nothing is written."""
-        self._check(actor)
+        """A dry run: the purge done in a unit of work that is not committed, so the counts
+        are exactly what `apply` would change now; nothing is kept."""
+        rules.check_secretariat(actor, self._setup.admin_ids)
         async with self._stores() as store:
-            return await self._counts(store)
+            return await self._purge(store, self._setup.now())
 
     async def apply(self, actor: Actor, *, force: bool = False) -> PurgeCounts:
-        """The purge, in one unit of work, audited (in counts: the audit names nobody).
+        """The purge, in one unit of work, audited in counts (the audit names nobody).
         Refused before the closing time (or without one) unless `force`."""
-        self._check(actor)
+        rules.check_secretariat(actor, self._setup.admin_ids)
         now = self._setup.now()
         async with self._stores() as store:
-            counts = await self._counts(store)
             if not force:
-                _check_closed(counts.deadline, now)
-            return await self._purge(store, actor, counts, now)
+                _check_closed(await effective_deadline(store, self._setup), now)
+            counts = await self._purge(store, now)
+            await self._audit(store, actor, counts, now)
+            await store.commit()
+        return replace(counts, applied=True)
 
     async def claim_due(self, retention: timedelta) -> PurgeCounts | None:
         """For the scheduler: the purge `retention` after the closing time, claimed in the
-        database so that exactly one process does it, once per questionnaire. None: not due,
-        or done already (by this process or another)."""
+        same unit of work as the purge itself, so that exactly one process does it (a process
+        killed halfway claimed nothing). None: not due, or done already (by any process)."""
         now = self._setup.now()
         questionnaire_id = self._setup.questionnaire.id
         async with self._stores() as store:
             deadline = await effective_deadline(store, self._setup)
             if deadline is None or now < deadline + retention:
                 return None
-            if not await store.claim_purge(questionnaire_id, deadline, now=now):
+            claimed = await store.claim_purge(
+                questionnaire_id, deadline, by=PURGE_SCHEDULER.label, now=now
+            )
+            if not claimed:
                 return None
-            counts = await self._counts(store)
-            return await self._purge(store, PURGE_SCHEDULER, counts, now)
+            counts = await self._purge(store, now)
+            await store.finish_purge(questionnaire_id, deadline, now)
+            await self._audit(store, PURGE_SCHEDULER, counts, now)
+            await store.commit()
+        return replace(counts, applied=True)
 
-    async def _counts(self, store: SurveyStore) -> PurgeCounts:
-        keep = self._setup.admin_ids
-        return PurgeCounts(
-            representatives=await store.count_identified_representatives(),
-            invitations=await store.count_invitations(),
-            preferences=await store.count_preferences(keep=keep),
-            deadline=await effective_deadline(store, self._setup),
-        )
-
-    async def _purge(
-        self, store: SurveyStore, actor: Actor, counts: PurgeCounts, now: datetime
-    ) -> PurgeCounts:
+    async def _purge(self, store: SurveyStore, now: datetime) -> PurgeCounts:
         # Invitations first: nobody verifies with an old code while identities are replaced.
         invitations = await store.delete_invitations()
-        representatives = await store.forget_all(actor=actor, now=now)
+        changed = await forget_everyone(store, now)
         preferences = await store.delete_preferences(keep=self._setup.admin_ids)
-        done = PurgeCounts(
-            representatives, invitations, preferences, counts.deadline, applied=True
+        representatives = changed.pop("representatives", 0)
+        preferences += changed.pop("user_preference", 0)
+        return PurgeCounts(
+            representatives,
+            invitations,
+            preferences,
+            await effective_deadline(store, self._setup),
+            changed=changed,
         )
+
+    async def _audit(
+        self, store: SurveyStore, actor: Actor, counts: PurgeCounts, now: datetime
+    ) -> None:
         await store.audit(
             actor,
             PURGED,
             now=now,
             details={
-                "representatives": representatives,
-                "invitations": invitations,
-                "preferences": preferences,
+                "representatives": counts.representatives,
+                "invitations": counts.invitations,
+                "preferences": counts.preferences,
+                "rows": dict(counts.changed),
                 "deadline": counts.deadline.isoformat() if counts.deadline else None,
             },
         )
-        await store.commit()
-        return done
 
 
 def _check_closed(deadline: datetime | None, now: datetime) -> None:
