@@ -33,7 +33,9 @@ async def test_the_secretariat_purges_from_the_chat_after_a_confirmation(
 ) -> None:
     path = tmp_path / "dialog-state.db"
     app = start_app(settings, service, i18n, storage=SqliteStorage(path))
-    person = await verified(app, service, 1, office="EP", lang="fr")
+    person = await verified(app, service, 1, office="EP", lang="es")
+    await person.send("/language")
+    await person.click("Français")  # stored, and kept in the process's language cache
     await answer_all(service, 1, "high")
     await service.secretariat.create_invitation("JP", Actor.cli())
     assert 1 in _chats_on_file(path)
@@ -59,11 +61,10 @@ async def test_the_secretariat_purges_from_the_chat_after_a_confirmation(
     assert PURGED in app.bot.sent(ADMIN_ID)[-1]
     assert await service.enrolment.whereabouts(1) is None
     assert 1 not in _chats_on_file(path)
-    # afterwards a stranger to the bot, spoken to in their Telegram client's language
-    person.language_code = "es"
-    person.connect(app)
+    # afterwards a stranger to the bot, spoken to in their Telegram client's language: the
+    # French they chose is forgotten, in the database and in the process's cache
     await person.send("/continue")
-    assert "Envíe el código de invitación" in person.text()  # not French: forgotten
+    assert "Envíe el código de invitación" in person.text()
 
 
 async def test_purge_looks_unknown_to_a_representative(
