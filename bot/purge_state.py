@@ -41,7 +41,7 @@ async def clear_dialog_state(settings: Settings, storage: BaseStorage | None = N
 
 async def _dialog_state(settings: Settings, storage: BaseStorage | None, *, delete: bool) -> int:
     if settings.redis_url:
-        return await _redis_state(settings.redis_url, storage, delete=delete)
+        return await _redis_state(settings, settings.redis_url, storage, delete=delete)
     if isinstance(storage, MemoryStorage):  # tests, benchmarks: nothing on disk
         found = len(storage.storage)
         if delete:
@@ -94,23 +94,34 @@ def _journal(path: Path, *, delete: bool) -> int:
         os.close(lock)  # the lock with it
 
 
-async def _redis_state(url: str, storage: BaseStorage | None, *, delete: bool) -> int:
+def _bot_id(settings: Settings) -> str:
+    """The bot's id, the part of BOT_TOKEN before the colon: every key of this bot starts
+    with it, and another bot's keys on the same Redis are not this purge's. "*" without a
+    token (every bot's)."""
+    if settings.bot_token is None:
+        return "*"
+    return settings.bot_token.get_secret_value().partition(":")[0]
+
+
+async def _redis_state(
+    settings: Settings, url: str, storage: BaseStorage | None, *, delete: bool
+) -> int:
     from aiogram.fsm.storage.redis import RedisStorage
 
     from bot.redis_state import redis_storage
 
     own = storage if isinstance(storage, RedisStorage) else redis_storage(url)
     try:
-        return await _redis_keys(own.redis, delete=delete)
+        return await _redis_keys(own.redis, _bot_id(settings), delete=delete)
     finally:
         if own is not storage:
             await own.close()
 
 
-async def _redis_keys(redis: Redis, *, delete: bool) -> int:
+async def _redis_keys(redis: Redis, bot_id: str, *, delete: bool) -> int:
     prefix = dialog_key_builder().prefix
     found = 0
-    for pattern in (f"{prefix}:*", f"{IN_HAND_PREFIX}*"):
+    for pattern in (f"{prefix}:{bot_id}:*", f"{IN_HAND_PREFIX}{bot_id}:*"):
         batch: list[bytes | str] = []
         async for key in redis.scan_iter(match=pattern, count=500):
             name = key.decode() if isinstance(key, bytes) else key
