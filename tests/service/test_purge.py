@@ -5,6 +5,7 @@ unless forced; the automatic purge happens once across two processes."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -22,7 +23,7 @@ from tests.service.test_privacy import (
     _office_with_a_submission,
     database_dump,
 )
-from tests.support import ADMIN_ID, Clock, count_stored, survey_service
+from tests.support import ADMIN_ID, Clock, audit_events, count_stored, survey_service
 
 STRANGER = 731_005_449  # chose a language, never verified
 TRACES = (
@@ -168,3 +169,24 @@ async def test_the_automatic_purge_happens_once_across_two_processes(
         assert trace not in dump
     # claimed: not done again at the next look, by either process
     assert await service.purge.claim_due(retention) is None
+
+
+async def test_two_processes_looking_at_the_same_moment_purge_once(
+    service: SurveyService,
+    engine: AsyncEngine,
+    admin: Actor,
+    clock: Clock,
+    questionnaire: Questionnaire,
+) -> None:
+    await _surveyed(service, admin, clock)
+    other = await survey_service(engine, questionnaire, clock)
+    deadline = await service.secretariat.deadline(Actor.cli())
+    assert deadline is not None
+    clock.now = deadline + timedelta(days=1)
+
+    outcomes = await asyncio.gather(
+        service.purge.claim_due(timedelta(days=1)), other.purge.claim_due(timedelta(days=1))
+    )
+
+    assert sorted(outcome is None for outcome in outcomes) == [False, True]
+    assert len(await audit_events(engine, "privacy.purge")) == 1
