@@ -67,6 +67,22 @@ async def test_the_secretariat_purges_from_the_chat_after_a_confirmation(
     assert "Envíe el código de invitación" in person.text()
 
 
+async def test_a_deadline_moved_while_the_confirmation_shows_stops_the_purge(
+    settings: Settings, service: SurveyService, i18n: I18n, clock: Clock
+) -> None:
+    app = start_app(settings, service, i18n)
+    await verified(app, service, 1)
+    clock.now += timedelta(days=31)
+    admin = Person(app, ADMIN_ID, "en")
+    await admin.send("/purge")
+    await service.secretariat.set_deadline(clock.now + timedelta(days=7), Actor.cli())
+
+    await admin.click("🧹 Purge now")
+
+    assert app.bot.alerts()[-1].startswith("Nothing was purged: the survey is open again.")
+    assert await service.enrolment.whereabouts(1) is not None
+
+
 async def test_purge_looks_unknown_to_a_representative(
     settings: Settings, service: SurveyService, i18n: I18n
 ) -> None:
