@@ -40,6 +40,7 @@ from storage.models import (
     JobRow,
     LevelTallyRow,
     OfficeRow,
+    PurgeClaimRow,
     QuestionnaireVersionRow,
     ReminderClaimRow,
     RepresentativeRow,
@@ -764,6 +765,15 @@ class SqlSurveyStore(DraftWriting, PersonalDataStorage):
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # The purge (survey/purge.py) -----------------------------------------------------------
+
+    async def purge_claimed(self, questionnaire_id: str, deadline: datetime) -> bool:
+        found = await self.session.scalar(
+            select(col(PurgeClaimRow.id)).where(
+                col(PurgeClaimRow.questionnaire_id) == questionnaire_id,
+                col(PurgeClaimRow.deadline) == deadline,
+            )
+        )
+        return found is not None
 
     async def delete_invitations(self) -> int:
         result = await self.session.execute(delete(InvitationRow))

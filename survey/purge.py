@@ -76,6 +76,8 @@ class Purge:
             deadline = await effective_deadline(store, self._setup)
             if deadline is None or now < deadline + retention:
                 return None
+            if await store.purge_claimed(questionnaire_id, deadline):
+                return None  # done: every later look only reads
             claimed = await store.claim_purge(
                 questionnaire_id, deadline, by=PURGE_SCHEDULER.label, now=now
             )
