@@ -35,6 +35,7 @@ from bot.i18n import LocaleMiddleware, build_i18n
 from bot.jobs import JobRunner
 from bot.notify import Notifier
 from bot.poison import POISON, Poison
+from bot.privacy_purge import BotPurge
 from bot.questionnaire_refresh import QuestionnaireRefresh
 from bot.scheduler import Scheduler
 from bot.upload_checker import UploadChecker
@@ -202,7 +203,19 @@ def create_dispatcher(
         await reminders.report_reminders(bot, known_i18n, finished)
 
     broadcaster = Broadcaster(service.broadcasts, notifier or Notifier(), report)
-    scheduler = Scheduler(service.secretariat, broadcaster, i18n, settings.reminder_offsets)
+    storage = storage or MemoryStorage()
+    purge = BotPurge(
+        service.purge,
+        settings,
+        storage,
+        broadcaster,
+        i18n,
+        service.enrolment.language,
+        service.now,
+    )
+    scheduler = Scheduler(
+        service.secretariat, broadcaster, i18n, settings.reminder_offsets, purge=purge
+    )
     # Uploaded files are checked in worker processes, started at the first upload (the
     # runner starts them at once); one given is its giver's to close.
     own_checker = upload_checker is None
@@ -223,7 +236,6 @@ def create_dispatcher(
         workers=settings.job_workers,
         questionnaires=service.questionnaires,
     )
-    storage = storage or MemoryStorage()
     # One update at a time per chat: two quick taps, or a tap and a command, must not race on
     # the same dialog stack when updates are handled concurrently (by several replicas too,
     # with Redis).
@@ -245,6 +257,7 @@ def create_dispatcher(
         notifier=broadcaster,
         scheduler=scheduler,
         jobs=jobs,  # dialogs.jobs.JOBS
+        privacy_purge=purge,  # dialogs.deps.PRIVACY_PURGE
     )
     # Order matters: commands and guards before the dialogs (a dialog window would otherwise
     # take "/continue" as typed text), the fallback after them.
@@ -306,6 +319,7 @@ def create_dispatcher(
     replicas = settings.redis_url is not None
     locales = LocaleMiddleware(i18n, service.enrolment.language, shared=replicas)
     locales.setup(dispatcher)
+    purge.forget_languages = locales.forget_all
     # What the transports do with an update that meets an outage (bot/holds.py).
     dispatcher[HOLDS] = Holds(i18n, locales.known_locale, limit=settings.outage_hold_seconds)
     # What they do with an update that killed processes before (bot/poison.py); it records

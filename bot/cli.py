@@ -69,6 +69,10 @@ REFUSALS: dict[Reason, str] = {
     ),
     Reason.DEADLINE_TOO_FAR: "the deadline must be before {latest:%Y-%m-%d} (UTC)",
     Reason.ANSWERS_CHANGED: "answers changed meanwhile: {numbers}",
+    Reason.PURGE_BEFORE_DEADLINE: (
+        "the survey has not closed{closing}: a purge waits for the deadline; "
+        "add --force to purge now"
+    ),
 }
 
 SETUP_HELP = (
@@ -267,6 +271,19 @@ def build_parser() -> argparse.ArgumentParser:
         paper.add_argument("office", help="the Office's two-letter code, e.g. EP")
         paper.add_argument("--output", type=Path, required=True, help=f"the .{name} file")
         paper.add_argument("--lang", choices=("en", "fr", "es"), default="en")
+
+    privacy = commands.add_parser(
+        "privacy", help="personal data: the purge once the results are reported"
+    ).add_subparsers(dest="privacy_command", metavar="ACTION", required=True)
+    purge = privacy.add_parser(
+        "purge",
+        help="what a purge would change (counts); with --apply, pseudonymise every "
+        "representative, delete invitation codes and dialog state",
+    )
+    purge.add_argument("--apply", action="store_true", help="do it (it cannot be undone)")
+    purge.add_argument(
+        "--force", action="store_true", help="with --apply: even before the deadline"
+    )
 
     catalogs = commands.add_parser(
         "catalogs", help="extract translatable strings, update en/fr/es catalogs, compile"
@@ -837,6 +854,49 @@ def _write_new(path: Path, payload: bytes, example: str) -> int:
     return EXIT_OK
 
 
+async def cmd_privacy(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from bot.purge_state import clear_dialog_state, count_dialog_state
+
+    if args.force and not args.apply:
+        print("error: --force goes with --apply", file=sys.stderr)
+        return EXIT_CONFIG
+    async with open_service(settings) as service:
+        if args.apply:
+            try:
+                counts = await service.purge.apply(Actor.cli(), force=args.force)
+            except Refused as refusal:
+                deadline = refusal.details.get("deadline")
+                closing = f" (deadline {_utc(deadline)} UTC)" if deadline else " (no deadline)"
+                message = REFUSALS[refusal.reason].format(closing=closing)
+                print(f"error: {message}", file=sys.stderr)
+                return EXIT_REFUSED
+            dialogs = await clear_dialog_state(settings)
+        else:
+            counts = await service.purge.plan(Actor.cli())
+            dialogs = await count_dialog_state(settings)
+        now = service.now()
+    verb = "were" if counts.applied else "would be"
+    print(
+        f"{counts.representatives} representative(s) {verb} replaced by a pseudonym, "
+        f"{counts.invitations} invitation code(s) {verb} deleted, {counts.preferences} "
+        f"stored language choice(s) {verb} deleted, {dialogs} dialog state entry(ies) "
+        f"{verb} cleared.",
+        file=out,
+    )
+    if counts.applied:
+        print(
+            "Done. Restart the bot if it runs, so that nothing it holds in memory outlives "
+            "the purge; backups and files already downloaded keep what they held.",
+            file=out,
+        )
+        return EXIT_OK
+    if counts.deadline is None or now < counts.deadline:
+        when = f"until {_utc(counts.deadline)} UTC" if counts.deadline else "(no deadline set)"
+        print(f"The survey is open {when}: --apply needs --force before then.", file=out)
+    print("Add --apply to do it.", file=out)
+    return EXIT_OK
+
+
 async def cmd_catalogs(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     from bot.catalogs import update_catalogs
 
@@ -848,6 +908,7 @@ async def cmd_catalogs(args: argparse.Namespace, settings: Settings, out: TextIO
 COMMANDS: dict[str, Command] = {
     "sandbox": cmd_sandbox,
     "catalogs": cmd_catalogs,
+    "privacy": cmd_privacy,
     "run": cmd_run,
     "db": cmd_db,
     "offices": cmd_offices,

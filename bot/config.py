@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # Automatic reminders this long before the deadline, latest first (REMINDER_OFFSETS=7d,1d).
     reminder_offsets: Annotated[tuple[timedelta, ...], NoDecode] = ()
     contact_email: str = "cws.surveys@wipo.int"
+    # Days after the deadline when the scheduler purges personal data once (survey/purge.py);
+    # unset: only `python -m bot privacy purge --apply` or /purge in the chat does it.
+    retention_days: int | None = Field(default=None, ge=1, le=3650)
     questionnaire_path: Path = SHIPPED_QUESTIONNAIRE
     redis_url: str | None = None
     # Where each person is on screen, kept across restarts (bot/dialog_state.py).

@@ -200,6 +200,16 @@ class SqliteStorage(BaseStorage):
         # Decoded each time: the caller gets a dict of its own to change.
         return {} if encoded is None else cast(dict[str, Any], json.loads(encoded))
 
+    def count(self) -> int:
+        return int(self._connection.execute("SELECT count(*) FROM dialog_state").fetchone()[0])
+
+    def clear(self) -> int:
+        """Every chat's state deleted (the purge, bot/purge_state.py); how many keys."""
+        found = self.count()
+        self._connection.execute("DELETE FROM dialog_state")
+        self._stored.clear()
+        return found
+
     async def close(self) -> None:
         # The dispatcher closes its storage on shutdown and the runner again on the way out.
         if self._db is not None:

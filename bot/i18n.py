@@ -96,6 +96,10 @@ class LocaleMiddleware(I18nMiddleware):
     def forget(self, user_id: int) -> None:
         self._chosen.pop(user_id, None)
 
+    def forget_all(self) -> None:
+        """The purge: no one's language is kept here any more (read again when they write)."""
+        self._chosen.clear()
+
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         return await self.locale_for(data.get("event_from_user"))
 

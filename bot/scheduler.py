@@ -16,6 +16,7 @@ from aiogram import Bot
 from aiogram.utils.i18n import I18n
 
 from bot.broadcast import Broadcaster
+from bot.privacy_purge import BotPurge
 from dialogs.secretariat.reminders import remind_if_due
 from survey.secretariat import Secretariat
 
@@ -32,21 +33,33 @@ class Scheduler:
         i18n: I18n,
         offsets: Sequence[timedelta],
         interval: float = INTERVAL,
+        *,
+        purge: BotPurge | None = None,
     ) -> None:
         self._secretariat = secretariat
         self._notifier = notifier
         self._i18n = i18n
         self._offsets = tuple(offsets)
         self._interval = interval
+        self._purge = purge
         self._task: asyncio.Task[None] | None = None
 
     async def tick(self, bot: Bot) -> int:
         """One look: the reminders posted now (0 when none was due or another process won),
-        and the broadcasts left idle by a sender that is gone taken up."""
+        the broadcasts left idle by a sender that is gone taken up, and the automatic purge
+        if RETENTION_DAYS have passed since the deadline (once, whichever process wins)."""
         await self._notifier.resume(bot)
-        return await remind_if_due(
+        posted = await remind_if_due(
             self._secretariat, self._notifier, bot, self._i18n, self._offsets
         )
+        await self.purge_if_due(bot)
+        return posted
+
+    async def purge_if_due(self, bot: Bot) -> bool:
+        if self._purge is None or await self._purge.automatic(bot) is None:
+            return False
+        log.info("Automatic purge of personal data done (RETENTION_DAYS after the deadline)")
+        return True
 
     async def start(self, bot: Bot) -> None:
         if self._task is None:

@@ -25,11 +25,12 @@ from dialogs.paperwork import upload_document
 from dialogs.secretariat import deadline as deadline_dialog
 from dialogs.secretariat import invitations, reminders, results
 from dialogs.secretariat import offices as offices_dialog
+from dialogs.secretariat import purge as purge_dialog
 from dialogs.secretariat import questionnaire as questionnaire_dialog
 from dialogs.secretariat import reopen as reopen_dialog
 from dialogs.secretariat.common import actor
 from dialogs.secretariat.offices import open_offices
-from dialogs.states import Deadline, Remind, Reopen, Results
+from dialogs.states import Deadline, Purge, Remind, Reopen, Results
 from survey.answering import Answering
 from survey.errors import Reason, Refused
 from survey.jobs import JobKind
@@ -44,6 +45,7 @@ SECRETARIAT_COMMANDS = (
     "deadline",
     "reopen",
     "questionnaire",
+    "purge",
 )
 
 
@@ -58,6 +60,7 @@ def secretariat_command_descriptions() -> dict[str, str]:
         "deadline": _("See or extend the closing time"),
         "reopen": _("Reopen a submitted response (/reopen EP)"),
         "questionnaire": _("The questionnaire in force; send a new version"),
+        "purge": _("Purge personal data once the results are reported"),
     }
 
 
@@ -124,6 +127,10 @@ async def deadline(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(Deadline.show)
 
 
+async def purge(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(Purge.confirm)
+
+
 async def show_questionnaire(message: Message, dialog_manager: DialogManager) -> None:
     await questionnaire_dialog.open_questionnaire(dialog_manager)
 
@@ -177,6 +184,7 @@ def secretariat_router() -> Router:
     router.message.register(deadline, Command("deadline"))
     router.message.register(reopen, Command("reopen"))
     router.message.register(show_questionnaire, Command("questionnaire"))
+    router.message.register(purge, Command("purge"))
     router.message.register(document, filters.has_document)
     router.callback_query.register(
         questionnaire_dialog.on_preview_press, questionnaire_dialog.is_preview_press
@@ -188,5 +196,6 @@ def secretariat_router() -> Router:
         deadline_dialog.build_dialog(),
         reminders.build_dialog(),
         questionnaire_dialog.build_dialog(),
+        purge_dialog.build_dialog(),
     )
     return router

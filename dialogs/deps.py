@@ -14,6 +14,7 @@ them from ``manager.middleware_data`` under the same names:
 - ``i18n_middleware``: `LocaleMemory` below
 - ``survey_events``: `SurveyEvents` below (optional: `survey_events(data)` falls back to one
   that does nothing), told of answers stored and submissions (bot.metrics.Metrics counts them)
+- ``privacy_purge``: `PurgeInProcess` below (bot.privacy_purge.BotPurge)
 - ``i18n``, ``event_from_user``, ``bot``: aiogram's own
 """
 
@@ -21,12 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from aiogram import Bot
 
 from survey.broadcasts import BroadcastKind
 from survey.model import Actor
+from survey.purge import PurgeCounts
 
 # Progress just read or written in this update, handed to the window's getter in the same
 # update (never kept across updates): saves reading back what was just committed.
@@ -94,3 +97,16 @@ def survey_events(data: Mapping[str, Any]) -> SurveyEvents:
     """The observer in the dispatcher's data, or one that does nothing (tests, benchmarks)."""
     events: SurveyEvents | None = data.get(SURVEY_EVENTS)
     return events if events is not None else _NoEvents()
+
+
+PRIVACY_PURGE = "privacy_purge"
+
+
+class PurgeInProcess(Protocol):
+    """The purge as the running bot does it (bot.privacy_purge.BotPurge): the database, then
+    what this process holds (dialog state, the language cache)."""
+
+    def now(self) -> datetime: ...
+    async def plan(self, actor: Actor) -> PurgeCounts: ...
+    async def apply(self, actor: Actor, *, force: bool) -> PurgeCounts: ...
+    async def tell_secretariat(self, bot: Bot, counts: PurgeCounts, *, actor: Actor) -> None: ...

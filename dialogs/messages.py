@@ -149,6 +149,11 @@ def secretariat_refusal_text(refusal: Refused) -> str:
             _("That is too far ahead: the closing time must be before {time}."),
             time=when(details.get("latest")),
         )
+    if reason is Reason.PURGE_BEFORE_DEADLINE:
+        # The deadline was moved while the confirmation was on screen.
+        return _(
+            "Nothing was purged: the survey is open again. Send /purge to see where it stands."
+        )
     if reason in _QUESTIONNAIRE_REASONS:
         # Worded beside the Secretariat's questionnaire windows, which show these changes.
         from dialogs.secretariat.questionnaire_preview import refused_text

@@ -30,6 +30,7 @@ SECRETARIAT_REASONS = frozenset(
         Reason.UNKNOWN_INVITATION,
         Reason.DEADLINE_NOT_FUTURE,
         Reason.DEADLINE_TOO_FAR,
+        Reason.PURGE_BEFORE_DEADLINE,
     }
 )
 

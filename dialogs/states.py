@@ -46,6 +46,11 @@ class Reopen(StatesGroup):
     done = State()
 
 
+class Purge(StatesGroup):
+    confirm = State()
+    done = State()
+
+
 class Deadline(StatesGroup):
     show = State()
     confirm = State()

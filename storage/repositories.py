@@ -14,6 +14,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    delete,
     distinct,
     exists,
     func,
@@ -39,6 +40,7 @@ from storage.models import (
     JobRow,
     LevelTallyRow,
     OfficeRow,
+    PurgeClaimRow,
     QuestionnaireVersionRow,
     ReminderClaimRow,
     RepresentativeRow,
@@ -761,6 +763,29 @@ class SqlSurveyStore(DraftWriting, PersonalDataStorage):
             )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # The purge (survey/purge.py) -----------------------------------------------------------
+
+    async def purge_claimed(self, questionnaire_id: str, deadline: datetime) -> bool:
+        found = await self.session.scalar(
+            select(col(PurgeClaimRow.id)).where(
+                col(PurgeClaimRow.questionnaire_id) == questionnaire_id,
+                col(PurgeClaimRow.deadline) == deadline,
+            )
+        )
+        return found is not None
+
+    async def delete_invitations(self) -> int:
+        result = await self.session.execute(delete(InvitationRow))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def delete_preferences(self, *, keep: Collection[int]) -> int:
+        result = await self.session.execute(
+            delete(UserPreferenceRow).where(
+                col(UserPreferenceRow.telegram_user_id).not_in(list(keep))
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     # Broadcasts ----------------------------------------------------------------------------
 

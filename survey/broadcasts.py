@@ -38,6 +38,7 @@ class BroadcastKind(StrEnum):
     REOPEN = "reopen"  # an Office's representatives told their answers were reopened
     REMOVAL = "removal"  # a representative told they were removed
     ERASURE = "erasure"  # the Secretariat told a representative asked to be forgotten
+    PURGE = "purge"  # the Secretariat told of a purge of personal data (survey/purge.py)
 
 
 class Status(StrEnum):

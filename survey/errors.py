@@ -43,6 +43,9 @@ class Reason(StrEnum):
     # A closing time at or after `latest` (near the calendar's end); details: `deadline`,
     # `latest`.
     DEADLINE_TOO_FAR = "deadline_too_far"
+    # The purge (survey/purge.py) waits for the closing time unless forced; details:
+    # `deadline` (None: no closing time), `now`.
+    PURGE_BEFORE_DEADLINE = "purge_before_deadline"
     # The questionnaire (survey/questionnaire_versions.py). Another version was put in force
     # since the preview; details: `in_force` (its number), `expected` (the preview's), `by`
     # (who, "" when unknown), `at`.

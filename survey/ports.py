@@ -187,6 +187,17 @@ class SurveyStore(Protocol):
         (another replica, a restarted process) at the same time or later."""
         ...
 
+    # The purge (survey/purge.py)
+    async def purge_claimed(self, questionnaire_id: str, deadline: datetime) -> bool:
+        """Whether the automatic purge for this closing time is claimed (a read: the scheduler
+        asks every minute, and writes only when it is due and unclaimed)."""
+        ...
+
+    async def delete_invitations(self) -> int: ...
+    async def delete_preferences(self, *, keep: Collection[int]) -> int:
+        """Stored choices (language, notices) of everyone but the users in `keep`."""
+        ...
+
     # Broadcasts (survey/broadcasts.py)
     async def add_broadcast(
         self,

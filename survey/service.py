@@ -16,6 +16,7 @@ from survey.enrolment import Enrolment
 from survey.jobs import Jobs
 from survey.ports import StoreFactory
 from survey.privacy import Privacy
+from survey.purge import Purge
 from survey.questionnaire import Questionnaire
 from survey.questionnaire_versions import QuestionnaireVersions
 from survey.secretariat import Secretariat
@@ -45,6 +46,7 @@ class SurveyService:
         self.jobs = Jobs(self.setup)
         self.questionnaires = QuestionnaireVersions(self.setup)
         self.privacy = Privacy(self.setup)
+        self.purge = Purge(self.setup)
 
     @property
     def questionnaire(self) -> Questionnaire:
