@@ -38,7 +38,8 @@ from bot.poison import POISON, Poison
 from bot.questionnaire_refresh import QuestionnaireRefresh
 from bot.scheduler import Scheduler
 from bot.upload_checker import UploadChecker
-from dialogs import answering_dialog, language, onboarding, paperwork
+from bot.privacy_notice import configured_notice
+from dialogs import answering_dialog, language, onboarding, paperwork, privacy
 from dialogs import help as help_dialog
 from dialogs.jobs import ResultsFiles
 from dialogs.presses import SurveyMessageManager
@@ -244,6 +245,9 @@ def create_dispatcher(
         notifier=broadcaster,
         scheduler=scheduler,
         jobs=jobs,  # dialogs.jobs.JOBS
+        # The Secretariat's notice file is read (and checked) once, here, at start-up.
+        privacy_notice=configured_notice(settings),  # dialogs.privacy.PRIVACY_NOTICE
+        acknowledgements=service.acknowledgements,  # dialogs.privacy.ACKNOWLEDGEMENTS
     )
     # Order matters: commands and guards before the dialogs (a dialog window would otherwise
     # take "/continue" as typed text), the fallback after them.
@@ -256,6 +260,7 @@ def create_dispatcher(
         answering_dialog.build_dialog(),
         language.build_dialog(),
         help_dialog.build_dialog(),
+        privacy.build_dialog(),
         commands.fallback_router(),
     )
     states.append(known_states(dispatcher))

@@ -17,13 +17,21 @@ from dialogs.navigation import open_journey
 from dialogs.onboarding import redeem_and_welcome
 from dialogs.paperwork import ask_workbook, upload_document
 from dialogs.presses import answer_press
-from dialogs.states import Help, Language, Onboarding, Survey
+from dialogs.states import Help, Language, Onboarding, Privacy, Survey
 from survey.answering import Answering
 from survey.codes import looks_like_code, normalize_code
 from survey.enrolment import Enrolment
 from survey.errors import Reason, Refused
 
-REPRESENTATIVE_COMMANDS = ("start", "continue", "review", "workbook", "language", "help")
+REPRESENTATIVE_COMMANDS = (
+    "start",
+    "continue",
+    "review",
+    "workbook",
+    "language",
+    "privacy",
+    "help",
+)
 
 
 def command_descriptions() -> dict[str, str]:
@@ -33,6 +41,7 @@ def command_descriptions() -> dict[str, str]:
         "review": _("See all answers and submit"),
         "workbook": _("The answers as an Excel workbook to fill in offline"),
         "language": _("Change the language"),
+        "privacy": _("What is stored about you, and why"),
         "help": _("How the survey works"),
         "start": _("Start, or enter an invitation code"),
     }
@@ -111,6 +120,10 @@ async def language(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(Language.pick)
 
 
+async def show_privacy(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(Privacy.show)
+
+
 async def show_help(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(Help.show)
 
@@ -153,6 +166,7 @@ def commands_router() -> Router:
     router.message.register(review, Command("review"))
     router.message.register(workbook, Command("workbook"))
     router.message.register(language, Command("language"))
+    router.message.register(show_privacy, Command("privacy"))
     router.message.register(show_help, Command("help"))
     router.message.register(unknown_command, filters.looks_like_a_command)
     # Before the dialogs: a document is a workbook sent back, whatever window is open.

@@ -56,3 +56,8 @@ class Questionnaires(StatesGroup):
 class Remind(StatesGroup):
     confirm = State()
     sending = State()
+
+
+class Privacy(StatesGroup):
+    notice = State()  # before the first answer: "I understand, continue"
+    show = State()  # /privacy

@@ -14,6 +14,7 @@ from survey.answering import Answering
 from survey.broadcasts import Broadcasts
 from survey.enrolment import Enrolment
 from survey.jobs import Jobs
+from survey.notice import NoticeAcknowledgements
 from survey.ports import StoreFactory
 from survey.questionnaire import Questionnaire
 from survey.questionnaire_versions import QuestionnaireVersions
@@ -43,6 +44,7 @@ class SurveyService:
         self.broadcasts = Broadcasts(self.setup)
         self.jobs = Jobs(self.setup)
         self.questionnaires = QuestionnaireVersions(self.setup)
+        self.acknowledgements = NoticeAcknowledgements(self.setup)
 
     @property
     def questionnaire(self) -> Questionnaire:
