@@ -35,10 +35,10 @@ from bot.i18n import LocaleMiddleware, build_i18n
 from bot.jobs import JobRunner
 from bot.notify import Notifier
 from bot.poison import POISON, Poison
+from bot.privacy_notice import configured_notice
 from bot.questionnaire_refresh import QuestionnaireRefresh
 from bot.scheduler import Scheduler
 from bot.upload_checker import UploadChecker
-from bot.privacy_notice import configured_notice
 from dialogs import answering_dialog, language, onboarding, paperwork, privacy
 from dialogs import help as help_dialog
 from dialogs.jobs import ResultsFiles
@@ -247,7 +247,7 @@ def create_dispatcher(
         jobs=jobs,  # dialogs.jobs.JOBS
         # The Secretariat's notice file is read (and checked) once, here, at start-up.
         privacy_notice=configured_notice(settings),  # dialogs.privacy.PRIVACY_NOTICE
-        acknowledgements=service.acknowledgements,  # dialogs.privacy.ACKNOWLEDGEMENTS
+        acknowledgements=service.privacy,  # dialogs.privacy.ACKNOWLEDGEMENTS
     )
     # Order matters: commands and guards before the dialogs (a dialog window would otherwise
     # take "/continue" as typed text), the fallback after them.

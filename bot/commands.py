@@ -17,7 +17,7 @@ from dialogs.navigation import open_journey
 from dialogs.onboarding import redeem_and_welcome
 from dialogs.paperwork import ask_workbook, upload_document
 from dialogs.presses import answer_press
-from dialogs.states import Help, Language, Onboarding, Privacy, Survey
+from dialogs.states import Help, Language, Notice, Onboarding, Survey
 from survey.answering import Answering
 from survey.codes import looks_like_code, normalize_code
 from survey.enrolment import Enrolment
@@ -121,7 +121,7 @@ async def language(message: Message, dialog_manager: DialogManager) -> None:
 
 
 async def show_privacy(message: Message, dialog_manager: DialogManager) -> None:
-    await dialog_manager.start(Privacy.show)
+    await dialog_manager.start(Notice.show)
 
 
 async def show_help(message: Message, dialog_manager: DialogManager) -> None:

@@ -12,7 +12,7 @@ from dialogs.deps import FRESH_PROGRESS
 from dialogs.messages import refusal_text
 from dialogs.presses import answer_press
 from dialogs.privacy import notice_due
-from dialogs.states import Onboarding, Privacy, Survey
+from dialogs.states import Notice, Onboarding, Survey
 from survey.enrolment import Enrolment
 from survey.errors import Reason, Refused
 
@@ -54,7 +54,7 @@ async def open_journey(manager: DialogManager, *, show_mode: ShowMode | None = N
     if await notice_due(manager, user.id):
         # Before the first answer, and once more for whoever was verified before the notice
         # (or before its text changed).
-        await manager.start(Privacy.notice, mode=StartMode.RESET_STACK, show_mode=show_mode)
+        await manager.start(Notice.notice, mode=StartMode.RESET_STACK, show_mode=show_mode)
         return
     progress = found.progress
     data: dict[str, Any] = {}

@@ -7,9 +7,8 @@ import html
 from typing import Any
 
 from aiogram.types import CallbackQuery, User
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from aiogram_dialog import Dialog, DialogManager
 from aiogram_dialog.widgets.kbd import Button, Cancel, Url
 from aiogram_dialog.widgets.text import Format
@@ -18,10 +17,10 @@ from bot.config import Settings
 from bot.privacy_notice import NoticeText, catalog_version
 from dialogs.markup import Markup, render
 from dialogs.screen import screen
-from dialogs.states import Privacy
+from dialogs.states import Notice
 from dialogs.widgets import Html, T
 from reports.i18n import N_
-from survey.notice import Acknowledgements
+from survey.privacy import Privacy
 
 # What bot/bootstrap.py puts in the dispatcher's data: the Secretariat's file, or None.
 PRIVACY_NOTICE = "privacy_notice"
@@ -72,7 +71,8 @@ def notice_markup(notice: NoticeText | None, settings: Settings, language: str) 
     own = notice.text(language) if notice is not None else None
     if own is not None:
         # The Secretariat's file is plain text: shown as typed, with the blanks filled.
-        return render(html.escape(own, quote=False), contact=settings.contact_email, retention=retention)
+        own = html.escape(own, quote=False)
+        return render(own, contact=settings.contact_email, retention=retention)
     return render(_(CATALOG_NOTICE), contact=settings.contact_email, retention=retention)
 
 
@@ -87,15 +87,18 @@ async def notice_getter(
     }
 
 
-def acknowledgements(manager: DialogManager) -> Acknowledgements:
-    found: Acknowledgements = manager.middleware_data[ACKNOWLEDGEMENTS]
+def _privacy(manager: DialogManager) -> Privacy:
+    found: Privacy = manager.middleware_data[ACKNOWLEDGEMENTS]
     return found
 
 
 async def notice_due(manager: DialogManager, user_id: int) -> bool:
-    """True until the person has acknowledged the notice in force."""
+    """True until the person has acknowledged the notice in force (a new text, a new
+    version: acknowledged anew)."""
     notice: NoticeText | None = manager.middleware_data.get(PRIVACY_NOTICE)
-    return not await acknowledgements(manager).acknowledged(user_id, notice_version(notice))
+    version = notice_version(notice)
+    held = await _privacy(manager).acknowledgements(user_id)
+    return all(one.version != version for one in held)
 
 
 async def on_understood(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
@@ -103,7 +106,9 @@ async def on_understood(callback: CallbackQuery, _button: Button, manager: Dialo
 
     user: User = manager.middleware_data["event_from_user"]
     notice: NoticeText | None = manager.middleware_data.get(PRIVACY_NOTICE)
-    await acknowledgements(manager).acknowledge(user.id, notice_version(notice))
+    # A second press (the same button in an older message) records nothing more.
+    if await notice_due(manager, user.id):
+        await _privacy(manager).acknowledge(user.id, notice_version(notice))
     await open_journey(manager)
 
 
@@ -115,13 +120,13 @@ def build_dialog() -> Dialog:
             Button(T("✅ I understand, continue"), id=UNDERSTOOD, on_click=on_understood),
             policy,
             getter=notice_getter,
-            state=Privacy.notice,
+            state=Notice.notice,
         ),
         screen(
             Html("{notice}"),
             policy,
             Cancel(T("OK")),
             getter=notice_getter,
-            state=Privacy.show,
+            state=Notice.show,
         ),
     )

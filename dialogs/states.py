@@ -58,6 +58,6 @@ class Remind(StatesGroup):
     sending = State()
 
 
-class Privacy(StatesGroup):
+class Notice(StatesGroup):
     notice = State()  # before the first answer: "I understand, continue"
     show = State()  # /privacy

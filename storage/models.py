@@ -34,6 +34,9 @@ class RepresentativeRow(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=8)
     verified_at: datetime = _time()
     revoked_at: datetime | None = _time(nullable=True)
+    # Erased at the person's request or by the purge (survey/privacy.py): the Telegram id is
+    # then the negative row id, the name the pseudonym, the language none.
+    forgotten_at: datetime | None = _time(nullable=True)
 
 
 class InvitationRow(SQLModel, table=True):
@@ -228,3 +231,30 @@ class QuestionnaireVersionRow(SQLModel, table=True):
     created_by: str = Field(max_length=80)
     created_by_user: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = _time()
+
+
+class NoticeAcknowledgementRow(SQLModel, table=True):
+    """A person's "I understand" to a version of the privacy notice. After erasure the
+    Telegram id is the pseudonymous one (minus the representative's row id)."""
+
+    __tablename__ = "notice_acknowledgement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_type=BigInteger, index=True)
+    notice_version: str = Field(max_length=64)
+    acknowledged_at: datetime = _time()
+
+
+class PurgeClaimRow(SQLModel, table=True):
+    """The automatic purge of a questionnaire's personal data, claimed by one process per
+    closing time: the unique constraint lets exactly one replica have it."""
+
+    __tablename__ = "purge_claim"
+    __table_args__ = (UniqueConstraint("questionnaire_id", "deadline"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    questionnaire_id: str = Field(max_length=64)
+    deadline: datetime = _time()
+    claimed_at: datetime = _time()
+    claimed_by: str = Field(max_length=80)
+    finished_at: datetime | None = _time(nullable=True)

@@ -46,6 +46,7 @@ from storage.models import (
     SurveySettingRow,
     UserPreferenceRow,
 )
+from storage.personal_data import PersonalDataStorage
 from storage.prepared import DirectPostgres, DirectSqlite, direct_driver
 from storage.receipts import receipt_data, receipt_of
 from survey.broadcasts import BroadcastKind, Status
@@ -172,7 +173,7 @@ _VERSION_COLUMNS = (
 )
 
 
-class SqlSurveyStore(DraftWriting):
+class SqlSurveyStore(DraftWriting, PersonalDataStorage):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._direct: DirectSqlite | DirectPostgres | None = None

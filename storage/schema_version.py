@@ -14,7 +14,7 @@ from sqlalchemy.pool import NullPool
 
 from storage.db import create_engine
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 
 class MigrationTargetError(ValueError):

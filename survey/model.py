@@ -71,6 +71,7 @@ class Representative:
     language: str | None
     verified_at: datetime
     revoked_at: datetime | None  # when the Secretariat removed them; None while active
+    forgotten_at: datetime | None = None  # erased (survey/privacy.py): a pseudonym since
 
     @property
     def active(self) -> bool:
@@ -237,3 +238,20 @@ class ExportRow:
     changed_at: datetime
     changed_by_name: str | None
     version: int = 1  # the questionnaire version the answer was given (or confirmed) under
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeAcknowledgement:
+    """A person's "I understand" to a version of the privacy notice."""
+
+    version: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    action: str
+    office_id: int | None
+    details: Mapping[str, object]

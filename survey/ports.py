@@ -11,10 +11,12 @@ from survey.model import (
     Actor,
     AnswerChoice,
     AnswerRecord,
+    AuditEntry,
     DeadlineSetting,
     ExportRow,
     Funnel,
     Invitation,
+    NoticeAcknowledgement,
     Office,
     OfficeStatus,
     Receipt,
@@ -27,6 +29,7 @@ from survey.offices import OfficeInfo
 
 if TYPE_CHECKING:  # survey.jobs uses this module: its records are named here, not imported
     from survey.jobs import Job
+    from survey.pseudonyms import Forgetting
     from survey.questionnaire_versions import StoredVersion
 
 # The submitted responses of a questionnaire, summed up: how many, the sum of their ids and
@@ -300,6 +303,41 @@ class SurveyStore(Protocol):
 
     async def count_answers(self, questionnaire_id: str) -> int:
         """Answers (a level or a comment) of any response, draft or submitted."""
+        ...
+
+    # Personal data (survey/privacy.py)
+    async def every_representative(self, office_id: int | None = None) -> list[Representative]:
+        """Every row, removed and forgotten ones included, by id (of one Office, or all)."""
+        ...
+
+    async def answers_changed_by(self, representative_id: int) -> list[tuple[str, AnswerRecord]]:
+        """(Questionnaire, answer) of every answer this person changed last."""
+        ...
+
+    async def audit_naming(self, telegram_user_id: int, full_name: str) -> list[AuditEntry]:
+        """Entries this person made or that name them (id or name), oldest first."""
+        ...
+
+    async def acknowledge_notice(
+        self, telegram_user_id: int, version: str, now: datetime
+    ) -> None: ...
+    async def notice_acknowledgements(
+        self, telegram_user_id: int
+    ) -> list[NoticeAcknowledgement]: ...
+    async def claim_purge(
+        self, questionnaire_id: str, deadline: datetime, *, by: str, now: datetime
+    ) -> bool:
+        """As `claim_reminder`: True for exactly one caller per closing time."""
+        ...
+
+    async def finish_purge(
+        self, questionnaire_id: str, deadline: datetime, now: datetime
+    ) -> None: ...
+    async def forget_people(
+        self, people: Sequence[Forgetting], now: datetime, *, everyone: bool = False
+    ) -> dict[str, int]:
+        """Each person's identity replaced by their pseudonym in every table; rows changed
+        per table. `everyone`: read each table whole once (the purge)."""
         ...
 
     # Audit and rate limiting

@@ -14,8 +14,8 @@ from survey.answering import Answering
 from survey.broadcasts import Broadcasts
 from survey.enrolment import Enrolment
 from survey.jobs import Jobs
-from survey.notice import NoticeAcknowledgements
 from survey.ports import StoreFactory
+from survey.privacy import Privacy
 from survey.questionnaire import Questionnaire
 from survey.questionnaire_versions import QuestionnaireVersions
 from survey.secretariat import Secretariat
@@ -44,7 +44,7 @@ class SurveyService:
         self.broadcasts = Broadcasts(self.setup)
         self.jobs = Jobs(self.setup)
         self.questionnaires = QuestionnaireVersions(self.setup)
-        self.acknowledgements = NoticeAcknowledgements(self.setup)
+        self.privacy = Privacy(self.setup)
 
     @property
     def questionnaire(self) -> Questionnaire:
