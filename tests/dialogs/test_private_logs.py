@@ -62,6 +62,7 @@ async def test_a_whole_journey_logs_nothing_personal(
     await eva.send(f"/start {code}")
     await eva.click("▶ Start")
     await eva.click("✅ I understand, continue")
+    assert "Recommendation 1 of 40" in eva.text()
     await eva.click("💬 Add a comment")
     await eva.send(COMMENT)
     await eva.send("/privacy")
@@ -73,6 +74,7 @@ async def test_a_whole_journey_logs_nothing_personal(
     await eva.send("/review")
     await eva.click("✅ Submit final answers")
     await eva.click("✅ Yes, submit now")
+    assert (await service.answering.review(EVA_ID)).response.submitted
     await eva.send("/mydata")
     await eva.send("/workbook")
 
@@ -81,6 +83,7 @@ async def test_a_whole_journey_logs_nothing_personal(
         await admin.send(command)
     await admin.send("/reopen EP")
     await admin.send(REASON)
+    assert not (await service.answering.review(EVA_ID)).response.submitted  # reopened
     await eva.send("not a code, just chatter from Evangelina")
 
     lines = log_lines.getvalue().splitlines()
