@@ -30,12 +30,14 @@ async def test_commands_menu_per_language(i18n: I18n) -> None:
         for lang, call in by_language.items()
     }
     for menu in menus.values():
-        assert set(menu) == {"start", "continue", "review", "workbook", "language", "help"}
+        usual = {"start", "continue", "review", "workbook", "language", "help"}
+        assert usual | {"privacy"} <= set(menu)
         assert all(0 < len(text) <= 256 for text in menu.values())
     assert menus[None] == menus["en"]
     assert menus["fr"]["continue"] != menus["en"]["continue"]
     assert menus["es"]["continue"] != menus["en"]["continue"]
     assert menus["fr"]["continue"] == i18n.gettext("Resume where you left off", locale="fr")
+    assert menus["es"]["privacy"] == "Qué se guarda sobre usted, y por qué"
 
 
 async def test_secretariat_members_get_their_commands_in_their_chats_only(i18n: I18n) -> None:
