@@ -52,7 +52,8 @@ async def test_the_notice_is_acknowledged_once_before_the_first_recommendation(
     notice = check_html(eva.text())
     assert WHO_SEES_IT[lang] in notice
     assert "cws.surveys@wipo.int" in notice
-    assert "/mydata" in notice and "/forgetme" in notice
+    assert "/mydata" in notice
+    assert "/forgetme" in notice
     assert shown_title(questionnaire, 1, lang) not in eva.text()
     assert eva.buttons() == [t("✅ I understand, continue")]
     assert await service.privacy.acknowledgements(301) == []  # seen is not acknowledged
