@@ -116,6 +116,7 @@ async def open_service(
 ) -> AsyncIterator[SurveyService]:
     # A bad questionnaire file should stop us before anything touches the database.
     questionnaire = questionnaire or load_configured_questionnaire(settings)
+    configured_notice(settings)  # the same for the privacy notice's file
     if prepare:
         await prepare_database(settings)
     engine = create_engine(settings.database_url, read_only=read_only)

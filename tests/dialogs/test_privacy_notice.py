@@ -115,6 +115,8 @@ async def test_privacy_shows_the_notice_at_any_time_and_ok_returns(
     assert "✅ Entendido, continuar" not in ana.buttons()
     await ana.click("Aceptar")
     assert shown_title(questionnaire, 1, "es") in ana.text()
+    await ana.send("/help")
+    assert "/privacy: qué se guarda sobre usted" in ana.text()
 
 
 NOTICE_FILE = """\

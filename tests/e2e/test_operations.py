@@ -75,8 +75,9 @@ async def test_webhook_endpoints_metrics_and_json_logs_without_secrets(
     assert status == 200
     found = metric_values(exposition)
     assert found[("survey_bot_updates_total", (("type", "message"),))] == 3
-    assert found[("survey_bot_updates_total", (("type", "callback_query"),))] == 6
-    assert found[("survey_bot_update_handling_seconds_count", (("type", "callback_query"),))] == 6
+    # Start, the privacy notice, High, Add a comment, Medium, Submit, Yes.
+    assert found[("survey_bot_updates_total", (("type", "callback_query"),))] == 7
+    assert found[("survey_bot_update_handling_seconds_count", (("type", "callback_query"),))] == 7
     assert found[("survey_bot_answers_stored_total", (("kind", "level"),))] == 2
     assert found[("survey_bot_answers_stored_total", (("kind", "comment"),))] == 1
     assert found[("survey_bot_submissions_total", ())] == 1
