@@ -39,7 +39,7 @@ from bot.privacy_notice import configured_notice
 from bot.questionnaire_refresh import QuestionnaireRefresh
 from bot.scheduler import Scheduler
 from bot.upload_checker import UploadChecker
-from dialogs import answering_dialog, language, onboarding, paperwork, privacy
+from dialogs import answering_dialog, language, onboarding, paperwork, personal_data, privacy
 from dialogs import help as help_dialog
 from dialogs.jobs import ResultsFiles
 from dialogs.presses import SurveyMessageManager
@@ -242,6 +242,7 @@ def create_dispatcher(
         answering=service.answering,
         secretariat=service.secretariat,
         questionnaires=service.questionnaires,
+        privacy=service.privacy,
         settings=settings,
         notifier=broadcaster,
         scheduler=scheduler,
@@ -262,6 +263,7 @@ def create_dispatcher(
         language.build_dialog(),
         help_dialog.build_dialog(),
         privacy.build_dialog(),
+        personal_data.build_dialog(),
         commands.fallback_router(),
     )
     states.append(known_states(dispatcher))

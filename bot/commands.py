@@ -16,6 +16,7 @@ from dialogs.messages import button_hint, not_a_code, refusal_text, stale_button
 from dialogs.navigation import open_journey
 from dialogs.onboarding import redeem_and_welcome
 from dialogs.paperwork import ask_workbook, upload_document
+from dialogs.personal_data import forget_me, my_data
 from dialogs.presses import answer_press
 from dialogs.states import Help, Language, Notice, Onboarding, Survey
 from survey.answering import Answering
@@ -30,6 +31,8 @@ REPRESENTATIVE_COMMANDS = (
     "workbook",
     "language",
     "privacy",
+    "mydata",
+    "forgetme",
     "help",
 )
 
@@ -42,6 +45,8 @@ def command_descriptions() -> dict[str, str]:
         "workbook": _("The answers as an Excel workbook to fill in offline"),
         "language": _("Change the language"),
         "privacy": _("What is stored about you, and why"),
+        "mydata": _("See the data held about you"),
+        "forgetme": _("Erase your data"),
         "help": _("How the survey works"),
         "start": _("Start, or enter an invitation code"),
     }
@@ -168,6 +173,8 @@ def commands_router() -> Router:
     router.message.register(language, Command("language"))
     router.message.register(show_privacy, Command("privacy"))
     router.message.register(show_help, Command("help"))
+    router.message.register(my_data, Command("mydata"))
+    router.message.register(forget_me, Command("forgetme"))
     router.message.register(unknown_command, filters.looks_like_a_command)
     # Before the dialogs: a document is a workbook sent back, whatever window is open.
     router.message.register(upload_document, filters.has_document)

@@ -93,6 +93,9 @@ class LocaleMiddleware(I18nMiddleware):
     def remember(self, user_id: int, language: str) -> None:
         self._chosen[user_id] = language
 
+    def forget(self, user_id: int) -> None:
+        self._chosen.pop(user_id, None)
+
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         return await self.locale_for(data.get("event_from_user"))
 

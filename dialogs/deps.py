@@ -8,6 +8,7 @@ them from ``manager.middleware_data`` under the same names:
 - ``answering``: survey.answering.Answering
 - ``questionnaires``: survey.questionnaire_versions.QuestionnaireVersions (the version in
   force, and the Secretariat's preview and put in force)
+- ``privacy``: survey.privacy.Privacy (/mydata, /forgetme)
 - ``settings``: bot.config.Settings (``contact_email``)
 - ``notifier``: `Notifier` below (bot.broadcast.Broadcaster)
 - ``i18n_middleware``: `LocaleMemory` below
@@ -65,6 +66,8 @@ class LocaleMemory(Protocol):
     """The i18n middleware's cache of chosen languages (bot.i18n.LocaleMiddleware)."""
 
     def remember(self, user_id: int, language: str) -> None: ...
+    def forget(self, user_id: int) -> None:
+        """Drop what is kept of this user's choice (they asked to be forgotten)."""
 
 
 SURVEY_EVENTS = "survey_events"

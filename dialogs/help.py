@@ -53,6 +53,7 @@ def build_dialog() -> Dialog:
                 Html("{help}"),
                 T("/privacy: what is stored about you, who sees it, and for how long."),
                 T("The survey closes on {deadline}.", when="closes"),
+                T("Your data: /mydata shows what is held about you; /forgetme erases it."),
                 Html("{secretariat}", when="member"),
                 T(
                     "The survey closed on {deadline}. Answers can no longer be changed.",

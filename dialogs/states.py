@@ -26,6 +26,10 @@ class Help(StatesGroup):
     show = State()
 
 
+class ForgetMe(StatesGroup):
+    confirm = State()
+
+
 class Results(StatesGroup):
     digest = State()
 

@@ -177,10 +177,16 @@ class PersonalDataStorage:
             if rows:
                 changed[table] = changed.get(table, 0) + rows
 
+        # Conditional: of two erasures of one person at once, the second (on PostgreSQL
+        # waiting for the first's commit) changes no row, and its caller gives up.
         for person in people:
             result = await self.session.execute(
                 update(RepresentativeRow)
-                .where(col(RepresentativeRow.id) == person.representative_id)
+                .where(
+                    col(RepresentativeRow.id) == person.representative_id,
+                    col(RepresentativeRow.telegram_user_id) == person.telegram_user_id,
+                    col(RepresentativeRow.forgotten_at).is_(None),
+                )
                 .values(
                     telegram_user_id=person.new_id,
                     full_name=person.pseudonym,

@@ -37,6 +37,7 @@ class BroadcastKind(StrEnum):
     SUBMISSION = "submission"  # colleagues and the Secretariat told of a submission
     REOPEN = "reopen"  # an Office's representatives told their answers were reopened
     REMOVAL = "removal"  # a representative told they were removed
+    ERASURE = "erasure"  # the Secretariat told a representative asked to be forgotten
 
 
 class Status(StrEnum):

@@ -14,6 +14,7 @@ from typing import Any
 from survey.errors import Reason, Refused
 from survey.model import (
     Actor,
+    Addressee,
     AnswerRecord,
     AuditEntry,
     NoticeAcknowledgement,
@@ -102,6 +103,12 @@ class Forgotten:
     representative_id: int
     submitted: bool  # their Office had submitted (its receipt keeps the pseudonym)
     changed: Mapping[str, int]
+    secretariat: tuple[Addressee, ...] = ()  # whom to tell, in their languages
+
+    @property
+    def actor(self) -> Actor:
+        """The person as the audit trail and the broadcasts may name them from now on."""
+        return Actor(FORGOTTEN_KIND, str(self.representative_id), self.pseudonym)
 
 
 class Privacy:
@@ -156,6 +163,7 @@ class Privacy:
         and any submission stay, attributed to the pseudonym. Refused (NOT_VERIFIED) if they
         are not, or no longer, known as a representative."""
         now = now or self._setup.now()
+        admin_ids = sorted(self._setup.admin_ids)
         async with self._stores() as store:
             person = await store.representative(telegram_user_id)
             if person is None:
@@ -163,6 +171,8 @@ class Privacy:
             office = await office_by_id(store, person.office_id)
             forgetting = await _forgetting(store, person, office)
             changed = await store.forget_people([forgetting], now)
+            if not changed.get("representative"):  # forgotten a moment ago by another call
+                raise Refused(Reason.NOT_VERIFIED)
             response = await store.response(office.id, self._setup.questionnaire.id)
             await store.audit(
                 _after(actor, forgetting),
@@ -171,6 +181,7 @@ class Privacy:
                 office_id=office.id,
                 details={"pseudonym": forgetting.pseudonym},
             )
+            chosen = {p.telegram_user_id: p for p in await store.preferences(admin_ids)}
             await store.commit()
         return Forgotten(
             forgetting.pseudonym,
@@ -178,6 +189,10 @@ class Privacy:
             person.id,
             response is not None and response.submitted,
             changed,
+            tuple(
+                Addressee(user_id, chosen[user_id].language if user_id in chosen else None)
+                for user_id in admin_ids
+            ),
         )
 
     async def forget_all(
@@ -188,33 +203,40 @@ class Privacy:
         `apply` False: the same counts, nothing kept (a dry run)."""
         now = now or self._setup.now()
         async with self._stores() as store:
-            people = await store.every_representative()
-            offices: dict[int, Office] = {}
-            ordinals: dict[int, int] = {}
-            to_forget: list[Forgetting] = []
-            for person in people:  # by id: each Office's people in the order they came
-                ordinal = ordinals[person.office_id] = ordinals.get(person.office_id, 0) + 1
-                if person.forgotten_at is not None:
-                    continue
-                if person.office_id not in offices:
-                    offices[person.office_id] = await office_by_id(store, person.office_id)
-                office = offices[person.office_id]
-                to_forget.append(
-                    Forgetting(
-                        person.id,
-                        person.telegram_user_id,
-                        person.full_name,
-                        pseudonym_of(ordinal, office.code),
-                    )
-                )
-            changed = await store.forget_people(to_forget, now, everyone=True)
-            counts = {"representatives": len(to_forget), **changed}
+            counts = await forget_everyone(store, now)
             if apply:
                 await store.audit(
                     actor, EVERYONE_FORGOTTEN, now=now, details={"counts": dict(counts)}
                 )
                 await store.commit()
         return counts
+
+
+async def forget_everyone(store: SurveyStore, now: datetime) -> dict[str, int]:
+    """Every representative not forgotten yet, in `store`'s unit of work (the caller audits
+    and commits: the purge does it with the rest of its work). Rows changed per table, and
+    "representatives": how many people."""
+    people = await store.every_representative()
+    offices: dict[int, Office] = {}
+    ordinals: dict[int, int] = {}
+    to_forget: list[Forgetting] = []
+    for person in people:  # by id: each Office's people in the order they came
+        ordinal = ordinals[person.office_id] = ordinals.get(person.office_id, 0) + 1
+        if person.forgotten_at is not None:
+            continue
+        if person.office_id not in offices:
+            offices[person.office_id] = await office_by_id(store, person.office_id)
+        office = offices[person.office_id]
+        to_forget.append(
+            Forgetting(
+                person.id,
+                person.telegram_user_id,
+                person.full_name,
+                pseudonym_of(ordinal, office.code),
+            )
+        )
+    changed = await store.forget_people(to_forget, now, everyone=True)
+    return {"representatives": len(to_forget), **changed}
 
 
 async def _forgetting(store: SurveyStore, person: Representative, office: Office) -> Forgetting:

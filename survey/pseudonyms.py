@@ -55,10 +55,15 @@ class Replacer:
         self._labels = {p.label: p.new_label for p in self.people}
         self._names = {p.full_name: p.pseudonym for p in self.people if p.full_name.strip()}
         self._strings = {str(p.telegram_user_id): str(p.new_id) for p in self.people}
-        # Names and labels inside texts (a notice "Alice submitted for EP"), as whole words
-        # only, so that a one-letter name does not eat every "A" of a text; longest first, so
-        # that "Ann Lee" is replaced before "Ann".
-        inside = {**self._names, **self._labels}
+        # Names, labels and Telegram ids inside texts (a notice "Alice submitted for EP",
+        # "user 123456789"), as whole words only, so that a one-letter name does not eat
+        # every "A" of a text; longest first, so that "Ann Lee" goes before "Ann". Ids that
+        # short are test ids, not Telegram's, and would match counts and dates.
+        inside = {
+            **{key: value for key, value in self._strings.items() if len(key) >= 6},
+            **self._names,
+            **self._labels,
+        }
         self._pattern = (
             re.compile(
                 "|".join(

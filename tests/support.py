@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import re
 import shutil
@@ -256,6 +257,17 @@ async def stored_values(engine: AsyncEngine, query: Executable) -> list[Any]:
 async def count_stored(engine: AsyncEngine, table: type[SQLModel]) -> int:
     [count] = await stored_values(engine, select(func.count()).select_from(table))
     return int(count)
+
+
+async def database_dump(engine: AsyncEngine) -> str:
+    """Every row of every table as text, JSON columns both as Python and as JSON writes them
+    (a name with accents escaped): what "no trace of that person anywhere" is checked on."""
+    lines: list[str] = []
+    async with engine.connect() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            for row in (await connection.execute(select(table))).all():
+                lines.append(f"{table.name}: {tuple(row)!r} {json.dumps(list(row), default=str)}")
+    return "\n".join(lines)
 
 
 async def audit_events(engine: AsyncEngine, action: str) -> Sequence[Row[Any]]:

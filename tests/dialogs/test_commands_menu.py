@@ -30,8 +30,17 @@ async def test_commands_menu_per_language(i18n: I18n) -> None:
         for lang, call in by_language.items()
     }
     for menu in menus.values():
-        usual = {"start", "continue", "review", "workbook", "language", "help"}
-        assert usual | {"privacy"} <= set(menu)
+        assert set(menu) == {
+            "start",
+            "continue",
+            "review",
+            "workbook",
+            "language",
+            "privacy",
+            "mydata",
+            "forgetme",
+            "help",
+        }
         assert all(0 < len(text) <= 256 for text in menu.values())
     assert menus[None] == menus["en"]
     assert menus["fr"]["continue"] != menus["en"]["continue"]

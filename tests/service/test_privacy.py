@@ -4,37 +4,30 @@ Office's answers and submission stay, attributed to a pseudonym."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import SQLModel
 
 from survey.answering import Submission
 from survey.errors import Reason, Refused
+from survey.jobs import JobKind
 from survey.model import Actor
 from survey.service import SurveyService
-from tests.support import ADMIN_ID, Clock, answer_all, verify
+from tests.support import ADMIN_ID, Clock, answer_all, audit_events, database_dump, verify
 
 ANNA, BRUNO, CHIYO = 731_005_441, 731_005_442, 731_005_443
-
-
-async def database_dump(engine: AsyncEngine) -> str:
-    """Every row of every table, as text (JSON columns as Python and as stored)."""
-    lines: list[str] = []
-    async with engine.connect() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            for row in (await connection.execute(select(table))).all():
-                lines.append(f"{table.name}: {tuple(row)!r} {json.dumps(list(row), default=str)}")
-    return "\n".join(lines)
 
 
 def notices(submission: Submission) -> list[tuple[int, str]]:
     """What the bot would tell: the colleagues and the Secretariat, naming the submitter."""
     name = submission.response.submitted_by_name or ""
     return [
-        *((p.telegram_user_id, f"{name} submitted for your Office") for p in submission.colleagues),
+        *(
+            (p.telegram_user_id, f"{name} (user {ANNA}) submitted for your Office")
+            for p in submission.colleagues
+        ),
         (ADMIN_ID, f"{submission.office.code} submitted by {name}"),
     ]
 
@@ -48,6 +41,9 @@ async def _office_with_a_submission(service: SurveyService, admin: Actor) -> Non
     await service.answering.record_comment(ANNA, 1, "Our own comment")
     await service.answering.record_answer(BRUNO, 2, "low")
     await service.answering.record_answer(CHIYO, 1, "low")
+    await service.jobs.record(
+        JobKind.WORKBOOK, user_id=ANNA, chat_id=ANNA, language="fr", parameters={"for": ANNA}
+    )
     await service.privacy.acknowledge(ANNA, "notice-1")
     await service.privacy.acknowledge(BRUNO, "notice-1")
     await service.answering.submit(ANNA, notices)
@@ -159,3 +155,20 @@ async def test_forget_all_pseudonymises_everyone_and_a_dry_run_changes_nothing(
     after = await service.secretariat.office_answers("EP", admin)
     assert after.response is not None
     assert after.response.submitted
+
+
+async def test_two_erasures_of_one_person_at_once_forget_them_once(
+    service: SurveyService, engine: AsyncEngine, admin: Actor
+) -> None:
+    await _office_with_a_submission(service, admin)
+
+    outcomes = await asyncio.gather(
+        service.privacy.forget(ANNA, actor=Actor.telegram(ANNA)),
+        service.privacy.forget(ANNA, actor=admin),
+        return_exceptions=True,
+    )
+
+    assert sorted(map(str, outcomes)) == ["Representative 1 of EP", Reason.NOT_VERIFIED.value]
+    [event] = await audit_events(engine, "representative.forgotten")
+    assert event.details["pseudonym"] == "Representative 1 of EP"
+    assert str(ANNA) not in await database_dump(engine)
