@@ -85,6 +85,10 @@ async def test_a_whole_journey_logs_nothing_personal(
     await admin.send(REASON)
     assert not (await service.answering.review(EVA_ID)).response.submitted  # reopened
     await eva.send("not a code, just chatter from Evangelina")
+    await ben.send("/mydata")
+    await ben.send("/forgetme")
+    await ben.click("🗑 Oui, effacer mes données")
+    assert await service.enrolment.whereabouts(BEN_ID) is None  # a stranger now
 
     lines = log_lines.getvalue().splitlines()
     assert lines  # the journey was logged at all
