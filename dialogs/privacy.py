@@ -20,6 +20,8 @@ from dialogs.screen import screen
 from dialogs.states import Notice
 from dialogs.widgets import Html, T
 from reports.i18n import N_
+from survey.enrolment import Enrolment
+from survey.errors import Refused
 from survey.privacy import Privacy
 
 # What bot/bootstrap.py puts in the dispatcher's data: the Secretariat's file, or None.
@@ -106,10 +108,19 @@ async def on_understood(callback: CallbackQuery, _button: Button, manager: Dialo
 
     user: User = manager.middleware_data["event_from_user"]
     notice: NoticeText | None = manager.middleware_data.get(PRIVACY_NOTICE)
-    # A second press (the same button in an older message) records nothing more.
-    if await notice_due(manager, user.id):
+    # A second press (the same button in an older message) records nothing more, and a press
+    # by someone no longer verified (erased, removed) records nothing: no id kept after them.
+    if await _verified(manager, user.id) and await notice_due(manager, user.id):
         await _privacy(manager).acknowledge(user.id, notice_version(notice))
     await open_journey(manager)
+
+
+async def _verified(manager: DialogManager, user_id: int) -> bool:
+    enrolment: Enrolment = manager.middleware_data["enrolment"]
+    try:
+        return await enrolment.whereabouts(user_id) is not None
+    except Refused:  # removed by the Secretariat
+        return False
 
 
 def build_dialog() -> Dialog:

@@ -99,6 +99,21 @@ async def test_someone_verified_before_the_notice_sees_it_once_at_their_next_con
     assert shown_title(questionnaire, 2, "fr") in paul.text()
 
 
+async def test_the_notice_pressed_after_erasure_records_nothing(
+    app: App, service: SurveyService
+) -> None:
+    code = (await service.secretariat.create_invitation("EP", Actor.cli())).code
+    await service.enrolment.redeem(305, code, full_name="Olga Berg")
+    olga = Person(app, 305, "en", "Olga Berg")
+    await olga.send("/continue")
+    notice = olga.last()
+    await olga.send("/forgetme")
+    await olga.click("🗑 Yes, erase my data")
+    await olga.click("✅ I understand, continue", message=notice)
+    assert await service.privacy.acknowledgements(305) == []
+    assert "send the invitation code" in olga.text()
+
+
 async def test_privacy_shows_the_notice_at_any_time_and_ok_returns(
     app: App, service: SurveyService, questionnaire: Questionnaire
 ) -> None:
