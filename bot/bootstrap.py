@@ -35,11 +35,12 @@ from bot.i18n import LocaleMiddleware, build_i18n
 from bot.jobs import JobRunner
 from bot.notify import Notifier
 from bot.poison import POISON, Poison
+from bot.privacy_notice import configured_notice
 from bot.privacy_purge import BotPurge
 from bot.questionnaire_refresh import QuestionnaireRefresh
 from bot.scheduler import Scheduler
 from bot.upload_checker import UploadChecker
-from dialogs import answering_dialog, language, onboarding, paperwork, personal_data
+from dialogs import answering_dialog, language, onboarding, paperwork, personal_data, privacy
 from dialogs import help as help_dialog
 from dialogs.jobs import ResultsFiles
 from dialogs.presses import SurveyMessageManager
@@ -116,6 +117,7 @@ async def open_service(
 ) -> AsyncIterator[SurveyService]:
     # A bad questionnaire file should stop us before anything touches the database.
     questionnaire = questionnaire or load_configured_questionnaire(settings)
+    configured_notice(settings)  # the same for the privacy notice's file
     if prepare:
         await prepare_database(settings)
     engine = create_engine(settings.database_url, read_only=read_only)
@@ -258,6 +260,9 @@ def create_dispatcher(
         scheduler=scheduler,
         jobs=jobs,  # dialogs.jobs.JOBS
         privacy_purge=purge,  # dialogs.deps.PRIVACY_PURGE
+        # The Secretariat's notice file is read (and checked) once, here, at start-up.
+        privacy_notice=configured_notice(settings),  # dialogs.privacy.PRIVACY_NOTICE
+        acknowledgements=service.privacy,  # dialogs.privacy.ACKNOWLEDGEMENTS
     )
     # Order matters: commands and guards before the dialogs (a dialog window would otherwise
     # take "/continue" as typed text), the fallback after them.
@@ -270,6 +275,7 @@ def create_dispatcher(
         answering_dialog.build_dialog(),
         language.build_dialog(),
         help_dialog.build_dialog(),
+        privacy.build_dialog(),
         personal_data.build_dialog(),
         commands.fallback_router(),
     )

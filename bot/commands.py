@@ -18,7 +18,7 @@ from dialogs.onboarding import redeem_and_welcome
 from dialogs.paperwork import ask_workbook, upload_document
 from dialogs.personal_data import forget_me, my_data
 from dialogs.presses import answer_press
-from dialogs.states import Help, Language, Onboarding, Survey
+from dialogs.states import Help, Language, Notice, Onboarding, Survey
 from survey.answering import Answering
 from survey.codes import looks_like_code, normalize_code
 from survey.enrolment import Enrolment
@@ -30,6 +30,7 @@ REPRESENTATIVE_COMMANDS = (
     "review",
     "workbook",
     "language",
+    "privacy",
     "mydata",
     "forgetme",
     "help",
@@ -43,6 +44,7 @@ def command_descriptions() -> dict[str, str]:
         "review": _("See all answers and submit"),
         "workbook": _("The answers as an Excel workbook to fill in offline"),
         "language": _("Change the language"),
+        "privacy": _("What is stored about you, and why"),
         "mydata": _("See the data held about you"),
         "forgetme": _("Erase your data"),
         "help": _("How the survey works"),
@@ -123,6 +125,10 @@ async def language(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(Language.pick)
 
 
+async def show_privacy(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(Notice.show)
+
+
 async def show_help(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(Help.show)
 
@@ -165,6 +171,7 @@ def commands_router() -> Router:
     router.message.register(review, Command("review"))
     router.message.register(workbook, Command("workbook"))
     router.message.register(language, Command("language"))
+    router.message.register(show_privacy, Command("privacy"))
     router.message.register(show_help, Command("help"))
     router.message.register(my_data, Command("mydata"))
     router.message.register(forget_me, Command("forgetme"))

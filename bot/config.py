@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     # Automatic reminders this long before the deadline, latest first (REMINDER_OFFSETS=7d,1d).
     reminder_offsets: Annotated[tuple[timedelta, ...], NoDecode] = ()
     contact_email: str = "cws.surveys@wipo.int"
+    # The privacy notice (bot/privacy_notice.py): a link to the full policy, shown as a button,
+    # and a file with the notice in en, fr and es replacing the catalogs' text.
+    privacy_url: str | None = None
+    privacy_notice_path: Path | None = None
     # Days after the deadline when the scheduler purges personal data once (survey/purge.py);
     # unset: only `python -m bot privacy purge --apply` or /purge in the chat does it.
     retention_days: int | None = Field(default=None, ge=1, le=3650)
@@ -112,7 +116,9 @@ class Settings(BaseSettings):
     # process runs the job again (survey/jobs.py).
     job_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
 
-    @field_validator("bot_token", "redis_url", "webhook_url", "webhook_secret", mode="before")
+    @field_validator(
+        "bot_token", "redis_url", "webhook_url", "webhook_secret", "privacy_url", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `BOT_TOKEN=` in a .env file means "not set", not "an empty token".
@@ -245,6 +251,14 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("expected the public https:// URL Telegram should post updates to")
         return value
+
+    @field_validator("privacy_url")
+    @classmethod
+    def _privacy_url(cls, value: str | None) -> str | None:
+        # Telegram refuses a URL button with anything else.
+        if value is not None and not value.strip().startswith(("http://", "https://")):
+            raise ValueError("expected an https:// address of the privacy policy")
+        return value.strip() if value is not None else None
 
     @field_validator("webhook_secret")
     @classmethod

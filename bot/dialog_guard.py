@@ -75,8 +75,10 @@ class StrangerFilter(BaseMiddleware):
         chat: Chat | None = data.get("event_chat")
         user: User | None = data.get("event_from_user")
         if is_private(chat) and user is not None and chat is not None and user.id != chat.id:
-            log.info("Ignored a %s of user %s in the private chat of %s",
-                     type(event).__name__, user.id, chat.id)  # fmt: skip
+            # Telegram ids only at DEBUG: they name people (bot/logs.py).
+            log.debug("Ignored a %s of user %s in the private chat of %s",
+                      type(event).__name__, user.id, chat.id)  # fmt: skip
+            log.info("Ignored a %s from someone else in a private chat", type(event).__name__)
             if isinstance(event, CallbackQuery):
                 await event.answer()
             return None
@@ -170,11 +172,11 @@ class CheckedDialogStorage(BaseStorage):
         if self._fits(key, data):
             assert isinstance(data, dict)
             return data
+        # Neither the chat (a person's id) nor the state (it may hold what they typed).
         log.warning(
-            "Dialog state %s of chat %s cannot be loaded (%.100r): starting afresh",
+            "Dialog state %s cannot be loaded (%s): starting afresh",
             key.destiny,
-            key.chat_id,
-            data,
+            type(data).__name__,
         )
         self.mark_reset(key.chat_id)
         return {}
@@ -217,7 +219,7 @@ class RequireDialogManager(BaseMiddleware):
             log.info("No dialog for a %s without a chat: answered", type(event).__name__)
             await _answer_plainly(event if isinstance(event, CallbackQuery) else None)
             return None
-        log.warning("The dialog stack of chat %s could not be used: resetting it", chat.id)
+        log.warning("A dialog stack could not be used: resetting it")
         storage = data.get("fsm_storage")
         if isinstance(storage, CheckedDialogStorage):
             await storage.reset_stack(data["bot"].id, chat.id)

@@ -114,7 +114,7 @@ class LocaleMiddleware(I18nMiddleware):
                 # The database is down: speak what is known here, else the client's language
                 # (nothing new is kept, so the stored choice is back as soon as the database
                 # is), and let the handler meet the outage and say so in that language.
-                log.warning("Language lookup failed for user %s: %s", user.id, exc)
+                log.warning("Language lookup failed: %s", type(exc).__name__)
         return self.known_locale(user)
 
     def known_locale(self, user: User | None) -> str:

@@ -258,4 +258,4 @@ class JobRunner:
                 message = text(job.kind)
             await bot.send_message(job.chat_id, message)
         except TelegramAPIError:
-            log.warning("Job %d: could not tell chat %d", job.id, job.chat_id, exc_info=True)
+            log.warning("Job %d: could not tell whoever asked", job.id, exc_info=True)

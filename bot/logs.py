@@ -1,5 +1,6 @@
 """The process's log: text for a terminal, or one JSON object per line (LOG_FORMAT=json) for a
-log collector, with the Telegram user id and update id of the update being handled.
+log collector, with the update id of the update being handled and whose it is: the Telegram
+user id at DEBUG, a keyed hash of it above (a log is kept and shared; ids name people).
 
 What people type never reaches the log: the bot logs ids, not texts, and the libraries that
 would at DEBUG (aiosqlite prints every statement with its parameters, so a comment or an
@@ -10,6 +11,8 @@ or a `/start` payload (an invitation code), in case a library's error message re
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -17,6 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from secrets import token_bytes
 from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
@@ -70,12 +74,29 @@ class UpdateLogContext(BaseMiddleware):
             return await handler(event, data)
 
 
+def pseudonymous_id(user_id: int, key: bytes) -> str:
+    """What stands for a Telegram user id above DEBUG: the same person gives the same value
+    within a deployment, so their lines can be followed, but the id cannot be read back (a
+    plain hash of a number this small can: hence the key)."""
+    return "u-" + hmac.new(key, str(user_id).encode(), hashlib.sha256).hexdigest()[:12]
+
+
 class ContextFilter(logging.Filter):
-    """Puts the current update's ids on the record (`update_id`, `user_id`; None outside)."""
+    """Puts the current update's ids on the record (`update_id`, `user_id`; None outside).
+    The user id is itself only at DEBUG; above, its keyed hash (`pseudonymous_id`)."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        super().__init__()
+        # Without a bot token (tests, the command line) the hashes hold for this process only.
+        self.key = key or token_bytes(32)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.update_id = _update_id.get()
-        record.user_id = _user_id.get()
+        user_id = _user_id.get()
+        if user_id is not None and record.levelno > logging.DEBUG:
+            record.user_id = pseudonymous_id(user_id, self.key)
+        else:
+            record.user_id = user_id
         return True
 
 
@@ -147,7 +168,8 @@ def known_secrets(settings: Settings) -> list[str]:
 def build_handler(settings: Settings, stream: IO[str] | None = None) -> logging.Handler:
     """A handler writing to `stream` (stderr) in the chosen format, through the filters above."""
     handler = logging.StreamHandler(stream)
-    handler.addFilter(ContextFilter())
+    key = settings.bot_token.get_secret_value().encode() if settings.bot_token else None
+    handler.addFilter(ContextFilter(key))
     handler.addFilter(RedactingFilter(known_secrets(settings)))
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())

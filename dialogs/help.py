@@ -51,6 +51,7 @@ def build_dialog() -> Dialog:
         screen(
             Multi(
                 Html("{help}"),
+                T("/privacy: what is stored about you, who sees it, and for how long."),
                 T("The survey closes on {deadline}.", when="closes"),
                 T("Your data: /mydata shows what is held about you; /forgetme erases it."),
                 Html("{secretariat}", when="member"),

@@ -11,7 +11,8 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from dialogs.deps import FRESH_PROGRESS
 from dialogs.messages import refusal_text
 from dialogs.presses import answer_press
-from dialogs.states import Onboarding, Survey
+from dialogs.privacy import notice_due
+from dialogs.states import Notice, Onboarding, Survey
 from survey.enrolment import Enrolment
 from survey.errors import Reason, Refused
 
@@ -50,6 +51,11 @@ async def open_journey(manager: DialogManager, *, show_mode: ShowMode | None = N
         return
     if found is None:
         await manager.start(Onboarding.code, mode=StartMode.RESET_STACK, show_mode=show_mode)
+        return
+    if await notice_due(manager, user.id):
+        # Before the first answer, and once more for whoever was verified before the notice
+        # (or before its text changed).
+        await manager.start(Notice.notice, mode=StartMode.RESET_STACK, show_mode=show_mode)
         return
     progress = found.progress
     data: dict[str, Any] = {}

@@ -65,3 +65,8 @@ class Questionnaires(StatesGroup):
 class Remind(StatesGroup):
     confirm = State()
     sending = State()
+
+
+class Notice(StatesGroup):
+    notice = State()  # before the first answer: "I understand, continue"
+    show = State()  # /privacy

@@ -203,10 +203,16 @@ async def survey_service(
 async def verify(
     service: SurveyService, user_id: int, office: str = "EP", name: str = ""
 ) -> Membership:
+    """Verified, and the privacy notice acknowledged, as through the chat (tests of the notice
+    itself redeem a code without this)."""
+    from dialogs.privacy import CATALOG_VERSION
+
     issued = await service.secretariat.create_invitation(office, Actor.cli())
-    return await service.enrolment.redeem(
+    membership = await service.enrolment.redeem(
         user_id, issued.code, full_name=name or f"Delegate {user_id}"
     )
+    await service.privacy.acknowledge(user_id, CATALOG_VERSION)
+    return membership
 
 
 @dataclass(frozen=True)

@@ -351,6 +351,10 @@ def _python_m_bot_refuses(*argv: str, env: dict[str, str], cwd: Path, one_line: 
             "cannot use the database at postgresql+asyncpg://survey:***@127.0.0.1:1/survey",
         ),
         ({"QUESTIONNAIRE_PATH": "/nonexistent/q.yaml"}, "q.yaml"),
+        (
+            {"PRIVACY_NOTICE_PATH": "/nonexistent/notice.yaml"},
+            "PRIVACY_NOTICE_PATH: cannot read /nonexistent/notice.yaml",
+        ),
         ({"REMINDER_OFFSETS": "99999999999d"}, "REMINDER_OFFSETS: '99999999999d' is too long"),
         (
             {"SURVEY_DEADLINE": "9999-12-31T23:59:59-05:00"},

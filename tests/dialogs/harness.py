@@ -349,6 +349,12 @@ class Person:
         await self.settle()
         return callback_id
 
+    async def acknowledge_notice(self) -> None:
+        """ "I understand, continue" under the privacy notice, in whatever language."""
+        assert "/forgetme" in self.text(), self.text()  # the notice is on screen
+        await self.client.click(self.last(), InlineButtonTextLocator("✅ .*"))
+        await self.settle()
+
     async def press_raw(self, message: Message, callback_data: str) -> str:
         """A button press with callback data of the caller's choosing (a forged one)."""
         button = InlineKeyboardButton(text="?", callback_data=callback_data)
@@ -378,6 +384,7 @@ async def verified(
     code = (await service.secretariat.create_invitation(office, Actor.cli())).code
     await person.send(f"/start {code}")
     await person.send("/continue")
+    await person.acknowledge_notice()
     return person
 
 

@@ -36,6 +36,7 @@ async def test_commands_menu_per_language(i18n: I18n) -> None:
             "review",
             "workbook",
             "language",
+            "privacy",
             "mydata",
             "forgetme",
             "help",
@@ -45,6 +46,7 @@ async def test_commands_menu_per_language(i18n: I18n) -> None:
     assert menus["fr"]["continue"] != menus["en"]["continue"]
     assert menus["es"]["continue"] != menus["en"]["continue"]
     assert menus["fr"]["continue"] == i18n.gettext("Resume where you left off", locale="fr")
+    assert menus["es"]["privacy"] == "Qué se guarda sobre usted, y por qué"
 
 
 async def test_secretariat_members_get_their_commands_in_their_chats_only(i18n: I18n) -> None:

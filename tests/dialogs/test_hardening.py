@@ -161,6 +161,7 @@ async def test_names_offices_settings_and_comments_are_shown_as_typed_never_as_m
     visible.append(seen())  # the welcome: Office and contact
     await ann.send(f"/start {code}")
     await tom.click("▶ Start")
+    await tom.acknowledge_notice()
     visible.append(seen())  # R1: hostile title and statement
     await tom.click("💬 Add a comment")
     await tom.send(HOSTILE_COMMENT)
@@ -308,6 +309,7 @@ async def test_a_removed_representative_is_refused_at_the_next_action_and_told_w
     code = (await service.secretariat.create_invitation("EP", Actor.cli())).code
     await person.send(f"/start {code}")
     await person.send("/continue")
+    await person.acknowledge_notice()
     await person.click("Alta")
     window = person.last()
     await service.secretariat.remove_representative("EP", 1, Actor.cli(), reason="leaked code")

@@ -57,6 +57,10 @@ async def test_the_whole_journey(
     assert office_name("EP", lang) in eva.text()
     assert "cws.surveys@wipo.int" in eva.text()
     await eva.click(t("▶ Start"))
+    # The privacy notice comes before the first Recommendation, once.
+    assert "/forgetme" in eva.text()
+    assert title(1) not in eva.text()
+    await eva.click(t("✅ I understand, continue"))
     assert title(1) in eva.text()
 
     # Answer five, then leave.
@@ -138,9 +142,11 @@ async def test_two_representatives_share_one_draft_and_submit_once(
         await person.send(f"/start {code}")
 
     await aiko.send("/continue")
+    await aiko.acknowledge_notice()
     for _ in range(20):
         await aiko.click(high)
     await ben.send("/continue")
+    await ben.acknowledge_notice()
     assert "21" in ben.text()  # Ben continues where Aiko stopped
     for _ in range(20):
         await ben.click(questionnaire.scale[0].label("fr"))

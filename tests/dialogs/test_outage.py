@@ -57,6 +57,7 @@ async def test_while_the_database_is_down_everyone_is_told_and_service_resumes_a
     await claire.send("/language")
     await claire.click("Français")  # ...but she chose French (remembered by this process)
     await claire.send("/continue")
+    await claire.acknowledge_notice()
     window = claire.last()
     pablo = Person(app, 2, "es-419", name="Pablo Ruiz")  # never seen by this process
 

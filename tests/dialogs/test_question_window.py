@@ -40,6 +40,7 @@ async def started(app: App, service: SurveyService, user_id: int, lang: str) -> 
     person = Person(app, user_id, lang)
     await person.send(f"/start {code}")
     await person.send("/continue")
+    await person.acknowledge_notice()
     return person
 
 

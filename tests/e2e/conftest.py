@@ -261,6 +261,8 @@ async def verify(delegate: Delegate, service: SurveyService, office: str = "EP")
     await delegate.send(f"/start {code}")
     await delegate.expect("You are verified")
     await delegate.click("▶ Start")
+    await delegate.expect("/forgetme")  # the privacy notice, before the first answer
+    await delegate.click("✅ I understand, continue")
     await delegate.expect("Recommendation 1 of 40")
 
 

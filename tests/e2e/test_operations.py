@@ -52,6 +52,8 @@ async def test_webhook_endpoints_metrics_and_json_logs_without_secrets(
         await eva.send(f"/start {code}")
         await eva.expect("You are verified")
         await eva.click("▶ Start")
+        await eva.expect("/forgetme")
+        await eva.click("✅ I understand, continue")
         await eva.click("High")
         await eva.expect("Recommendation 2 of 40")
         await eva.click("💬 Add a comment")
@@ -73,8 +75,9 @@ async def test_webhook_endpoints_metrics_and_json_logs_without_secrets(
     assert status == 200
     found = metric_values(exposition)
     assert found[("survey_bot_updates_total", (("type", "message"),))] == 3
-    assert found[("survey_bot_updates_total", (("type", "callback_query"),))] == 6
-    assert found[("survey_bot_update_handling_seconds_count", (("type", "callback_query"),))] == 6
+    # Start, the privacy notice, High, Add a comment, Medium, Submit, Yes.
+    assert found[("survey_bot_updates_total", (("type", "callback_query"),))] == 7
+    assert found[("survey_bot_update_handling_seconds_count", (("type", "callback_query"),))] == 7
     assert found[("survey_bot_answers_stored_total", (("kind", "level"),))] == 2
     assert found[("survey_bot_answers_stored_total", (("kind", "comment"),))] == 1
     assert found[("survey_bot_submissions_total", ())] == 1
@@ -89,6 +92,9 @@ async def test_webhook_endpoints_metrics_and_json_logs_without_secrets(
         assert {"time", "level", "logger", "message"} <= set(record), record
     handled = [r for r in records if r.get("update_id") is not None]
     assert any(r.get("user_id") == eva.user_id for r in handled)
+    # The Telegram id itself only in DEBUG lines; above, its keyed hash (bot/logs.py).
+    assert all(r["user_id"] != eva.user_id for r in handled if r["level"] != "DEBUG")
+    assert any(str(r.get("user_id", "")).startswith("u-") for r in handled)
     # (The stand-in's token, 123456:sandbox, is too short for its secret part, which is also in
     # the bot's username, to be masked alone: tests/unit/test_logs.py has a real-looking one.)
     for secret in (TOKEN, code, COMMENT, "Zebra-Quokka", "e2e_secret"):

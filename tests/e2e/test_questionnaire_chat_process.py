@@ -74,4 +74,6 @@ async def verify_in_french(delegate: Delegate, service: SurveyService) -> None:
     await delegate.send(f"/start {code}")
     await delegate.expect("Vérification réussie")
     await delegate.click("▶ Commencer")
+    await delegate.expect("/forgetme")
+    await delegate.click("✅ J’ai compris, continuer")
     await delegate.expect("Recommandation 1 sur 40")

@@ -126,6 +126,8 @@ async def test_webhook_mode_checks_the_secret(
     await sam.send(f"/start {code}")
     await sam.expect("France")
     await sam.click("▶ Commencer")
+    await sam.expect("/forgetme")  # the privacy notice first
+    await sam.click("✅ J’ai compris, continuer")
     await sam.expect("Recommandation 1 sur 40")
     await sam.click("Élevée")
     await sam.expect("Recommandation 2 sur 40")

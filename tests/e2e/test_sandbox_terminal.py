@@ -41,6 +41,8 @@ def test_the_sandbox_walks_through_the_survey_in_french(tmp_path: Path) -> None:
     chat.expect("Vous répondez pour")
     chat.expect(r"\[1\] ▶ Commencer")
     chat.sendline("1")
+    chat.expect(r"\[1\] ✅ J’ai compris, continuer")  # the privacy notice
+    chat.sendline("1")
     chat.expect("Recommandation 1 sur 40")
     chat.expect(r"\[1\] Élevée")
     chat.sendline("1")  # Élevée

@@ -10,6 +10,7 @@ import json
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dialogs.privacy import CATALOG_VERSION
 from survey.answering import Submission
 from survey.errors import Reason, Refused
 from survey.jobs import JobKind
@@ -65,7 +66,9 @@ async def test_my_data_holds_that_person_and_nothing_of_a_colleague(
     assert [(a["recommendation"], a["level"]) for a in document["answers_last_changed"]] == [
         (2, "low")
     ]
-    assert [a["version"] for a in document["notice_acknowledgements"]] == ["notice-1"]
+    # verify() acknowledges the catalogs' notice, as going through the chat does.
+    versions = [a["version"] for a in document["notice_acknowledgements"]]
+    assert versions == [CATALOG_VERSION, "notice-1"]
     assert {e["action"] for e in document["audit_entries"]} == {"representative.verified"}
     text = json.dumps(document)
     for colleague in ("Anna", str(ANNA), "Our own comment", "Chiyo", str(CHIYO)):

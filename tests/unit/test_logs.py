@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import Settings
-from bot.logs import MASK, build_handler, known_secrets, update_context
+from bot.logs import MASK, build_handler, known_secrets, pseudonymous_id, update_context
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 
@@ -56,9 +56,23 @@ def test_one_json_object_per_line_with_the_update_ids(
     assert first["level"] == "INFO"
     assert first["logger"] == "tests.logs"
     assert str(first["time"]).endswith("+00:00")
-    assert second == {**second, "message": "two\nlines", "update_id": 5001, "user_id": 42}
+    # Above DEBUG the user id is a keyed hash: the same person, but no id in the log.
+    hashed = pseudonymous_id(42, TOKEN.encode())
+    assert second == {**second, "message": "two\nlines", "update_id": 5001, "user_id": hashed}
     assert "ValueError: boom" in str(third["exception"])
     assert "update_id" not in third
+
+
+def test_the_user_id_itself_only_at_debug(captured: tuple[logging.Logger, io.StringIO]) -> None:
+    logger, stream = captured
+    with update_context(update_id=7, user_id=987654321):
+        logger.debug("looking")
+        logger.info("done")
+    debug, info = lines(stream)
+    assert debug["user_id"] == 987654321
+    assert "987654321" not in json.dumps(info)
+    assert info["user_id"] == pseudonymous_id(987654321, TOKEN.encode())
+    assert info["user_id"] != pseudonymous_id(987654321, b"another deployment's token")
 
 
 def test_secrets_and_codes_are_masked(captured: tuple[logging.Logger, io.StringIO]) -> None:
