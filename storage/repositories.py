@@ -779,6 +779,12 @@ class SqlSurveyStore(DraftWriting, PersonalDataStorage):
         result = await self.session.execute(delete(InvitationRow))
         return int(result.rowcount)  # type: ignore[attr-defined]
 
+    async def delete_audit(self, action: str) -> int:
+        result = await self.session.execute(
+            delete(AuditEventRow).where(col(AuditEventRow.action) == action)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def delete_preferences(self, *, keep: Collection[int]) -> int:
         result = await self.session.execute(
             delete(UserPreferenceRow).where(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from survey import rules
+from survey.enrolment import REDEEM_FAILED
 from survey.errors import Reason, Refused
 from survey.model import Actor
 from survey.ports import SurveyStore
@@ -93,6 +94,10 @@ class Purge:
         # Invitations first: nobody verifies with an old code while identities are replaced.
         invitations = await store.delete_invitations()
         changed = await forget_everyone(store, now)
+        # Failed code attempts name people who never became representatives (their Telegram
+        # id); they only slowed down guessing codes that are now deleted.
+        if failed := await store.delete_audit(REDEEM_FAILED):
+            changed["audit_event"] = changed.get("audit_event", 0) + failed
         preferences = await store.delete_preferences(keep=self._setup.admin_ids)
         representatives = changed.pop("representatives", 0)
         preferences += changed.pop("user_preference", 0)

@@ -44,6 +44,8 @@ async def _surveyed(service: SurveyService, admin: Actor, clock: Clock) -> None:
     await service.secretariat.create_invitation("DE", Actor.cli())  # never used
     await service.enrolment.set_language(STRANGER, "es")
     await service.enrolment.set_language(ADMIN_ID, "fr")
+    with pytest.raises(Refused):  # kept in the audit to slow down guessing
+        await service.enrolment.redeem(STRANGER, "NOT-A-CODE", full_name="Mallory")
 
 
 async def _past_the_deadline(service: SurveyService, clock: Clock) -> None:
