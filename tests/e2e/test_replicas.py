@@ -332,6 +332,8 @@ async def a_dozen_at_once_and_a_submit_race(run: Scenario) -> list[Delegate]:
         await ben.expect("Choose your language")
         await ben.click("Français")
         await ben.send("/continue")  # on the other replica
+        await ben.expect("/forgetme")  # the privacy notice, in French, before the first answer
+        await ben.click(fr.gettext("✅ I understand, continue", locale="fr"))
         await ben.expect(r"Recommandation \d+ sur 40")
         await eva_done.wait()
         await ben.send("/review")
