@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sqlite3
+import sys
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -28,6 +32,31 @@ from tests.support import (
     redis_server_url,
     survey_service,
 )
+
+if sys.version_info < (3, 13):
+
+    class _WarnsWhenLeft(sqlite3.Connection):
+        """Python 3.13 warns when a connection is collected unclosed, and the suite turns
+        warnings into failures; this does the same on older Pythons, so that a leak fails
+        on the developer's machine too, not only in CI's Debian 13 run."""
+
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+            super().close()
+
+        def __del__(self) -> None:
+            if not self.closed:
+                warnings.warn(f"unclosed database in {self!r}", ResourceWarning, stacklevel=1)
+
+    _connect = sqlite3.connect
+
+    def _connect_warning_when_left(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        kwargs.setdefault("factory", _WarnsWhenLeft)
+        return _connect(*args, **kwargs)
+
+    sqlite3.connect = _connect_warning_when_left
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,7 @@ def test_a_dry_run_then_the_purge_after_the_deadline(
     assert status == 0
     assert said.startswith("3 representative(s) were replaced by a pseudonym, 3 invitation")
     assert _names_held(cli_db) == ["Representative 1 of EP", "Representative 2 of EP"]
-    with sqlite3.connect(tmp_path / "data" / "dialog-state.db") as db:
+    with closing(sqlite3.connect(tmp_path / "data" / "dialog-state.db")) as db:
         assert db.execute("SELECT count(*) FROM dialog_state").fetchone() == (0,)
     assert run("privacy", "purge")[1].startswith("0 representative(s) would be replaced")
 

@@ -5,9 +5,12 @@ Secretariat once."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from aiogram.utils.i18n import I18n
 
 from bot.config import Settings
@@ -24,15 +27,27 @@ PURGED = "🧹 Personal data purged."
 
 def _chats_on_file(path: Path) -> set[int]:
     """The chats whose dialog state the file holds (keys are fsm:bot:chat:user:...)."""
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         return {int(key.split(":")[2]) for (key,) in db.execute("SELECT key FROM dialog_state")}
 
 
+@pytest.fixture
+async def state_on_file(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
+    storage = SqliteStorage(tmp_path / "dialog-state.db")
+    yield storage
+    await storage.close()
+
+
 async def test_the_secretariat_purges_from_the_chat_after_a_confirmation(
-    settings: Settings, service: SurveyService, i18n: I18n, tmp_path: Path, clock: Clock
+    settings: Settings,
+    service: SurveyService,
+    i18n: I18n,
+    tmp_path: Path,
+    clock: Clock,
+    state_on_file: SqliteStorage,
 ) -> None:
     path = tmp_path / "dialog-state.db"
-    app = start_app(settings, service, i18n, storage=SqliteStorage(path))
+    app = start_app(settings, service, i18n, storage=state_on_file)
     person = await verified(app, service, 1, office="EP", lang="es")
     await person.send("/language")
     await person.click("Français")  # stored, and kept in the process's language cache

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ async def test_the_sqlite_file_and_the_journal_are_emptied(tmp_path: Path) -> No
     assert await count_dialog_state(settings) == 3  # two chats, one journal line
     assert await clear_dialog_state(settings) == 3
 
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         assert db.execute("SELECT count(*) FROM dialog_state").fetchone() == (0,)
     assert journal_path(path).read_bytes() == b""
     assert await count_dialog_state(settings) == 0
