@@ -19,7 +19,10 @@ driven the same way through the stand-in:
    update before handling it, never waits for.
 2. N representatives answering at once (N verified representatives of N Offices): each taps
    levels one after the other, all of them together; updates per second, the p99 latency,
-   and afterwards every answer is read back from the database.
+   and afterwards every answer is read back from the database. By webhook, also a tap's own
+   handling: the bot's /metrics histogram of the time each update took less its waits for
+   the Bot API's answers (bot/metrics.py), read before and after the burst. A polling process
+   serves no /metrics; it runs the same handlers.
 3. Cold start: from spawning the process to the first Bot API request the stand-in receives.
 4. Memory: VmRSS of the idle process after start, and with M dialogs open (M people each sent
    ``/continue`` and were shown their window; the bot with ``DIALOG_STATE_PATH=:memory:``, so
@@ -53,7 +56,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import LETTER_PAIRS, log
+from bench.common import LETTER_PAIRS, collector_paused, log
 from bench.figures import Figure
 from standin.state import Call, ChatMessage
 from standin.telegram import TelegramStandIn
@@ -83,8 +86,12 @@ KINDS = ("bot", "bare")
 CLICK_USERS = 5
 
 # The issue's targets.
-CLICK_TIMES = 1.5
-COLD_START_EXTRA = 0.5  # seconds
+# Issue 24's budget, in what people notice.
+CLICK_TIMES = 2.0  # median
+CLICK_P99_TIMES = 3.0
+OWN_P99 = 15.0  # ms, a tap's own handling with the crowd tapping
+THROUGHPUT = 300.0  # updates a second
+COLD_START_EXTRA = 1.0  # seconds
 IDLE_EXTRA = 30.0  # MB
 DIALOGS_EXTRA = 50.0  # MB above idle
 
@@ -146,6 +153,7 @@ class Running:
     cold_start: float  # seconds from spawning to the first Bot API request
     ready: float = 0.0  # seconds from spawning to taking updates (getUpdates or setWebhook)
     cpu: float = 0.0  # CPU seconds (user + system) the process had used by its first request
+    metrics_url: str | None = None  # the bot's /metrics, by webhook
 
     def rss_mb(self) -> float:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
@@ -219,6 +227,8 @@ async def launch(kind: str, mode: str, workdir: Path, extra: dict[str, str]) -> 
             [sys.executable, *command], cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     running = Running(kind, mode, telegram, watcher, process, log_path, 0.0)
+    if mode == "webhook" and kind == "bot":
+        running.metrics_url = f"http://127.0.0.1:{env['WEBHOOK_LISTEN_PORT']}/metrics"
     ready = "getUpdates" if mode == "polling" else "setWebhook"
     deadline = time.perf_counter() + STEP_TIMEOUT
     while not any(call.method == ready for call in telegram.calls):
@@ -362,6 +372,7 @@ class Burst:
     seconds: float
     latencies: list[float]
     tapped: dict[int, dict[int, str]]  # the bot's: user -> Recommendation -> level
+    own: dict[float, float] | None = None  # the bot's own handling: bucket bound -> count
 
     @property
     def per_second(self) -> float:
@@ -381,9 +392,59 @@ async def burst(run: Running, users: Sequence[int], each: int) -> Burst:
             if found:
                 tapped[user][int(found.group(1))] = found.group(2)
 
+    before = await own_handling(run)
     started = time.perf_counter()
     await asyncio.gather(*(person(i, user) for i, user in enumerate(users)))
-    return Burst(len(users) * each, time.perf_counter() - started, latencies, tapped)
+    seconds = time.perf_counter() - started
+    after = await own_handling(run)
+    own = None
+    if before is not None and after is not None:
+        own = {bound: after[bound] - before.get(bound, 0.0) for bound in after}
+    return Burst(len(users) * each, seconds, latencies, tapped, own)
+
+
+OWN_SERIES = "survey_bot_update_own_seconds_bucket"
+
+
+async def own_handling(run: Running) -> dict[float, float] | None:
+    """The bot's histogram of its own handling of callback queries (cumulative counts by
+    upper bound, in seconds), from its /metrics; None when it serves none."""
+    if run.metrics_url is None:
+        return None
+    import aiohttp
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with aiohttp.ClientSession() as http, http.get(run.metrics_url) as response:
+        text = await response.text()
+    buckets: dict[float, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == OWN_SERIES and sample.labels.get("type") == "callback_query":
+                buckets[float(sample.labels["le"])] = sample.value
+    return buckets
+
+
+def histogram_quantile(buckets: dict[float, float], q: float) -> float:
+    """Prometheus' histogram_quantile: linear within the bucket the quantile falls in."""
+    bounds = sorted(buckets)
+    total = buckets[bounds[-1]]
+    if total <= 0:
+        return float("nan")
+    rank = q * total
+    lower, below = 0.0, 0.0
+    for bound in bounds:
+        count = buckets[bound]
+        if count >= rank:
+            if bound == float("inf"):
+                return lower
+            return lower + (bound - lower) * (rank - below) / max(count - below, 1e-12)
+        lower, below = bound, count
+    return lower
+
+
+def share_within(buckets: dict[float, float], bound: float) -> float:
+    total = buckets[max(buckets)]
+    return buckets.get(bound, float("nan")) / total if total else float("nan")
 
 
 # The run ---------------------------------------------------------------------------------
@@ -588,7 +649,7 @@ async def run(options: argparse.Namespace) -> Result:
 def figures_of(result: Result) -> list[Figure]:
     out: list[Figure] = []
     for mode, kinds in result.clicks.items():
-        for stat, p in (("median", 50), ("p99", 99)):
+        for stat, p, times in (("median", 50, CLICK_TIMES), ("p99", 99, CLICK_P99_TIMES)):
             bot = percentile(kinds["bot"].level, p) * 1000
             bare = percentile(kinds["bare"].level, p) * 1000
             out.append(
@@ -598,8 +659,8 @@ def figures_of(result: Result) -> list[Figure]:
                     "ms",
                     bare,
                     f"bare aiogram-dialog process, {mode}, {stat}",
-                    f"≤ {CLICK_TIMES}x floor",
-                    bot <= bare * CLICK_TIMES,
+                    f"≤ {times:g}x floor",
+                    bot <= bare * times,
                 )
             )
     for mode, kinds in result.rapid.items():  # no target: no person taps this way
@@ -622,8 +683,32 @@ def figures_of(result: Result) -> list[Figure]:
                 "updates/s",
                 theirs.per_second,
                 f"bare aiogram-dialog process, {result.people} people at once",
+                f"≥ {THROUGHPUT:.0f} updates/s",
+                ours.per_second >= THROUGHPUT,
             )
         )
+        if ours.own:
+            own_p99 = histogram_quantile(ours.own, 0.99) * 1000
+            out.append(
+                Figure(
+                    f"{result.people} representatives at once, {mode}, a tap's own handling, "
+                    "p99 (less the waits for the Bot API)",
+                    own_p99,
+                    "ms",
+                    target=f"≤ {OWN_P99:.0f} ms",
+                    met=share_within(ours.own, OWN_P99 / 1000) >= 0.99,
+                )
+            )
+            out.append(
+                Figure(
+                    f"{result.people} representatives at once, {mode}, taps handled within "
+                    f"{OWN_P99:.0f} ms of own time",
+                    share_within(ours.own, OWN_P99 / 1000) * 100,
+                    "%",
+                    target="≥ 99 %",
+                    met=share_within(ours.own, OWN_P99 / 1000) >= 0.99,
+                )
+            )
         out.append(
             Figure(
                 f"{result.people} representatives at once, {mode}, p99",
@@ -789,12 +874,15 @@ def defaults(options: argparse.Namespace, *, quick: bool) -> argparse.Namespace:
 
 def figures(quick: bool) -> list[Figure]:
     options = defaults(argparse.Namespace(quick=quick), quick=quick)
-    return figures_of(asyncio.run(run(options)))
+    with collector_paused():
+        result = asyncio.run(run(options))
+    return figures_of(result)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     options = parse_args(argv)
-    result = asyncio.run(run(options))
+    with collector_paused():
+        result = asyncio.run(run(options))
     print(report(result, options))
 
 

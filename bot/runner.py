@@ -52,6 +52,10 @@ log = logging.getLogger(__name__)
 def create_bot(settings: Settings, metrics: Metrics | None = None) -> Bot:
     assert settings.bot_token is not None
     session = ApiSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    if metrics is not None:  # outermost: the whole wait, retries included
+        from bot.metrics import ApiWaitMiddleware
+
+        session.middleware(ApiWaitMiddleware())
     session.middleware(KeepResponseModels())
     session.middleware(RetryMiddleware())
     session.middleware(ExpiredPressMiddleware())
