@@ -12,14 +12,17 @@ from functools import cache
 from pathlib import Path
 
 from bot.cli import build_parser
+from bot.commands import REPRESENTATIVE_COMMANDS
 from bot.config import Settings
 from bot.metrics import Metrics
+from bot.secretariat import SECRETARIAT_COMMANDS
 from survey.questionnaire import SHIPPED_QUESTIONNAIRE
 from tests.docs.pages import DOCS, ROOT, code, name, pages, table
 
 CONFIGURATION = DOCS / "configuration.md"
 COMMAND_LINE = DOCS / "command-line.md"
 OPERATIONS = DOCS / "operations.md"
+IN_TELEGRAM = DOCS / "in-telegram.md"
 # Defaults the table says in words, and what they are.
 DEFAULTS_IN_WORDS = {"QUESTIONNAIRE_PATH": ("the shipped file", SHIPPED_QUESTIONNAIRE)}
 
@@ -168,3 +171,12 @@ def test_every_metric_named_is_served() -> None:
     assert named, "the operations page names the metrics"
     missing = [f"{name(page)}: {metric}" for page, metric in sorted(named) if metric not in served]
     assert not missing, f"not in /metrics: {missing}"
+
+
+def test_the_chat_commands_described_are_the_bots() -> None:
+    described = {
+        found.group(1)
+        for piece in code(IN_TELEGRAM.read_text())
+        if (found := re.match(r"/([a-z]+)\b", piece))
+    }
+    assert described == set(REPRESENTATIVE_COMMANDS) | set(SECRETARIAT_COMMANDS)
