@@ -2,7 +2,7 @@
 # The bot's image, after the uv Docker guide: dependencies installed from uv.lock in a build stage
 # (bytecode compiled, the project itself non-editable), gettext catalogs compiled at build, and
 # only the virtual environment copied into a slim runtime stage that runs as a non-root user.
-# compose.yaml runs two replicas of it in webhook mode; README.md "Deploy" says how.
+# compose.yaml runs two replicas of it in webhook mode; docs/operations.md says how.
 # CI lints this file with hadolint and checks that every path it copies exists (tests/deploy/).
 
 FROM python:3.11-slim-trixie AS builder

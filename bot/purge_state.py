@@ -4,7 +4,7 @@ the SQLite files beside DIALOG_STATE_PATH or in Redis with REDIS_URL.
 
 The running bot clears its own storage (`clear_dialog_state(settings, storage)`) and its
 language cache; `python -m bot privacy purge --apply` in another process opens the files or
-Redis itself, and cannot reach a running process's memory: README.md says to restart it.
+Redis itself, and cannot reach a running process's memory: docs/privacy.md says to restart it.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def postgres_server_url() -> str:
         return url
     if os.environ.get("SURVEY_REQUIRE_POSTGRES"):
         pytest.fail("SURVEY_REQUIRE_POSTGRES is set but TEST_POSTGRES_URL is not")
-    pytest.skip("set TEST_POSTGRES_URL to run the PostgreSQL tests (see README)")
+    pytest.skip("set TEST_POSTGRES_URL to run the PostgreSQL tests (see docs/development.md)")
 
 
 def redis_server_url() -> str:
@@ -69,7 +69,7 @@ def redis_server_url() -> str:
         return url
     if os.environ.get("SURVEY_REQUIRE_REDIS"):
         pytest.fail("SURVEY_REQUIRE_REDIS is set but TEST_REDIS_URL is not")
-    pytest.skip("set TEST_REDIS_URL to run the Redis tests (see README)")
+    pytest.skip("set TEST_REDIS_URL to run the Redis tests (see docs/development.md)")
 
 
 def _asyncpg_dsn(url: str, database: str | None = None) -> str:

@@ -71,7 +71,7 @@ def test_backup_then_restore_by_copying_the_file_back(database: Path) -> None:
     with_service(url, change)
     assert levels(database) == {1: "low", 2: "high", 3: "high", 4: "medium"}
 
-    # Restore as the README says: the bot stopped, its -wal and -shm gone, the copy put back.
+    # Restore as docs/operations.md says: the bot stopped, -wal and -shm gone, the copy put back.
     for leftover in database.parent.glob("survey.db-*"):
         leftover.unlink()
     shutil.copyfile(backup, database)
