@@ -141,6 +141,17 @@ def summary(changes: Sequence[VersionChange], failures: Sequence[TestFailure], p
     return "\n".join(lines)
 
 
+def check_outcome(pytest_code: int, failures: Sequence[TestFailure]) -> int:
+    """The check's exit code from pytest's: an upgrade that breaks collection is a failed suite
+    (pytest says 2, interrupted), while pytest stopping with nothing to show is a setup error."""
+    if pytest_code == 0:
+        return EXIT_PASSED
+    if pytest_code == 1 or (pytest_code == 2 and failures):
+        return EXIT_FAILED
+    # 2 without a failure (Ctrl-C), 3 internal error, 4 usage error, 5 no tests collected.
+    raise SetupError(f"pytest exited with {pytest_code}: the suite did not run")
+
+
 def readme_pytest_args(readme: str) -> list[str]:
     """The pytest part of the README's test command (the block after `<!-- test-command -->`,
     which CI runs word for word), as arguments for a Python interpreter."""
@@ -242,16 +253,15 @@ def check(root: Path, scratch: Path, pytest_args: Sequence[str]) -> int:
 
     if _fingerprint(root) != before:
         raise SetupError(f"the project's uv.lock or .venv changed during the check ({root})")
-    if result.returncode not in (0, 1):  # 2-5: interrupted, internal error, usage, no tests
-        raise SetupError(f"pytest exited with {result.returncode}: the suite did not run")
     changes = version_changes(
         locked_versions((root / "uv.lock").read_text()),
         locked_versions((project / "uv.lock").read_text()),
     )
     failures = failed_tests(junit.read_text()) if junit.exists() else []
-    passed = result.returncode == 0
+    code = check_outcome(result.returncode, failures)
+    passed = code == EXIT_PASSED
     print("\n" + summary(changes, failures, passed), flush=True)
-    return EXIT_PASSED if passed else EXIT_FAILED
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

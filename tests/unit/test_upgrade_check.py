@@ -214,3 +214,13 @@ def test_junit_names_become_node_ids(classname: str, name: str, expected: str) -
         '<failure message="x"/></testcase></testsuite>'
     )
     assert found.test == expected
+
+
+def test_an_upgrade_that_breaks_collection_is_a_failed_suite_not_a_setup_error() -> None:
+    broken = [upgrade_check.TestFailure("tests.unit.test_x", "error: collection failure")]
+    assert upgrade_check.check_outcome(0, []) == 0
+    assert upgrade_check.check_outcome(1, broken) == 1
+    assert upgrade_check.check_outcome(2, broken) == 1
+    for nothing_ran in (2, 3, 4, 5):
+        with pytest.raises(upgrade_check.SetupError, match=f"pytest exited with {nothing_ran}"):
+            upgrade_check.check_outcome(nothing_ran, [])
