@@ -78,6 +78,7 @@ from bench.figures import Figure, at_most_times
 from bot.bootstrap import create_dispatcher
 from bot.config import Settings
 from bot.dialog_state import SqliteStorage
+from dialogs.privacy import CATALOG_VERSION
 from storage.db import SqlStoreFactory, create_engine
 from storage.migrate import upgrade
 from survey.model import Actor
@@ -421,6 +422,7 @@ class SurveyBot:
         code = next(self._offices)
         issued = await self.service.secretariat.create_invitation(code, Actor.cli())
         await self.service.enrolment.redeem(user_id, issued.code, full_name=f"Delegate {user_id}")
+        await self.service.privacy.acknowledge(user_id, CATALOG_VERSION)  # the notice read
         seat.user = User(
             id=user_id,
             is_bot=False,

@@ -58,6 +58,7 @@ from typing import Any
 
 from bench.common import LETTER_PAIRS, collector_paused, log
 from bench.figures import Figure
+from dialogs.privacy import CATALOG_VERSION
 from standin.state import Call, ChatMessage
 from standin.telegram import TelegramStandIn
 from storage.db import SqlStoreFactory, create_engine
@@ -504,6 +505,7 @@ async def prepare(url: str, people: int, dialogs: int) -> tuple[dict[str, list[i
                 )
                 invitations[code] = issued.code
             await service.enrolment.redeem(user, invitations[code], full_name=f"Person {user}")
+            await service.privacy.acknowledge(user, CATALOG_VERSION)  # the notice read
     finally:
         await engine.dispose()
     bare = {"clickers": [i + 1 for i in range(CLICK_USERS)]}
