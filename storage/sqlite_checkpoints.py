@@ -6,7 +6,7 @@ loop's thread (storage/sqlite_in_loop.py, bot/dialog_state.py), so every few sec
 answering one person's tap also paid for a checkpoint, and everyone else's update waited for
 it: the tens-of-milliseconds stalls bench/export_bench.py showed every 14 s or so. Here the
 connections that commit never checkpoint (``wal_autocheckpoint=0``), and a thread, on a
-connection of its own, checkpoints twice a second whatever was written since. sqlite3
+connection of its own, checkpoints every few seconds whatever was written since. sqlite3
 releases the interpreter's lock while SQLite works, and a PASSIVE checkpoint waits for nobody
 and holds back nobody: readers keep their snapshot, writers keep appending.
 """
@@ -23,10 +23,13 @@ __all__ = ["CHECK_SECONDS", "Checkpointer", "no_checkpoint_on_commit"]
 
 log = logging.getLogger(__name__)
 
-# How often the log is looked at (a stat, no SQL) and, if written since, checkpointed: a
-# checkpoint's work is what was written since the last, so small and frequent keeps the log
-# short (SQLite's own threshold is 1,000 pages, a few seconds of taps).
-CHECK_SECONDS = 0.5
+# How often the log is looked at (a stat, no SQL) and, if written since, checkpointed. Not
+# more often: once a checkpoint has copied the whole log back, the next commit starts the log
+# again from its beginning and fsyncs its new header, on the event loop's thread (strace
+# showed it: those are the only fsyncs the loop makes), so each checkpoint costs one disk
+# flush on the loop. Every 5 s bounds that to one flush per file per 5 s, while the log stays
+# at what 5 s of taps write (SQLite's own threshold, 1,000 pages, is a few seconds of taps).
+CHECK_SECONDS = 5.0
 
 
 def no_checkpoint_on_commit(connection: sqlite3.Connection) -> None:
