@@ -35,7 +35,6 @@ from bot.i18n import build_i18n
 from bot.logs import UpdateLogContext
 from bot.poison import POISON, updates_in_hand
 from bot.polling import Poller
-from bot.response_models import KeepResponseModels
 from bot.retry import ExpiredPressMiddleware, RetryMiddleware
 from bot.secretariat import secretariat_command_descriptions
 from bot.upload_checker import UploadChecker
@@ -52,7 +51,6 @@ log = logging.getLogger(__name__)
 def create_bot(settings: Settings, metrics: Metrics | None = None) -> Bot:
     assert settings.bot_token is not None
     session = ApiSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    session.middleware(KeepResponseModels())
     session.middleware(RetryMiddleware())
     session.middleware(ExpiredPressMiddleware())
     if metrics is not None:  # innermost: each failed attempt counts, retried ones included
