@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 
-from bot.api_session import ApiSession
 from bot.bootstrap import create_dispatcher
 from bot.commands import command_descriptions
 from bot.config import ConfigError, Settings
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 def create_bot(settings: Settings, metrics: Metrics | None = None) -> Bot:
     assert settings.bot_token is not None
-    session = ApiSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     session.middleware(RetryMiddleware())
     session.middleware(ExpiredPressMiddleware())
     if metrics is not None:  # innermost: each failed attempt counts, retried ones included
