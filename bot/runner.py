@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 from collections.abc import Collection, Iterator
@@ -130,12 +129,6 @@ async def run(settings: Settings, service: SurveyService) -> None:
         await set_commands(bot, i18n, settings.admin_ids)
         await set_descriptions(bot, i18n)
         allowed = dispatcher.resolve_used_update_types(skip_events={"aiogd_update"})
-        # What start-up built (aiogram's types and models, the questionnaire) lives as long as
-        # the process: kept out of the garbage collector's full collections, which would walk
-        # all of it again and again while people wait.
-        gc.collect()
-        gc.freeze()
-        gc.enable()  # off since the process began, for `python -m bot` (bot/__main__.py)
         if settings.webhook_url:
             # aiohttp's server side and aiogram's webhook handler: only for a webhook.
             from bot.webhook import serve_webhook
@@ -149,7 +142,6 @@ async def run(settings: Settings, service: SurveyService) -> None:
             await Poller(dispatcher, bot, allowed_updates=allowed).run(handle_signals=True)
     finally:
         await checker.close()
-        gc.enable()
         if in_hand is not None:
             await in_hand.close()
         await bot.session.close()
