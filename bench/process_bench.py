@@ -55,6 +55,7 @@ from typing import Any
 
 from bench.common import LETTER_PAIRS, log
 from bench.figures import Figure
+from dialogs.privacy import notice_version
 from standin.state import Call, ChatMessage
 from standin.telegram import TelegramStandIn
 from storage.db import SqlStoreFactory, create_engine
@@ -421,7 +422,8 @@ def offices(needed: int) -> list[OfficeInfo]:
 
 
 async def prepare(url: str, people: int, dialogs: int) -> tuple[dict[str, list[int]], ...]:
-    """Migrate, load Offices, verify the representatives; the user ids of each group."""
+    """Migrate, load Offices, verify the representatives (the privacy notice acknowledged); the
+    user ids of each group."""
     await asyncio.to_thread(upgrade, url)
     engine = create_engine(url)
     try:
@@ -443,6 +445,8 @@ async def prepare(url: str, people: int, dialogs: int) -> tuple[dict[str, list[i
                 )
                 invitations[code] = issued.code
             await service.enrolment.redeem(user, invitations[code], full_name=f"Person {user}")
+            # Read once, before their first answer (as the bare bot has no notice to show).
+            await service.privacy.acknowledge(user, notice_version(None))
     finally:
         await engine.dispose()
     bare = {"clickers": [i + 1 for i in range(CLICK_USERS)]}
