@@ -187,7 +187,12 @@ def test_results_in_three_formats(cli_db: str, tmp_path: Path) -> None:
     text = "\n".join(paragraph.text for paragraph in document.paragraphs)
     assert "R01" in text
     assert "EP" in text
-    assert any("Priority for us" in cell.text for t in document.tables for cell in t._cells)
+    assert any(
+        "Priority for us" in cell.text
+        for t in document.tables
+        for row in t.rows
+        for cell in row.cells
+    )
 
 
 @pytest.mark.parametrize("kind", ["xlsx", "docx"])
