@@ -483,7 +483,8 @@ def offices(needed: int) -> list[OfficeInfo]:
 
 
 async def prepare(url: str, people: int, dialogs: int) -> tuple[dict[str, list[int]], ...]:
-    """Migrate, load Offices, verify the representatives; the user ids of each group."""
+    """Migrate, load Offices, verify the representatives (the privacy notice acknowledged); the
+    user ids of each group."""
     await asyncio.to_thread(upgrade, url)
     engine = create_engine(url)
     try:

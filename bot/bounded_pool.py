@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import importlib
 import logging
 import math
@@ -280,7 +279,6 @@ def serve(conn: Connection, memory_bytes: int, cpu_seconds: int, preload: Sequen
     # Ctrl-C in a terminal reaches the whole process group: the bot decides when a job ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     yield_to_the_bot()
-    gc.enable()  # `python -m bot` starts with it off (bot/__main__.py), and so may we
     for name in preload:
         importlib.import_module(name)
     # Never above a limit the bot itself runs under (a container's, `prlimit`): only lowered.

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import os
 import sys
@@ -935,8 +934,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             # Plain `python -m bot`: the real bot with a token, else the offline sandbox.
             command = "run" if settings.bot_token else "sandbox"
             args = build_parser().parse_args([command])
-        if command != "run":
-            gc.enable()  # off during start-up (bot/__main__.py); `run` turns it on when started
         configure_logging(settings)
         if command == "sandbox":
             # The terminal is the chat; the bot's own log goes to its file.

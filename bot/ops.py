@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
@@ -101,10 +101,16 @@ def _resp(command: tuple[str, ...]) -> bytes:
 class Readiness:
     """The checks /readyz runs: the database always, Redis when REDIS_URL is set."""
 
-    def __init__(self, checks: dict[str, Check], timeout: float = PROBE_TIMEOUT) -> None:
+    def __init__(
+        self,
+        checks: dict[str, Check],
+        timeout: float = PROBE_TIMEOUT,
+        engines: Sequence[AsyncEngine] = (),
+    ) -> None:
+        """`engines`: those the checks use, disposed of by close()."""
         self.checks = checks
         self.timeout = timeout
-        self._engines: list[AsyncEngine] = []
+        self._engines = list(engines)
 
     @classmethod
     def from_settings(cls, settings: Settings, timeout: float = PROBE_TIMEOUT) -> Readiness:
@@ -113,9 +119,7 @@ class Readiness:
         checks = {"database": database_check(engine)}
         if settings.redis_url:
             checks["redis"] = redis_check(settings.redis_url)
-        readiness = cls(checks, timeout)
-        readiness._engines.append(engine)
-        return readiness
+        return cls(checks, timeout, engines=[engine])
 
     async def run(self) -> dict[str, str]:
         """Every check at once; "ok", or one line on why not, for each."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 from collections.abc import Collection, Iterator
@@ -17,13 +16,13 @@ from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 
-from bot.api_session import ApiSession
 from bot.bootstrap import create_dispatcher
 from bot.commands import command_descriptions
 from bot.config import ConfigError, Settings
@@ -35,7 +34,6 @@ from bot.i18n import build_i18n
 from bot.logs import UpdateLogContext
 from bot.poison import POISON, updates_in_hand
 from bot.polling import Poller
-from bot.response_models import KeepResponseModels
 from bot.retry import ExpiredPressMiddleware, RetryMiddleware
 from bot.secretariat import secretariat_command_descriptions
 from bot.upload_checker import UploadChecker
@@ -51,12 +49,11 @@ log = logging.getLogger(__name__)
 
 def create_bot(settings: Settings, metrics: Metrics | None = None) -> Bot:
     assert settings.bot_token is not None
-    session = ApiSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     if metrics is not None:  # outermost: the whole wait, retries included
         from bot.metrics import ApiWaitMiddleware
 
         session.middleware(ApiWaitMiddleware())
-    session.middleware(KeepResponseModels())
     session.middleware(RetryMiddleware())
     session.middleware(ExpiredPressMiddleware())
     if metrics is not None:  # innermost: each failed attempt counts, retried ones included
@@ -136,12 +133,6 @@ async def run(settings: Settings, service: SurveyService) -> None:
         await set_commands(bot, i18n, settings.admin_ids)
         await set_descriptions(bot, i18n)
         allowed = dispatcher.resolve_used_update_types(skip_events={"aiogd_update"})
-        # What start-up built (aiogram's types and models, the questionnaire) lives as long as
-        # the process: kept out of the garbage collector's full collections, which would walk
-        # all of it again and again while people wait.
-        gc.collect()
-        gc.freeze()
-        gc.enable()  # off since the process began, for `python -m bot` (bot/__main__.py)
         if settings.webhook_url:
             # aiohttp's server side and aiogram's webhook handler: only for a webhook.
             from bot.webhook import serve_webhook
@@ -155,7 +146,6 @@ async def run(settings: Settings, service: SurveyService) -> None:
             await Poller(dispatcher, bot, allowed_updates=allowed).run(handle_signals=True)
     finally:
         await checker.close()
-        gc.enable()
         if in_hand is not None:
             await in_hand.close()
         await bot.session.close()

@@ -32,8 +32,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.table import CT_Row
 from docx.shared import Emu, Mm, Pt, RGBColor
-from docx.table import Table, _Row
+from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree  # type: ignore[import-untyped]  # python-docx's XML library
 
@@ -475,9 +476,9 @@ def _table(
     for row in table.rows:
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = Emu(width)
-        _row_property(row, "w:cantSplit")
+        _row_property(row._tr, "w:cantSplit")
     heading = table.rows[0]
-    _row_property(heading, "w:tblHeader")
+    _row_property(heading._tr, "w:tblHeader")
     for cell, text in zip(heading.cells, header, strict=True):
         cell.text = text
         cell.paragraphs[0].runs[0].bold = True
@@ -489,10 +490,10 @@ def _table(
     return table
 
 
-def _row_property(row: _Row, name: str) -> None:
+def _row_property(tr: CT_Row, name: str) -> None:
     element = OxmlElement(name)
     element.set(qn("w:val"), "true")
-    row._tr.get_or_add_trPr().append(element)
+    tr.get_or_add_trPr().append(element)
 
 
 def _labelled(document: DocumentObject, label: str, text: str) -> None:

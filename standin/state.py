@@ -503,6 +503,10 @@ class State:
             raise ApiError(400, "Bad Request: chat not found")
         return found
 
+    def open_private_chat(self, user_id: int, language_code: str | None) -> Chat:
+        """The private chat of a user who started the bot (known from now on)."""
+        return self._chat_for(self._user(user_id, None, language_code), "private", None)
+
     def _user(
         self, user_id: int, first_name: str | None, language_code: str | None
     ) -> dict[str, Any]:

@@ -211,7 +211,7 @@ class TelegramStandIn:
     def open_chat(self, user_id: int, language_code: str = "en") -> None:
         """A private chat with a user who started the bot some time ago (the bot may write
         to them), without an update for the bot to handle."""
-        self.state._chat_for(self.state._user(user_id, None, language_code), "private", None)
+        self.state.open_private_chat(user_id, language_code)
 
     def history(self, chat_id: int) -> list[ChatMessage]:
         """Every message of the chat in order, deleted ones included (deleted=True)."""

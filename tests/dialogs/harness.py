@@ -51,6 +51,19 @@ from survey.model import Actor
 from survey.questionnaire import Questionnaire
 from survey.service import SurveyService
 
+
+def next_update_id(client: BotClient) -> int:
+    """A fresh update id from the client's own counter (its public attribute), so that what it
+    sends and what the harness builds never share one."""
+    client.last_update_id += 1
+    return client.last_update_id
+
+
+def next_message_id(client: BotClient) -> int:
+    client.last_message_id += 1
+    return client.last_message_id
+
+
 BOT_USERNAME = "cws_survey_bot"
 TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
@@ -302,7 +315,7 @@ class Person:
         file_id = f"doc-{self.user_id}-{len(self.app.bot.uploads)}"
         self.app.bot.uploads[file_id] = data
         message = Message(
-            message_id=self.client._new_message_id(),
+            message_id=next_message_id(self.client),
             date=datetime.fromtimestamp(1234567890),
             chat=self.client.chat,
             from_user=self.client.user,
@@ -316,7 +329,7 @@ class Person:
             ),
         )
         await self.app.dispatcher.feed_update(
-            self.app.bot, Update(update_id=self.client._new_update_id(), message=message)
+            self.app.bot, Update(update_id=next_update_id(self.client), message=message)
         )
         await self.settle()
 
@@ -358,11 +371,11 @@ class Person:
     async def press_raw(self, message: Message, callback_data: str) -> str:
         """A button press with callback data of the caller's choosing (a forged one)."""
         button = InlineKeyboardButton(text="?", callback_data=callback_data)
-        callback_id = f"forged-{self.user_id}-{self.client._new_update_id()}"
+        callback_id = f"forged-{self.user_id}-{next_update_id(self.client)}"
         await self.app.dispatcher.feed_update(
             self.app.bot,
             Update(
-                update_id=self.client._new_update_id(),
+                update_id=next_update_id(self.client),
                 callback_query=CallbackQuery(
                     id=callback_id,
                     data=button.callback_data,

@@ -20,7 +20,7 @@ from survey.rules import MAX_FAILED_REDEMPTIONS
 from survey.service import SurveyService
 from tests.support import Clock, answer_of
 
-from .harness import App, Person, check_html, shown_title, start_app, verified
+from .harness import App, Person, check_html, next_update_id, shown_title, start_app, verified
 
 
 async def levels(service: SurveyService, user_id: int = 1) -> dict[int, str | None]:
@@ -273,7 +273,7 @@ async def test_a_press_without_an_accessible_message_is_answered(
             message=message,
         )
         await app.dispatcher.feed_update(
-            app.bot, Update(update_id=person.client._new_update_id(), callback_query=press)
+            app.bot, Update(update_id=next_update_id(person.client), callback_query=press)
         )
         assert app.answers_to(press.id) == 1
     assert (await service.answering.progress(1)).answered == 0

@@ -11,7 +11,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -22,6 +22,7 @@ from aiogram.types import Message, Update
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import healthcheck
 from bot.config import Settings
@@ -261,7 +262,10 @@ def test_dialogs_without_an_observer_report_to_nobody() -> None:
     survey_events({}).submitted()
     metrics = Metrics()
     survey_events({SURVEY_EVENTS: metrics}).answer_stored("comment")
-    assert metrics.answers.labels(kind="comment")._value.get() == 1
+    assert (
+        metrics.registry.get_sample_value("survey_bot_answers_stored_total", {"kind": "comment"})
+        == 1
+    )
 
 
 async def test_the_container_healthcheck_asks_healthz_in_webhook_mode_only(
@@ -319,3 +323,16 @@ async def test_the_access_log_leaves_out_answered_probes_only(
     assert len(lines) == 2, lines
     assert '"GET /readyz HTTP/1.1" 503' in lines[0]
     assert '"GET /elsewhere?x=1 HTTP/1.1" 404' in lines[1]
+
+
+async def test_close_disposes_of_the_engines_the_checks_use() -> None:
+    # The probes' engine is the webhook server's to close when it stops (bot/webhook.py).
+    disposed: list[str] = []
+
+    class Engine:
+        async def dispose(self) -> None:
+            disposed.append("engine")
+
+    readiness = Readiness({}, engines=[cast(AsyncEngine, Engine())])
+    await readiness.close()
+    assert disposed == ["engine"]
