@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util.concurrency import await_
 
 from storage.draft_writes import DraftUnit, DraftWriting
-from storage.prepared import runs_direct, wrapped
+from storage.prepared import runs_direct, sql_log_on, wrapped
 from storage.repositories import SqlSurveyStore
 from storage.sqlite_checkpoints import Checkpointer, no_checkpoint_on_commit
 from storage.sqlite_in_loop import in_loop
@@ -58,8 +58,6 @@ def create_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncE
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         engine = create_async_engine(url, **kwargs)
-        if engine.dialect.driver == "asyncpg":
-            engine.dialect.do_ping = _ping_asyncpg  # type: ignore[method-assign]
         _ping_unless_just_used(engine)
         return engine
 
@@ -98,7 +96,7 @@ def create_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncE
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
-        if connection._echo:  # the SQL log is on: through SQLAlchemy, so that it shows
+        if sql_log_on(connection.engine):  # the SQL log is on: through SQLAlchemy, so that it shows
             connection.exec_driver_sql(begin)
             return
         # Straight to sqlite3 (a lock held elsewhere is waited for patiently all the same):
@@ -134,24 +132,23 @@ def _ping_unless_just_used(engine: AsyncEngine) -> None:
         if given_back is not None and time.monotonic() - given_back < JUST_USED:
             return
         try:
-            engine.dialect.do_ping(dbapi_connection)
+            if engine.dialect.driver == "asyncpg":
+                _ping_asyncpg(record.driver_connection)
+            else:
+                engine.dialect.do_ping(dbapi_connection)
         except Exception as error:
             # The pool discards the connection and takes another (SQLAlchemy's documented
             # way for a checkout handler to refuse a dead one).
             raise DisconnectionError(str(error)) from error
 
 
-def _ping_asyncpg(dbapi_connection: Any) -> bool:
-    """The pool's check of a connection before each unit of work, in one round trip.
+def _ping_asyncpg(connection: Any) -> None:
+    """The pool's check of an asyncpg connection before a unit of work, in one round trip.
 
     SQLAlchemy's asyncpg ping wraps its ";" in BEGIN and ROLLBACK, for PgBouncer's
     transaction mode: three round trips before every unit of work. One statement outside a
     transaction is a transaction of its own, there as anywhere."""
-    try:
-        await_(dbapi_connection._connection.fetchrow(";"))
-    except Exception as error:
-        dbapi_connection._handle_exception(error)  # raises it in the form the pool expects
-    return True
+    await_(connection.fetchrow(";"))
 
 
 # Closed sessions kept for reuse: on SQLite a process's units of work rarely overlap.
@@ -189,7 +186,7 @@ class SqlStoreFactory:
 
     @asynccontextmanager
     async def _direct_unit(self, *, begin: bool) -> AsyncIterator[DraftWriting]:
-        if self.engine.sync_engine._should_log_info() or not runs_direct(self.engine.dialect):
+        if sql_log_on(self.engine) or not runs_direct(self.engine.dialect):
             async with self() as store:
                 yield store
             return

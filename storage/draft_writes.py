@@ -24,7 +24,7 @@ from sqlalchemy.sql.expression import Executable
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 from storage import click_statements as clicks
-from storage.prepared import DirectSqlite, direct_driver, wrapped
+from storage.prepared import DirectPostgres, DirectSqlite, direct_driver, wrapped
 from storage.receipts import receipt_of
 from storage.sqlite_in_loop import patiently
 from survey.model import (
@@ -124,7 +124,7 @@ class DraftUnit(DraftWriting):
     """`DraftWriting` on a pooled connection of its own (`SqlStoreFactory.draft_writes`)."""
 
     def __init__(self, pooled: PoolProxiedConnection, dialect: Dialect) -> None:
-        direct = direct_driver(pooled, dialect)
+        direct = direct_driver(pooled, dialect, owns_transaction=True)
         assert direct is not None, "SqlStoreFactory.draft_writes checks runs_direct"
         self._pooled = pooled
         self._direct = direct
@@ -156,7 +156,9 @@ class DraftUnit(DraftWriting):
     async def commit(self) -> None:
         if self._sqlite is not None and self._sqlite.in_transaction:
             await self._sqlite_step("COMMIT")
-        # PostgreSQL: every statement of the unit was a transaction of its own.
+        elif isinstance(self._direct, DirectPostgres):
+            # Usually nothing: the unit's statements are transactions of their own ("alone").
+            await self._direct.commit()
 
     async def end(self, failed: BaseException | None) -> None:
         """Back to the pool: what was not committed is rolled back; on PostgreSQL a unit cut
@@ -167,6 +169,8 @@ class DraftUnit(DraftWriting):
                 sqlite.rollback()
             self._pooled.close()  # closing a connection the pool has no room for: sqlite3's
         elif failed is None:
+            assert isinstance(self._direct, DirectPostgres)
+            await self._direct.rollback()  # what the unit began and did not commit
             # Nothing begun, so the pool's reset sends nothing; but a connection the pool has
             # no room for is closed, which asyncpg's adapter does through a greenlet.
             await greenlet_spawn(self._pooled.close)

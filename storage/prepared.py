@@ -20,18 +20,25 @@ SQLAlchemy exception the session would have raised.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Executable
+from sqlalchemy.types import TypeEngine
 
 from storage.sqlite_in_loop import DRIVER as SQLITE_IN_LOOP
 from storage.types import UTCDateTime
+
+if TYPE_CHECKING:  # imported by the PostgreSQL dialect only: a SQLite bot loads none of it
+    import asyncpg
+    from asyncpg.transaction import Transaction
 
 Convert = Callable[[Any], Any]
 
@@ -60,24 +67,28 @@ class Prepared:
 
 @cache
 def prepare(statement: Executable, dialect: Dialect) -> Prepared:
-    """`statement` as `dialect` runs it: compiled with SQLAlchemy, once."""
+    """`statement` as `dialect` runs it: compiled with SQLAlchemy, once, and each value
+    converted as SQLAlchemy converts it (each type's own bind and result processors)."""
     compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-    binds: Mapping[str, Convert] = compiled._bind_processors
+    by_name = {compiled.bind_names[bind]: bind for bind in compiled.binds.values()}
     names: Sequence[str] = compiled.positiontup or ()
-    columns = tuple(_result_converter(entry.type, dialect) for entry in compiled._result_columns)
+    result_types = [column.type for column in statement.exported_columns]  # type: ignore[attr-defined]
+    columns = tuple(_result_converter(column_type, dialect) for column_type in result_types)
     return Prepared(
         sql=compiled.string,
-        parameters=tuple((name, binds.get(name)) for name in names),
+        parameters=tuple(
+            (name, by_name[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in names
+        ),
         columns=columns,
         converts=any(columns),
     )
 
 
-def _result_converter(column_type: Any, dialect: Dialect) -> Convert | None:
+def _result_converter(column_type: TypeEngine[Any], dialect: Dialect) -> Convert | None:
     if isinstance(column_type, UTCDateTime) and dialect.name == "sqlite":
         return UTCDateTime.from_sqlite  # SQLAlchemy's two conversions in one
-    converter: Convert | None = column_type._cached_result_processor(dialect, None)
-    return converter
+    return column_type.dialect_impl(dialect).result_processor(dialect, None)
 
 
 class DirectSqlite:
@@ -86,6 +97,9 @@ class DirectSqlite:
     def __init__(self, connection: sqlite3.Connection, dialect: Dialect) -> None:
         self._connection = connection
         self._dialect = dialect
+
+    def in_transaction(self) -> bool:
+        return self._connection.in_transaction
 
     # `alone` has no use here: the unit of work holds SQLite's write lock from its first
     # statement, so everything in it is one transaction.
@@ -117,12 +131,24 @@ class DirectSqlite:
 
 
 class DirectPostgres:
-    """The asyncpg connection of one unit of work (through SQLAlchemy's adapter of it, whose
-    transaction this shares), running prepared statements."""
+    """The asyncpg connection of one unit of work, running prepared statements.
 
-    def __init__(self, adapter: Any, dialect: Dialect) -> None:
-        self._adapter = adapter  # sqlalchemy.dialects.postgresql.asyncpg's connection adapter
+    In a session's unit of work the transaction is SQLAlchemy's (`in_transaction` tells the
+    session to run the first statement itself, which begins it, so that its commit is the
+    session's); in a unit of work straight from the pool (`owns_transaction`) it is asyncpg's
+    own, begun at the first statement not run `alone`, committed by `commit`."""
+
+    def __init__(
+        self, connection: asyncpg.Connection, dialect: Dialect, *, owns_transaction: bool
+    ) -> None:
+        self._connection = connection
         self._dialect = dialect
+        self._owns_transaction = owns_transaction
+        self._transaction: Transaction | None = None
+
+    def in_transaction(self) -> bool:
+        in_transaction: bool = self._connection.is_in_transaction()
+        return in_transaction
 
     # `alone`: outside the unit of work's transaction when none has begun yet, so that the
     # statement is a transaction of its own (no BEGIN, no COMMIT: round trips saved).
@@ -150,17 +176,47 @@ class DirectPostgres:
         count = tag.rpartition(" ")[2]
         return int(count) if count.isdigit() else 0
 
+    async def commit(self) -> None:
+        """The transaction this began, committed; nothing to do when none was."""
+        transaction, self._transaction = self._transaction, None
+        if transaction is not None:
+            await self._step(transaction.commit, "COMMIT")
+
+    async def rollback(self) -> None:
+        transaction, self._transaction = self._transaction, None
+        if transaction is not None:
+            await self._step(transaction.rollback, "ROLLBACK")
+
     async def _run(
         self, method: str, prepared: Prepared, arguments: tuple[Any, ...], alone: bool
     ) -> Any:
-        adapter = self._adapter
+        connection = self._connection
+        if not alone and not connection.is_in_transaction():
+            # A statement of a session's unit of work outside its transaction would be lost
+            # at the session's commit: `SqlSurveyStore` runs the first one through SQLAlchemy.
+            assert self._owns_transaction, "the session's transaction has not begun"
+            transaction = connection.transaction()
+            await self._step(transaction.start, "BEGIN")
+            self._transaction = transaction
         try:
-            async with adapter._execute_mutex:  # the adapter's own guard of the connection
-                if adapter._transaction is None and not alone:
-                    await adapter._start_transaction()  # BEGIN, as the adapter would
-                return await getattr(adapter._connection, method)(prepared.sql, *arguments)
+            return await getattr(connection, method)(prepared.sql, *arguments)
         except Exception as error:
-            raise _as_sqlalchemy_error(error, adapter, self._dialect, prepared.sql) from error
+            raise _as_sqlalchemy_error(error, connection, self._dialect, prepared.sql) from error
+
+    async def _step(self, step: Callable[[], Awaitable[None]], sql: str) -> None:
+        try:
+            await step()
+        except Exception as error:
+            raise _as_sqlalchemy_error(error, self._connection, self._dialect, sql) from error
+
+
+def sql_log_on(engine: Engine | AsyncEngine) -> bool:
+    """Whether SQLAlchemy logs statements (`echo`, or its logger at INFO): then they go through
+    SQLAlchemy, so that the log shows them."""
+    return bool(engine.echo) or _ENGINE_LOG.isEnabledFor(logging.INFO)
+
+
+_ENGINE_LOG = logging.getLogger("sqlalchemy.engine.Engine")
 
 
 def runs_direct(dialect: Dialect) -> bool:
@@ -169,27 +225,51 @@ def runs_direct(dialect: Dialect) -> bool:
     return dialect.driver in (SQLITE_IN_LOOP, "asyncpg")
 
 
-def direct_driver(pooled: Any, dialect: Dialect) -> DirectSqlite | DirectPostgres | None:
-    """The pooled connection `pooled`, to run prepared statements on; None: not `runs_direct`."""
+def direct_driver(
+    pooled: Any, dialect: Dialect, *, owns_transaction: bool
+) -> DirectSqlite | DirectPostgres | None:
+    """The pooled connection `pooled` (its `driver_connection`), to run prepared statements
+    on; None: not `runs_direct`."""
     if dialect.driver == SQLITE_IN_LOOP:
         return DirectSqlite(pooled.driver_connection, dialect)
     if dialect.driver == "asyncpg":
-        return DirectPostgres(pooled.dbapi_connection, dialect)
+        return DirectPostgres(pooled.driver_connection, dialect, owns_transaction=owns_transaction)
     return None
 
 
-def _as_sqlalchemy_error(error: Exception, adapter: Any, dialect: Dialect, sql: str) -> Exception:
-    """`error` from asyncpg as the session would have raised it: first in the adapter's
-    DB-API form (IntegrityError, OperationalError...)."""
-    dbapi_error: type[Exception] = adapter.dbapi.Error
+@cache
+def _dbapi_class_names() -> tuple[tuple[type[Exception], str], ...]:
+    """asyncpg's errors by the PEP 249 class SQLAlchemy's asyncpg dialect raises for them,
+    most specific first (classes of `dialect.loaded_dbapi`, whose names SQLAlchemy's own
+    exceptions carry: IntegrityError, ProgrammingError...)."""
+    from asyncpg import exceptions
+
+    return (
+        (exceptions.IntegrityConstraintViolationError, "IntegrityError"),
+        (exceptions.SyntaxOrAccessError, "ProgrammingError"),
+        (exceptions.InterfaceError, "InterfaceError"),
+        (exceptions.InternalClientError, "InternalError"),
+        (exceptions.InternalServerError, "InternalError"),
+        (exceptions.PostgresError, "Error"),
+    )
+
+
+def _as_sqlalchemy_error(
+    error: Exception, connection: asyncpg.Connection, dialect: Dialect, sql: str
+) -> Exception:
+    """`error` from asyncpg as the session would have raised it: first in its DB-API form
+    (IntegrityError, InterfaceError...), then as SQLAlchemy's exception of that name."""
+    dbapi = dialect.loaded_dbapi
+    dbapi_error: type[Exception] = dbapi.Error
     if not isinstance(error, dbapi_error):
-        try:
-            adapter._handle_exception(error)  # raises the DB-API form, or `error` itself
-        except dbapi_error as adapted:
-            error = adapted
-        except Exception:  # noqa: S110 - not a driver error: wrapped as it is below
-            pass
-    return wrapped(error, dbapi_error, dialect, sql, adapter)
+        for asyncpg_class, name in _dbapi_class_names():
+            if isinstance(error, asyncpg_class):
+                message = error.args[0] if error.args else str(error)
+                adapted: Exception = getattr(dbapi, name)(message, error)
+                adapted.__cause__ = error
+                error = adapted
+                break
+    return wrapped(error, dbapi_error, dialect, sql, lost=connection.is_closed())
 
 
 def wrapped(
@@ -197,7 +277,8 @@ def wrapped(
     dbapi_error: type[Exception],
     dialect: Dialect,
     sql: str,
-    connection: Any = None,
+    *,
+    lost: bool = False,
 ) -> Exception:
     """A DB-API error in SQLAlchemy's exception of the same name (what the error handlers and
     callers catch), marked as a lost connection when it is one. The parameters stay out of
@@ -208,6 +289,6 @@ def wrapped(
         error,
         dbapi_error,
         hide_parameters=True,
-        connection_invalidated=dialect.is_disconnect(error, connection, None),  # type: ignore[arg-type]
+        connection_invalidated=lost or dialect.is_disconnect(error, None, None),  # type: ignore[arg-type]
         dialect=dialect,
     )

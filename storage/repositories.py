@@ -49,7 +49,7 @@ from storage.models import (
     UserPreferenceRow,
 )
 from storage.personal_data import PersonalDataStorage
-from storage.prepared import DirectPostgres, DirectSqlite, direct_driver
+from storage.prepared import DirectPostgres, DirectSqlite, direct_driver, sql_log_on
 from storage.receipts import receipt_data, receipt_of
 from survey.broadcasts import BroadcastKind, Status
 from survey.jobs import Job, JobKind, JobState
@@ -197,13 +197,16 @@ class SqlSurveyStore(DraftWriting, PersonalDataStorage):
     # own connection (storage/prepared.py); through SQLAlchemy while its SQL log is on.
 
     async def _driver(self) -> DirectSqlite | DirectPostgres | None:
+        """The driver's connection, once the session's transaction has begun on it (None until
+        then: the statement goes through SQLAlchemy, which begins it, so that the session's
+        commit is the one that commits it)."""
         if self._direct is None:
-            connection = (await self.session.connection()).sync_connection  # begins
-            assert connection is not None
-            if connection._echo:  # an operator reads the SQL log: through SQLAlchemy, so it shows
+            connection = await self.session.connection()  # begins the session's transaction
+            if sql_log_on(connection.engine):  # an operator reads the SQL log: through SQLAlchemy
                 return None
-            self._direct = direct_driver(connection.connection, connection.dialect)
-        return self._direct
+            pooled = connection.sync_connection.connection  # type: ignore[union-attr]
+            self._direct = direct_driver(pooled, connection.dialect, owns_transaction=False)
+        return self._direct if self._direct and self._direct.in_transaction() else None
 
     async def _first(self, statement: Executable, **parameters: Any) -> Sequence[Any] | None:
         if direct := await self._driver():

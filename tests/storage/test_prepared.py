@@ -31,7 +31,7 @@ async def both_ways(
         if engine.dialect.name == "sqlite":
             driver = DirectSqlite(raw.driver_connection, engine.dialect)
         else:
-            driver = DirectPostgres(raw.dbapi_connection, engine.dialect)
+            driver = DirectPostgres(raw.driver_connection, engine.dialect, owns_transaction=False)
         direct = await driver.all(statement, parameters)
     return through, [tuple(row) for row in direct]
 
@@ -98,6 +98,67 @@ async def test_what_a_unit_of_work_did_not_commit_is_not_stored(
         assert len(await store.answers(response)) == 2  # seen inside the unit of work
     # ... and gone with it: the session rolled the sqlite3 connection back.
     assert await count_stored(engine, AnswerRow) == 1
+
+
+async def test_a_session_commits_and_rolls_back_what_ran_on_the_driver(
+    engine: AsyncEngine, stores: SqlStoreFactory, service: SurveyService, clock: Clock
+) -> None:
+    # The driver's statements are in the session's own transaction (on PostgreSQL the first
+    # one goes through SQLAlchemy, which begins it): its rollback undoes them, its commit
+    # stores them.
+    member = await verify(service, 1)
+    await service.answering.record_answer(1, 1, "high")
+    response = (await service.answering.review(1)).response.id
+    for level, then_stored in (("low", 1), ("medium", 2)):
+        async with stores() as store:
+            await store.save_answer(
+                response,
+                2,
+                values={"level": level},
+                by=member.representative.id,
+                now=clock.now,
+                version=1,
+            )
+            await store.save_answer(
+                response,
+                3,
+                values={"level": level},
+                by=member.representative.id,
+                now=clock.now,
+                version=1,
+            )
+            if level == "low":
+                await store.session.rollback()
+            else:
+                await store.commit()
+        assert await count_stored(engine, AnswerRow) == 1 + 2 * (then_stored - 1)
+
+
+async def test_a_unit_of_work_from_the_pool_stores_only_what_it_committed(
+    engine: AsyncEngine, stores: SqlStoreFactory, service: SurveyService, clock: Clock
+) -> None:
+    member = await verify(service, 1)
+    await service.answering.record_answer(1, 1, "high")
+    response = (await service.answering.review(1)).response.id
+    upsert = clicks.save_answer(
+        engine.dialect.name,
+        frozenset({"level", "changed_at", "changed_by", "questionnaire_version"}),
+    )
+    values = {
+        "response_id": response,
+        "recommendation": 2,
+        "level": "low",
+        "changed_at": clock.now,
+        "changed_by": member.representative.id,
+        "questionnaire_version": 1,
+    }
+    async with stores.draft_writes() as unit:
+        assert await unit._execute(upsert, **values) == 1  # in a transaction it began
+    assert await count_stored(engine, AnswerRow) == 1  # never committed: rolled back
+    async with stores.draft_writes() as unit:
+        await unit._execute(upsert, **values)
+        await unit.commit()
+    assert await count_stored(engine, AnswerRow) == 2
 
 
 async def test_a_click_runs_its_statements_past_sqlalchemy(
