@@ -199,8 +199,9 @@ class SqlSurveyStore(DraftWriting, PersonalDataStorage):
     async def _driver(self) -> DirectSqlite | DirectPostgres | None:
         """The driver's connection, once the session's transaction has begun on it (None until
         then: the statement goes through SQLAlchemy, which begins it, so that the session's
-        commit is the one that commits it)."""
-        if self._direct is None:
+        commit is the one that commits it). A session rolled back may hold another connection
+        next: the driver's is taken anew."""
+        if self._direct is None or not self.session.in_transaction():
             connection = await self.session.connection()  # begins the session's transaction
             if sql_log_on(connection.engine):  # an operator reads the SQL log: through SQLAlchemy
                 return None
