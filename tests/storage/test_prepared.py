@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import click_statements as clicks
 from storage.db import SqlStoreFactory
+from storage.draft_writes import DraftWriting
 from storage.models import AnswerRow, OfficeRow
 from storage.prepared import DirectPostgres, DirectSqlite, prepare
 from survey.model import Actor
@@ -152,12 +153,17 @@ async def test_a_unit_of_work_from_the_pool_stores_only_what_it_committed(
         "changed_by": member.representative.id,
         "questionnaire_version": 1,
     }
+
+    async def write(unit: DraftWriting, *, commit: bool) -> None:
+        assert await unit._execute(upsert, **values) == 1  # in a transaction the unit began
+        if commit:
+            await unit.commit()
+
     async with stores.draft_writes() as unit:
-        assert await unit._execute(upsert, **values) == 1  # in a transaction it began
+        await write(unit, commit=False)
     assert await count_stored(engine, AnswerRow) == 1  # never committed: rolled back
     async with stores.draft_writes() as unit:
-        await unit._execute(upsert, **values)
-        await unit.commit()
+        await write(unit, commit=True)
     assert await count_stored(engine, AnswerRow) == 2
 
 
