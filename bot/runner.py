@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Collection, Iterator
@@ -133,6 +134,12 @@ async def run(settings: Settings, service: SurveyService) -> None:
         await set_commands(bot, i18n, settings.admin_ids)
         await set_descriptions(bot, i18n)
         allowed = dispatcher.resolve_used_update_types(skip_events={"aiogd_update"})
+        # What start-up built (aiogram's types and models, the questionnaire) lives as long as
+        # the process: kept out of the garbage collector's full collections, which would walk
+        # all of it while people wait. Without this, the first full collections under load
+        # paused every chat: with 200 people tapping, p99 173 ms instead of 27 ms (bench/README).
+        gc.collect()
+        gc.freeze()
         if settings.webhook_url:
             # aiohttp's server side and aiogram's webhook handler: only for a webhook.
             from bot.webhook import serve_webhook
