@@ -39,6 +39,7 @@ from bench.process_bench import (
     _last,
     compile_bytecode,
     histogram_quantile,
+    histogram_since,
     launch,
     level_button,
     open_dialogs,
@@ -251,14 +252,14 @@ async def run(options: argparse.Namespace) -> dict[str, Round]:
             with collector_paused():
                 rounds["quiet"] = await quiet(bot, first)
             rounds["quiet"].handling = handling_ms(bot, start, log_size(bot))
-            rounds["quiet"].own = _since(before, await own_handling(bot))
+            rounds["quiet"].own = histogram_since(before, await own_handling(bot))
             also = ", and the worst workbooks checked" if options.uploads else ""
             log(f"bot: {people} people tapping while {options.offices:,} are exported{also}")
             start, before = log_size(bot), await own_handling(bot)
             with collector_paused():
                 rounds["export"] = await during_export(bot, second, uploader)
             rounds["export"].handling = handling_ms(bot, start, log_size(bot))
-            rounds["export"].own = _since(before, await own_handling(bot))
+            rounds["export"].own = histogram_since(before, await own_handling(bot))
         except Exception:
             text = bot.log_path.read_text(errors="replace")
             start = max(text.find(" ERROR "), 0)
@@ -269,14 +270,6 @@ async def run(options: argparse.Namespace) -> dict[str, Round]:
             if options.keep_log is not None:
                 shutil.copy(bot.log_path, options.keep_log)
     return rounds
-
-
-def _since(
-    before: dict[float, float] | None, after: dict[float, float] | None
-) -> dict[float, float] | None:
-    if before is None or after is None:
-        return None
-    return {bound: after[bound] - before.get(bound, 0.0) for bound in after}
 
 
 def figures_of(

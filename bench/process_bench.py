@@ -398,10 +398,16 @@ async def burst(run: Running, users: Sequence[int], each: int) -> Burst:
     await asyncio.gather(*(person(i, user) for i, user in enumerate(users)))
     seconds = time.perf_counter() - started
     after = await own_handling(run)
-    own = None
-    if before is not None and after is not None:
-        own = {bound: after[bound] - before.get(bound, 0.0) for bound in after}
-    return Burst(len(users) * each, seconds, latencies, tapped, own)
+    return Burst(len(users) * each, seconds, latencies, tapped, histogram_since(before, after))
+
+
+def histogram_since(
+    before: dict[float, float] | None, after: dict[float, float] | None
+) -> dict[float, float] | None:
+    """The counts a histogram gained between two readings (None without both)."""
+    if before is None or after is None:
+        return None
+    return {bound: after[bound] - before.get(bound, 0.0) for bound in after}
 
 
 OWN_SERIES = "survey_bot_update_own_seconds_bucket"
