@@ -31,6 +31,7 @@ COPY reports ./reports
 COPY storage ./storage
 COPY locales ./locales
 COPY standin ./standin
+COPY webapp ./webapp
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-dev --no-editable
 

@@ -20,6 +20,7 @@ SOURCES = (
     "bot/runner.py",
     "bot/upload_checker.py",
     "dialogs",
+    "webapp",
     "reports",  # the fixed wording of the chart, the collated results document, the workbook
 )
 KEYWORDS = ("_", "gettext", "T", "__", "N_", "Plural:1,2")

@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -28,6 +29,8 @@ _OFFSET_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 _LONGEST_OFFSET = timedelta(days=365)
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/survey.db"
 TELEGRAM_API_DEFAULT = "https://api.telegram.org"
+TELEGRAM_WEB_APP_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 # Friendly spellings people paste from other tools, mapped to the async drivers we ship.
 _DRIVER_ALIASES = {
@@ -100,6 +103,15 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen_host: str = "127.0.0.1"
     webhook_listen_port: int = Field(default=8080, ge=1, le=65535)
+    # The Mini App (webapp/): the public address the chat's buttons open, https as Telegram
+    # requires (plain http only on this machine, for the sandbox and the tests). The page and
+    # its API are served beside the webhook, or in polling mode on WEBAPP_LISTEN_HOST:PORT.
+    # Unset: no Mini App, no buttons.
+    webapp_url: str | None = None
+    webapp_listen_host: str = "127.0.0.1"
+    webapp_listen_port: int = Field(default=8081, ge=1, le=65535)
+    # Telegram's script for Mini Apps; the sandbox and the tests point it at the stand-in's.
+    webapp_script_url: str = TELEGRAM_WEB_APP_SCRIPT
     # Seconds an update is held while Redis or the database is unreachable before the person
     # is asked to repeat it (bot/holds.py).
     outage_hold_seconds: float = Field(default=120.0, gt=0, le=3600)
@@ -117,7 +129,13 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
 
     @field_validator(
-        "bot_token", "redis_url", "webhook_url", "webhook_secret", "privacy_url", mode="before"
+        "bot_token",
+        "redis_url",
+        "webhook_url",
+        "webhook_secret",
+        "privacy_url",
+        "webapp_url",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -250,6 +268,30 @@ class Settings(BaseSettings):
     def _webhook_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("expected the public https:// URL Telegram should post updates to")
+        return value
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        local = parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+        if not (parts.scheme == "https" or local) or not parts.hostname:
+            raise ValueError(
+                "expected the page's public https:// address, e.g. https://survey.example.org/app/ "
+                "(Telegram opens only https; http only on 127.0.0.1 or localhost)"
+            )
+        # The page's API and the Secretariat's page are addressed relative to it.
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("webapp_script_url")
+    @classmethod
+    def _webapp_script_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected the http(s):// address of telegram-web-app.js")
         return value
 
     @field_validator("privacy_url")
