@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from bot.bootstrap import open_service
 from bot.config import ConfigError, Settings
 from standin.telegram import TelegramStandIn
 from standin.terminal import StdinLines, TerminalChat
+from standin.web_app import launch_url, signed_init_data
 from survey.errors import Refused
 from survey.model import Actor
 
@@ -37,6 +39,31 @@ class SandboxOptions:
     language: str = "en"
     admin: bool = False
     office: str = DEMO_OFFICE
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _page_links(token: str, page_url: str, options: SandboxOptions) -> str:
+    """The Mini App's links, signed as Telegram signs them for the sandbox's person: they
+    open the page in a browser on this machine, for an hour (the page's own limit)."""
+    init_data = signed_init_data(
+        token, SANDBOX_USER_ID, first_name=SANDBOX_NAME, language_code=options.language
+    )
+    lines = [
+        "The survey on one page, in a browser on this machine (the link works for an hour; "
+        "the form's button in the chat prints a fresh one):",
+        f"  {launch_url(page_url, init_data)}",
+    ]
+    if options.admin:
+        lines += [
+            "The Secretariat's dashboard:",
+            f"  {launch_url(page_url + 'secretariat', init_data)}",
+        ]
+    return "\n".join(lines)
 
 
 def _say(text: str) -> None:
@@ -78,6 +105,10 @@ async def run_sandbox(options: SandboxOptions, settings: Settings) -> int:
     telegram = TelegramStandIn()
     url = await telegram.start("127.0.0.1", 0)
     bot_log = options.data_dir / "sandbox-bot.log"
+    # The Mini App, served by the bot on this machine and opened in a browser here: plain
+    # http on the loopback, Telegram's script replaced by the stand-in's.
+    page_port = _free_port()
+    page_url = f"http://127.0.0.1:{page_port}/app/"
     env = {
         **os.environ,
         "BOT_TOKEN": telegram.token,
@@ -87,6 +118,10 @@ async def run_sandbox(options: SandboxOptions, settings: Settings) -> int:
         "REDIS_URL": "",  # one process, its dialog state started afresh above
         "ADMIN_IDS": str(SANDBOX_USER_ID) if options.admin else "",
         "WEBHOOK_URL": "",
+        "WEBAPP_URL": page_url,
+        "WEBAPP_LISTEN_HOST": "127.0.0.1",
+        "WEBAPP_LISTEN_PORT": str(page_port),
+        "WEBAPP_SCRIPT_URL": f"{url}/js/telegram-web-app.js",
     }
     with bot_log.open("ab") as log_file:
         bot = subprocess.Popen(  # noqa: ASYNC220 - a long-lived child, not awaited
@@ -115,6 +150,7 @@ async def run_sandbox(options: SandboxOptions, settings: Settings) -> int:
                 "/deadline, /reopen. Charts and files the bot sends are saved under "
                 f"{(options.data_dir / 'files').resolve()}."
             )
+        _say(_page_links(telegram.token, page_url, options))
         if code is not None:
             _say(f"Opening the invitation link for {options.office}: t.me/<bot>?start={code}")
             await chat.send(f"/start {code}")
