@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -51,6 +52,31 @@ ANSWER_CONFIRMED = "answer.confirm"
 KEPT_WRITERS = 10_000
 # The messages telling a submission's colleagues and Secretariat members of it.
 RenderNotices = Callable[[Submission], Sequence[tuple[int, str]]]
+
+
+def answer_stamp(answer: AnswerRecord | None) -> str | None:
+    """An answer's version as a short opaque string, different after every write to it (its
+    level, comment, time and questionnaire version); None when nothing is stored. What a
+    form that shows the answer hands back with its change (`change_answer`)."""
+    if answer is None:
+        return None
+    raw = "\x1f".join(
+        (
+            answer.level or "",
+            answer.comment or "",
+            answer.changed_at.isoformat(),
+            str(answer.version),
+        )
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedAnswer:
+    """What `change_answer` stored: the answer as it now stands, and the Office's progress."""
+
+    answer: AnswerRecord
+    progress: Progress
 
 
 class PlannedChange(Protocol):
@@ -309,6 +335,60 @@ class Answering:
             await store.commit()
         return progress
 
+    async def change_answer(
+        self,
+        telegram_user_id: int,
+        number: int,
+        *,
+        expected: str | None,
+        level: str | None = None,
+        comment: str | None = None,
+    ) -> ChangedAnswer:
+        """A level and/or a comment ("" removes it) for one Recommendation, written only if
+        the stored answer is still the one the person was shown (`expected`, its
+        `answer_stamp`; None: none was stored). Checked and written in one unit of work with
+        the Office's response locked, so that a change made meanwhile (in the chat, on
+        another page) is never overwritten blindly: refused with ANSWERS_CHANGED and
+        `current` (the stored answer, or None), nothing written. The same rules as every
+        write (removal, deadline, submission, the comment's length)."""
+        if not self.questionnaire.has_recommendation(number):
+            raise Refused(Reason.UNKNOWN_RECOMMENDATION, number=number)
+        if level is None and comment is None:
+            raise ValueError("change_answer needs a level or a comment")
+        values: dict[str, str | None] = {}
+        if level is not None:
+            if self.questionnaire.level(level) is None:
+                raise Refused(Reason.UNKNOWN_LEVEL, level=level)
+            values["level"] = level
+        if comment is not None:
+            values["comment"] = rules.check_comment(comment)
+        now = self._setup.now()
+        version = await self._version()
+        async with self._stores() as store:
+            representative, response, deadline = await self._open_draft(
+                store, telegram_user_id, now
+            )
+            stored = await _answer_to(store, response.id, number)
+            if answer_stamp(stored) != expected:
+                raise Refused(Reason.ANSWERS_CHANGED, numbers=(number,), current=stored)
+            await store.save_answer(
+                response.id, number, values=values, by=representative.id, now=now, version=version
+            )
+            answer = await _answer_to(store, response.id, number)
+            assert answer is not None
+            progress = progress_of(
+                self.questionnaire,
+                response,
+                await store.answer_choices(response.id),
+                deadline=deadline,
+                now=now,
+                text_updates=self._text_updates(),
+            )
+            await store.commit()
+        # The chat's kept reads (`_writers`) check the response in the same step as their
+        # write, so they need not be dropped here.
+        return ChangedAnswer(answer, progress)
+
     async def _open_draft(
         self, store: SurveyStore, telegram_user_id: int, now: datetime
     ) -> tuple[Representative, ResponseRecord, datetime | None]:
@@ -467,6 +547,10 @@ class Answering:
             },
             commented=sum(1 for a in ordered if a.comment),
         )
+
+
+async def _answer_to(store: SurveyStore, response_id: int, number: int) -> AnswerRecord | None:
+    return next((a for a in await store.answers(response_id) if a.recommendation == number), None)
 
 
 def _level_of(answer: AnswerRecord | None) -> str | None:
