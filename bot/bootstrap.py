@@ -54,6 +54,7 @@ from survey.jobs import JobRules
 from survey.offices import shipped_offices
 from survey.questionnaire import Questionnaire, load_questionnaire
 from survey.service import SurveyService
+from webapp.context import LOCALE_MIDDLEWARE
 
 log = logging.getLogger(__name__)
 
@@ -326,6 +327,8 @@ def create_dispatcher(
     locales = LocaleMiddleware(i18n, service.enrolment.language, shared=replicas)
     locales.setup(dispatcher)
     purge.forget_languages = locales.forget_all
+    # The Mini App's API speaks the same catalogs and keeps the same memory of languages.
+    dispatcher[LOCALE_MIDDLEWARE] = locales
     # What the transports do with an update that meets an outage (bot/holds.py).
     dispatcher[HOLDS] = Holds(i18n, locales.known_locale, limit=settings.outage_hold_seconds)
     # What they do with an update that killed processes before (bot/poison.py); it records

@@ -12,7 +12,7 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Collection, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
@@ -150,13 +150,31 @@ async def run(settings: Settings, service: SurveyService) -> None:
                 await serve_webhook(settings, dispatcher, bot, allowed, stopped, metrics=metrics)
         else:
             await bot.delete_webhook()
-            await Poller(dispatcher, bot, allowed_updates=allowed).run(handle_signals=True)
+            async with _webapp_beside_polling(settings, dispatcher, bot):
+                await Poller(dispatcher, bot, allowed_updates=allowed).run(handle_signals=True)
     finally:
         await checker.close()
         if in_hand is not None:
             await in_hand.close()
         await bot.session.close()
         await storage.close()
+
+
+@contextlib.asynccontextmanager
+async def _webapp_beside_polling(
+    settings: Settings, dispatcher: Dispatcher, bot: Bot
+) -> AsyncIterator[None]:
+    """The Mini App's own server while the poller runs, when WEBAPP_URL is set (a webhook
+    serves it beside itself)."""
+    if not settings.webapp_url:
+        yield
+        return
+    from webapp.context import WebAppContext
+    from webapp.server import serve_webapp
+
+    context = WebAppContext.from_dispatcher(dispatcher, bot)
+    async with serve_webapp(context, settings.webapp_listen_host, settings.webapp_listen_port):
+        yield
 
 
 def observe(dispatcher: Dispatcher, metrics: Metrics) -> None:

@@ -258,6 +258,11 @@ async def serve_webhook(
     app.router.add_post(urlsplit(settings.webhook_url).path or "/", handler.handle)
     readiness = Readiness.from_settings(settings)
     add_routes(app, readiness, metrics)
+    if settings.webapp_url:
+        from webapp.context import WebAppContext
+        from webapp.server import add_webapp
+
+        add_webapp(app, WebAppContext.from_dispatcher(dispatcher, bot))
     workflow = {"app": app, "dispatcher": dispatcher, **dispatcher.workflow_data, "bot": bot}
     runner = web.AppRunner(
         app, handle_signals=False, shutdown_timeout=1.0, access_log_class=QuietProbesAccessLogger

@@ -116,6 +116,16 @@ class OfficeDetail:
 
 
 @dataclass(frozen=True, slots=True)
+class OfficeOverview:
+    """One Office on the Secretariat's dashboard: where it stands, who answers for it now,
+    and when one of its answers last changed."""
+
+    status: OfficeStatus
+    representatives: tuple[Representative, ...]  # active ones, oldest first
+    last_activity: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class ReminderRecipient:
     telegram_user_id: int
     full_name: str
@@ -728,6 +738,32 @@ class Secretariat:
         return OfficeAnswers(
             office, {a.recommendation: a for a in answers}, response, self._setup.now()
         )
+
+    async def office_overview(self, actor: Actor) -> list[OfficeOverview]:
+        """Every Office by code with its stage, its active representatives and its last
+        activity, read in one unit of work (three statements, whatever the number of
+        Offices)."""
+        self._check(actor)
+        async with self._stores() as store:
+            statuses = await store.office_statuses(self.questionnaire.id)
+            people = await store.every_representative()
+            rows = await store.export_rows(self.questionnaire.id)
+        by_office: dict[int, list[Representative]] = {}
+        for person in people:
+            if person.active:
+                by_office.setdefault(person.office_id, []).append(person)
+        latest: dict[str, datetime] = {}
+        for row in rows:
+            if row.office_code not in latest or row.changed_at > latest[row.office_code]:
+                latest[row.office_code] = row.changed_at
+        return [
+            OfficeOverview(
+                status,
+                tuple(by_office.get(status.office.id, ())),
+                latest.get(status.office.code),
+            )
+            for status in statuses
+        ]
 
     async def export_rows(self, actor: Actor) -> list[ExportRow]:
         self._check(actor)

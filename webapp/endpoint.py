@@ -1,0 +1,44 @@
+"""One API handler's frame: its context, the i18n context its texts are rendered in, the
+survey's refusals as the API's errors, and its result as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+from aiohttp import web
+
+from survey.errors import Refused
+from webapp.context import CONTEXT, WebAppContext
+from webapp.headers import json_body
+from webapp.refusals import bad_request, refusal_error
+
+Result = dict[str, Any] | web.StreamResponse
+Handler = Callable[[web.Request, WebAppContext], Awaitable[Result]]
+
+
+def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    @wraps(handler)
+    async def handle(request: web.Request) -> web.StreamResponse:
+        context = request.app[CONTEXT]
+        with context.i18n.context():
+            try:
+                result = await handler(request, context)
+            except Refused as refusal:
+                raise refusal_error(refusal) from None
+        if isinstance(result, web.StreamResponse):
+            return result
+        return web.json_response(result)
+
+    return handle
+
+
+async def body_of(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object (call within the endpoint: the refusal is translated)."""
+    return await json_body(request, bad_request())
+
+
+def whole_number(value: Any) -> int | None:
+    """An int as JSON gives it (not a bool, not a float)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
