@@ -129,14 +129,17 @@ def webapp_application(context: WebAppContext, *, static_dir: Path = STATIC_DIR)
     return app
 
 
-def add_webapp(app: web.Application, context: WebAppContext) -> None:
+def add_webapp(
+    app: web.Application, context: WebAppContext, *, static_dir: Path = STATIC_DIR
+) -> None:
     """The Mini App's routes under /app/ of `app` (the webhook's server, or its own)."""
-    app.add_subapp(PREFIX, webapp_application(context))
 
     async def to_page(_request: web.Request) -> web.StreamResponse:
         raise web.HTTPPermanentRedirect(PREFIX + "/")
 
+    # Before the sub-application, which would take the bare prefix for itself.
     app.router.add_get(PREFIX, to_page)
+    app.add_subapp(PREFIX, webapp_application(context, static_dir=static_dir))
 
 
 @asynccontextmanager
