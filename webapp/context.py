@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.privacy_notice import NoticeText
-from dialogs.deps import LocaleMemory, Notifier
+from dialogs.deps import LocaleMemory, Notifier, SurveyEvents, survey_events
 from dialogs.jobs import JobPoster
 from dialogs.privacy import ACKNOWLEDGEMENTS, PRIVACY_NOTICE
 from survey.answering import Answering
@@ -41,6 +41,8 @@ class WebAppContext:
     privacy_notice: NoticeText | None = None
     # The chat's memory of chosen languages, told when the page changes one.
     locales: LocaleMemory | None = None
+    # What the metrics count (answers stored, submissions), as from the chat.
+    events: SurveyEvents = field(default_factory=lambda: survey_events({}))
     # When launch data is checked against (tests move it).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -65,6 +67,7 @@ class WebAppContext:
             jobs=dispatcher["jobs"],
             privacy_notice=dispatcher.get(PRIVACY_NOTICE),
             locales=locales,
+            events=survey_events(dispatcher.workflow_data),
         )
 
 

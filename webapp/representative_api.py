@@ -133,6 +133,10 @@ async def answer(request: web.Request, context: WebAppContext) -> dict[str, Any]
         marks = person.whereabouts.progress.wording_updated
         error.extra["current"] = answer_json(number, current, marks, person.lang)
         raise error from None
+    if level is not None:
+        context.events.answer_stored("level")
+    if comment is not None:
+        context.events.answer_stored("comment")
     progress = changed.progress
     return {
         "answer": answer_json(number, changed.answer, progress.wording_updated, person.lang),
@@ -198,6 +202,7 @@ async def submit(request: web.Request, context: WebAppContext) -> dict[str, Any]
     submission = await context.answering.submit(
         person.user_id, lambda submitted: submission_notices(submitted, i18n)
     )
+    context.events.submitted()
     if submission.broadcast is not None:
         context.notifier.start(context.bot, submission.broadcast)
     progress = await context.answering.progress(person.user_id)
