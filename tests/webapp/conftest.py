@@ -4,6 +4,7 @@ driven over HTTP by aiohttp's test client; launch data signed as Telegram signs 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 from aiogram.utils.i18n import I18n
@@ -30,7 +31,7 @@ def app(settings: Settings, service: SurveyService, i18n: I18n) -> App:
 @pytest.fixture
 def context(app: App, clock: Clock) -> WebAppContext:
     found = WebAppContext.from_dispatcher(app.dispatcher, app.bot)  # type: ignore[arg-type]
-    return WebAppContext(**{**found.__dict__, "clock": clock})
+    return replace(found, clock=clock)
 
 
 @pytest.fixture

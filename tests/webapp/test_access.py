@@ -5,6 +5,7 @@ what every response carries."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
@@ -17,6 +18,7 @@ from survey.model import Actor
 from survey.service import SurveyService
 from tests.support import ADMIN_ID, verify
 from tests.webapp.client import PageClient
+from webapp.auth import INIT_DATA_HEADER
 from webapp.context import WebAppContext
 from webapp.server import add_webapp
 
@@ -190,3 +192,30 @@ async def test_static_files_are_compressed_and_revalidated(
             assert again.status == 304
         async with client.get("/app/static/.env") as hidden:
             assert hidden.status == 404
+
+
+class _Failing:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def language(self, _user_id: int) -> str | None:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [(OSError("database file unreadable"), 503, "unavailable"), (KeyError("bug"), 500, "internal")],
+)
+async def test_a_failure_is_still_a_clear_answer(
+    context: WebAppContext, page: PageClient, error: Exception, status: int, code: str
+) -> None:
+    broken = replace(context, enrolment=_Failing(error))  # type: ignore[arg-type]
+    root = web.Application()
+    add_webapp(root, broken)
+    async with TestClient(TestServer(root)) as client:
+        headers = {INIT_DATA_HEADER: page.init_data(ANNA)}
+        async with client.get("/app/api/me", headers=headers) as response:
+            body = await response.json()
+    assert response.status == status
+    assert body["error"]["code"] == code
+    assert "saved is safe" in body["error"]["message"]
