@@ -20,6 +20,7 @@ from dialogs.privacy import ACKNOWLEDGEMENTS, PRIVACY_NOTICE
 from survey.answering import Answering
 from survey.enrolment import Enrolment
 from survey.privacy import Privacy
+from survey.questionnaire_versions import QuestionnaireVersions
 from survey.secretariat import Secretariat
 
 # Where bot/bootstrap.py leaves the i18n middleware (its catalogs and its memory of chosen
@@ -38,6 +39,8 @@ class WebAppContext:
     privacy: Privacy
     notifier: Notifier
     jobs: JobPoster
+    # The questionnaire in force, read again before each request as before each update.
+    questionnaires: QuestionnaireVersions | None = None
     privacy_notice: NoticeText | None = None
     # The chat's memory of chosen languages, told when the page changes one.
     locales: LocaleMemory | None = None
@@ -65,6 +68,7 @@ class WebAppContext:
             privacy=dispatcher[ACKNOWLEDGEMENTS],
             notifier=dispatcher["notifier"],
             jobs=dispatcher["jobs"],
+            questionnaires=dispatcher["questionnaires"],
             privacy_notice=dispatcher.get(PRIVACY_NOTICE),
             locales=locales,
             events=survey_events(dispatcher.workflow_data),

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError
 
 from bot.holds import is_outage
 from dialogs.messages import unavailable
@@ -29,6 +30,7 @@ def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRe
     @wraps(handler)
     async def handle(request: web.Request) -> web.StreamResponse:
         context = request.app[CONTEXT]
+        await _refresh_questionnaire(context)
         with context.i18n.context():
             try:
                 result = await handler(request, context)
@@ -52,9 +54,23 @@ def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRe
                 ) from None
         if isinstance(result, web.StreamResponse):
             return result
-        return web.json_response(result)
+        response = web.json_response(result)
+        response.enable_compression()  # the page's state is tens of KB of statements
+        return response
 
     return handle
+
+
+async def _refresh_questionnaire(context: WebAppContext) -> None:
+    """As bot/questionnaire_refresh.py before each update: a version put in force on any
+    replica shows at the next request."""
+    if context.questionnaires is None:
+        return
+    try:
+        await context.questionnaires.refresh()
+    except (DBAPIError, OSError):
+        # The request meets the outage where it needs the database, and says so.
+        log.debug("The questionnaire in force could not be read again", exc_info=True)
 
 
 async def body_of(request: web.Request) -> dict[str, Any]:

@@ -55,6 +55,7 @@ async def test_the_page_shows_the_office_its_questionnaire_and_answers(
     assert body["deadline"]["closed"] is False
     assert "2026" in body["deadline"]["text"]
     assert shown.headers["Cache-Control"] == "no-store"
+    assert shown.headers["Content-Encoding"] == "gzip"  # the client asked for it
 
 
 async def test_answers_and_comments_are_saved_and_attributed(
@@ -307,3 +308,28 @@ async def test_another_offices_answers_and_people_never_appear(
 
 def _cli() -> Actor:
     return Actor.cli()
+
+
+async def test_a_new_wording_shows_at_the_next_request_and_my_answer_stands_clears_it(
+    page: PageClient, service: SurveyService, clock: Clock
+) -> None:
+    from tests.dialogs.test_wording_updates import put_new_wording_in_force_elsewhere
+
+    await verify(service, ANNA)
+    await page.answer(ANNA, 1, level="high")
+    clock.advance(days=3)
+    statement = await put_new_wording_in_force_elsewhere(service, clock)
+
+    shown = await page.me(ANNA)
+    confirmed = await page.post("/app/api/confirm", ANNA, {"number": 1})
+    after = await page.me(ANNA)
+
+    recommendation = shown.body["questionnaire"]["recommendations"][0]
+    assert recommendation["statement"] == statement  # in force in another process: read again
+    assert recommendation["wording_updated"] == "4 June 2026"
+    assert shown.body["questionnaire"]["version"] == 2
+    assert confirmed.status == 200
+    assert confirmed.body["answer"]["level"] == "high"
+    assert confirmed.body["answer"]["wording_updated"] is None
+    assert confirmed.body["answer"]["stamp"] != shown.body["answers"]["1"]["stamp"]
+    assert after.body["questionnaire"]["recommendations"][0]["wording_updated"] is None
