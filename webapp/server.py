@@ -24,6 +24,7 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot.config import ConfigError
 from webapp import representative_api, secretariat_api
 from webapp.context import CONTEXT, WebAppContext
 from webapp.headers import json_errors, on_prepare, security_headers
@@ -151,7 +152,13 @@ async def serve_webapp(context: WebAppContext, host: str, port: int) -> AsyncIte
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # the port taken, the address not this machine's: a setting
+            raise ConfigError(
+                f"cannot serve the Mini App on WEBAPP_LISTEN_HOST:WEBAPP_LISTEN_PORT "
+                f"{host}:{port}: {exc.strerror or exc}"
+            ) from None
         log.info("Mini App served on %s:%d", host, port)
         yield
     finally:

@@ -4,6 +4,9 @@ the security headers, and the API answering launch data signed with the bot's to
 
 from __future__ import annotations
 
+import asyncio
+import socket
+
 import aiohttp
 
 from standin.telegram import TelegramStandIn
@@ -12,7 +15,7 @@ from survey.service import SurveyService
 from tests.support import verify as verify_in_service
 from webapp.auth import INIT_DATA_HEADER
 
-from .conftest import TOKEN, Launch, free_port
+from .conftest import STEP_TIMEOUT, TOKEN, BotProcess, Launch, free_port
 
 ANNA = 701
 
@@ -56,3 +59,22 @@ async def test_the_page_and_the_api_are_served_by_the_bot(
 
     assert launch.bot.stop() == 0  # SIGTERM: the page's server stops with the bot
     assert "Traceback" not in launch.bot.log()
+
+
+async def test_a_taken_port_is_one_line_not_a_traceback(
+    bot_process: BotProcess, telegram: TelegramStandIn
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        bot_process.start(WEBAPP_URL=f"http://127.0.0.1:{port}/app/", WEBAPP_LISTEN_PORT=str(port))
+        assert bot_process.process is not None
+        code = await asyncio.to_thread(bot_process.process.wait, STEP_TIMEOUT)
+    assert code != 0
+    log = bot_process.log()
+    assert (
+        f"cannot serve the Mini App on WEBAPP_LISTEN_HOST:WEBAPP_LISTEN_PORT 127.0.0.1:{port}"
+        in log
+    )
+    assert "Traceback" not in log
