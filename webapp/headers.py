@@ -39,7 +39,6 @@ def security_headers(script_url: str) -> dict[str, str]:
         "Content-Security-Policy": content_security_policy(script_url),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
-        "Cross-Origin-Opener-Policy": "same-origin",
     }
 
 

@@ -15,7 +15,7 @@ from survey.service import SurveyService
 from tests.support import verify as verify_in_service
 from webapp.auth import INIT_DATA_HEADER
 
-from .conftest import STEP_TIMEOUT, TOKEN, BotProcess, Launch, free_port
+from .conftest import STEP_TIMEOUT, TOKEN, BotProcess, Delegate, Launch, free_port
 
 ANNA = 701
 
@@ -56,6 +56,10 @@ async def test_the_page_and_the_api_are_served_by_the_bot(
     assert body["office"]["code"] == "EP"
     assert body["lang"] == "fr"
     assert body["answers"]["1"]["level"] == "high"
+    # The chat goes on beside the page, by the poller or through the same server's webhook.
+    anna = Delegate(telegram, ANNA, "fr")
+    await anna.send("/help")
+    await anna.expect(r"\S")
 
     assert launch.bot.stop() == 0  # SIGTERM: the page's server stops with the bot
     assert "Traceback" not in launch.bot.log()
