@@ -8,7 +8,8 @@ answer about the caller's own Office only, through the same use cases as the cha
                  longer the one the page showed (nothing written).
 - POST confirm   {"number"} → {"answer", "progress"}: "my answer stands" after a wording update.
 - POST notice    {"version"} → {"notice"}: the personal-data notice acknowledged.
-- POST language  {"lang"} → {"lang"}: stored as the person's language, for the chat too.
+- POST language  {"lang"} → {"lang"}: stored as the person's language, for the chat too
+                 (a representative's, or a Secretariat member's for the dashboard).
 - POST submit    {} → {"receipt", "progress"}: the chat's exactly-once submission, with the
                  same notices to the colleagues and the Secretariat.
 """
@@ -28,7 +29,7 @@ from survey.rules import MAX_COMMENT_LENGTH
 from webapp.context import WebAppContext
 from webapp.endpoint import body_of, endpoint, whole_number
 from webapp.errors import ApiError
-from webapp.people import Representative, representative
+from webapp.people import Person, Representative, launcher, representative
 from webapp.refusals import bad_request, notice_required, plain_text, refusal_error
 from webapp.serialise import (
     answer_json,
@@ -185,7 +186,11 @@ async def language(request: web.Request, context: WebAppContext) -> dict[str, An
     lang = (await body_of(request)).get("lang")
     if lang not in LANGUAGES:
         raise bad_request()
-    person = await representative(request, context)
+    # The Secretariat's dashboard switches its language too, for members who answer for no
+    # Office.
+    person: Person = await launcher(request, context, display=False)
+    if not context.secretariat.is_member(person.user_id):
+        person = await representative(request, context)
     await context.enrolment.set_language(person.user_id, lang)
     if context.locales is not None:  # the chat's next message speaks it too
         context.locales.remember(person.user_id, lang)

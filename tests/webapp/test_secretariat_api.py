@@ -131,3 +131,15 @@ async def test_export_posts_the_exports_job_and_the_files_arrive_in_the_chat(
     assert unknown.code == "bad_request"
     names = sorted(name.rsplit(".", 1)[1] for name, _ in app.bot.files(ADMIN_ID))
     assert names == ["csv", "docx", "xlsx"]
+
+
+async def test_a_member_switches_the_dashboards_language(
+    page: PageClient, service: SurveyService
+) -> None:
+    chosen = await page.post("/app/api/language", ADMIN_ID, {"lang": "fr"})
+    shown = await page.get("/app/api/secretariat/overview", ADMIN_ID)
+
+    assert chosen.body == {"lang": "fr"}
+    assert shown.body["lang"] == "fr"
+    assert shown.body["funnel"][0]["label"] == "répertoriés"
+    assert await service.enrolment.language(ADMIN_ID) == "fr"
