@@ -10,7 +10,6 @@ from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
-from sqlalchemy.exc import DBAPIError
 
 from bot.holds import is_outage
 from dialogs.messages import unavailable
@@ -30,7 +29,6 @@ def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRe
     @wraps(handler)
     async def handle(request: web.Request) -> web.StreamResponse:
         context = request.app[CONTEXT]
-        await _refresh_questionnaire(context)
         with context.i18n.context():
             try:
                 result = await handler(request, context)
@@ -59,18 +57,6 @@ def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRe
         return response
 
     return handle
-
-
-async def _refresh_questionnaire(context: WebAppContext) -> None:
-    """As bot/questionnaire_refresh.py before each update: a version put in force on any
-    replica shows at the next request."""
-    if context.questionnaires is None:
-        return
-    try:
-        await context.questionnaires.refresh()
-    except (DBAPIError, OSError):
-        # The request meets the outage where it needs the database, and says so.
-        log.debug("The questionnaire in force could not be read again", exc_info=True)
 
 
 async def body_of(request: web.Request) -> dict[str, Any]:

@@ -4,9 +4,11 @@ dashboard). Sets the request's i18n locale, so that everything after speaks it."
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError
 
 from bot.i18n import supported_language
 from survey.errors import Reason, Refused
@@ -15,6 +17,8 @@ from survey.views import Whereabouts
 from webapp.auth import INIT_DATA_HEADER, Launcher, authenticate
 from webapp.context import WebAppContext
 from webapp.refusals import forbidden
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,7 @@ async def launcher(request: web.Request, context: WebAppContext, *, display: boo
     i18n = context.i18n
     i18n.current_locale = _requested(request) or _accepted(request)
     who = authenticate(context.token, request.headers.get(INIT_DATA_HEADER), context.clock)
+    await _refresh_questionnaire(context)  # once signed: nobody else makes us read
     lang = (_requested(request) if display else None) or (
         await context.enrolment.language(who.user_id)
         or supported_language(who.language_code)
@@ -59,6 +64,18 @@ async def launcher(request: web.Request, context: WebAppContext, *, display: boo
     )
     i18n.current_locale = lang
     return Person(who, lang)
+
+
+async def _refresh_questionnaire(context: WebAppContext) -> None:
+    """As bot/questionnaire_refresh.py before each update: a version put in force on any
+    replica shows at the next request."""
+    if context.questionnaires is None:
+        return
+    try:
+        await context.questionnaires.refresh()
+    except (DBAPIError, OSError):
+        # The request meets the outage where it needs the database, and says so.
+        log.debug("The questionnaire in force could not be read again", exc_info=True)
 
 
 async def representative(
