@@ -4,12 +4,17 @@ second run resumes where they stopped."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pexpect
+import pytest
 
 TIMEOUT = 60  # seconds per expected line; a slow CI machine, not a performance bound
 
@@ -75,6 +80,31 @@ def test_plain_python_m_bot_without_a_token_is_the_sandbox(tmp_path: Path) -> No
     chat = spawn(tmp_path)
     chat.expect("Sandbox: Bot API stand-in at http://127.0.0.1:")
     chat.expect("You are verified")
+    chat.sendeof()
+    chat.expect(pexpect.EOF)
+    chat.close()
+    assert chat.exitstatus == 0
+
+
+def test_the_sandbox_prints_a_signed_link_that_opens_the_page(tmp_path: Path) -> None:
+    chat = spawn(tmp_path, "sandbox", "--admin")
+    chat.expect(r"(http://127\.0\.0\.1:\d+/app/)#(\S+)")
+    page, fragment = chat.match.group(1), chat.match.group(2)
+    chat.expect(r"http://127\.0\.0\.1:\d+/app/secretariat#")
+    chat.expect("You are verified")
+    init_data = parse_qs(fragment)["tgWebAppData"][0]
+    with urllib.request.urlopen(page, timeout=TIMEOUT) as response:
+        assert "<html" in response.read().decode()
+    asked = urllib.request.Request(page + "api/me", headers={"X-Telegram-Init-Data": init_data})
+    with urllib.request.urlopen(asked, timeout=TIMEOUT) as response:
+        assert json.load(response)["office"]["code"] == "EP"
+    forged = urllib.request.Request(
+        page + "api/me", headers={"X-Telegram-Init-Data": init_data.replace("hash=", "hash=0")}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(forged, timeout=TIMEOUT)
+    refused.value.close()
+    assert refused.value.code == 401
     chat.sendeof()
     chat.expect(pexpect.EOF)
     chat.close()
