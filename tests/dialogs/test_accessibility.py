@@ -64,36 +64,38 @@ def page_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"webapp_url": PAGE})
 
 
-async def walk(app: App, service: SurveyService, questionnaire: Questionnaire, lang: str) -> None:
+async def walk(
+    app: App, service: SurveyService, questionnaire: Questionnaire, i18n: I18n, lang: str
+) -> None:
     """Every window of a representative's journey and of the Secretariat's commands."""
+
+    def t(msgid: str) -> str:
+        return i18n.gettext(msgid, locale=lang)
+
     person = await verified(app, service, user_id=11, lang=lang)
-    level = questionnaire.scale[0].label(lang)
     for _ in range(3):
-        await person.click(level)
-    for command in ("/help", "/language", "/privacy", "/mydata", "/forgetme", "/review"):
-        await person.send(command)
-    # Leave the erasure unconfirmed, and see every page of the review.
+        await person.click(questionnaire.scale[0].label(lang))
+    await person.click(t("💬 Add a comment"))
+    await person.send("A comment.")
+    for command in ("/help", "/language", "/privacy", "/mydata", "/forgetme"):
+        await person.send(command)  # the erasure is left unconfirmed
     await person.send("/review")
-    while pages := [b for b in person.buttons() if b.endswith("▶") and "1" not in b]:
-        if len(person.buttons()) > 30:
-            break
-        await person.click(pages[-1])
-        if not [b for b in person.buttons() if b.endswith("▶")]:
-            break
+    while t("Next page ▶") in person.buttons():
+        await person.click(t("Next page ▶"))
+    await person.click(t("💾 Save and exit"))
+
     colleague = await verified(app, service, user_id=12, office="JP", lang=lang)
     for _ in questionnaire.numbers:
         await colleague.click(questionnaire.scale[1].label(lang))
-    for label in colleague.buttons()[-6:]:
-        if label.startswith("✅") and "R" not in label:
-            await colleague.click(label)  # submit, then confirm
-            break
-    for label in colleague.buttons():
-        if label.startswith("✅"):
-            await colleague.click(label)
-            break
+    await colleague.click(t("✅ Submit final answers"))
+    await colleague.click(t("✅ Yes, submit now"))
+    await colleague.send("/review")
+
     admin = Person(app, ADMIN_ID, lang)
     for command in ("/results", "/offices", "/offices JP", "/deadline", "/remind", "/invite EP"):
         await admin.send(command)
+    await admin.send("/offices")
+    await admin.click(t("Next page ▶"))
 
 
 @pytest.mark.parametrize("lang", ["en", "fr", "es"])
@@ -105,7 +107,7 @@ async def test_no_button_is_emoji_only_or_carries_two_emoji(
     questionnaire: Questionnaire,
 ) -> None:
     app = start_app(page_settings, service, i18n)
-    await walk(app, service, questionnaire, lang)
+    await walk(app, service, questionnaire, i18n, lang)
     labels = set(buttons_of(app.messages.sent_messages))
     labels |= {
         button.text
@@ -197,9 +199,9 @@ async def test_with_a_page_the_chat_opens_it_and_sets_the_menu_button_in_its_lan
 
 
 async def test_without_a_page_nothing_opens_one(
-    app: App, service: SurveyService, questionnaire: Questionnaire
+    app: App, service: SurveyService, questionnaire: Questionnaire, i18n: I18n
 ) -> None:
-    await walk(app, service, questionnaire, "en")
+    await walk(app, service, questionnaire, i18n, "en")
     assert not [
         message
         for message in app.messages.sent_messages
