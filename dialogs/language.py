@@ -14,8 +14,10 @@ from aiogram_dialog.widgets.text import Format
 from dialogs.deps import LocaleMemory
 from dialogs.screen import screen
 from dialogs.states import Language
+from dialogs.web_app import show_page_in_menu
 from dialogs.widgets import T
 from survey.enrolment import Enrolment
+from survey.errors import Refused
 from survey.questionnaire import LANGUAGES
 
 # Widget ids: they travel in callback data, so they are short and never reused.
@@ -46,7 +48,19 @@ async def on_language(
     # The rest of this update (the window below, re-rendered on close) speaks the new language.
     i18n: I18n = manager.middleware_data["i18n"]
     i18n.current_locale = language
+    settings = manager.middleware_data["settings"]
+    if settings.webapp_url is not None and await _verified(enrolment, callback.from_user.id):
+        bot = manager.middleware_data["bot"]
+        show_page_in_menu(bot, callback.from_user.id, settings, i18n, language)
     await manager.done()
+
+
+async def _verified(enrolment: Enrolment, user_id: int) -> bool:
+    """A representative the page would serve (anyone else is told so by the page)."""
+    try:
+        return await enrolment.whereabouts(user_id) is not None
+    except Refused:  # removed
+        return False
 
 
 def build_dialog() -> Dialog:

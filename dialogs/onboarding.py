@@ -15,6 +15,7 @@ from dialogs.messages import not_a_code, when
 from dialogs.navigation import REMOVED, open_journey, start_data
 from dialogs.screen import screen
 from dialogs.states import Language, Onboarding
+from dialogs.web_app import open_page_button, page_fields, show_page_in_menu
 from dialogs.widgets import Plural, T
 from survey.answering import Answering
 from survey.codes import looks_like_code, normalize_code
@@ -36,6 +37,8 @@ async def redeem_and_welcome(manager: DialogManager, code: str) -> None:
     membership = await enrolment.redeem(
         user.id, code, full_name=user.full_name, language=i18n.current_locale
     )
+    settings = manager.middleware_data["settings"]
+    show_page_in_menu(manager.middleware_data["bot"], user.id, settings, i18n, i18n.current_locale)
     if not membership.newly_verified:
         await open_journey(manager)
         return
@@ -74,6 +77,7 @@ async def welcome_getter(
         "deadline": when(deadline),
         "has_deadline": deadline is not None,
         "contact": settings.contact_email,
+        **page_fields(settings),
     }
 
 
@@ -121,6 +125,7 @@ def build_dialog() -> Dialog:
             T("The survey closes on {deadline}.", when="has_deadline"),
             T("Questions: {contact}"),
             Button(T("▶ Start"), id=BEGIN, on_click=on_begin),
+            open_page_button(),
             getter=welcome_getter,
             state=Onboarding.welcome,
         ),

@@ -31,6 +31,7 @@ from dialogs.navigation import open_journey
 from dialogs.paperwork import pdf_button, workbook_button
 from dialogs.screen import screen
 from dialogs.states import Survey
+from dialogs.web_app import open_page_button, page_fields
 from dialogs.widgets import Html, Plural, T
 from reports.labels import long_date
 from reports.numbers import format_number
@@ -73,19 +74,20 @@ def review_lines(
         if item.number not in numbers:
             continue
         title = _short(questionnaire.recommendation(item.number).title(lang))
+        label = render("<b>R{number:02d}</b> {title}", number=item.number, title=title)
+        # Each mark comes with its word: a screen reader says "check mark", not "answered".
         if item.level is None:
-            mark, answer = "⬜", i18n.gettext("not answered")
+            line = render("⬜ {state} · {label}", state=i18n.gettext("not answered"), label=label)
         else:
             level = questionnaire.level(item.level)
-            mark, answer = "✅", level.label(lang) if level else item.level
-        line = render(
-            "{mark} " + i18n.gettext("{label}: {value}"),
-            mark=mark,
-            label=render("<b>R{number:02d}</b> {title}", number=item.number, title=title),
-            value=render("<b>{answer}</b>", answer=answer),
-        )
+            line = render(
+                "✅ {state} · " + i18n.gettext("{label}: {value}"),
+                state=i18n.gettext("answered"),
+                label=label,
+                value=render("<b>{answer}</b>", answer=level.label(lang) if level else item.level),
+            )
         if item.has_comment:
-            line += " 💬"
+            line += " · " + i18n.gettext("💬 with a comment")
         if review.several_representatives and item.changed_by:
             line += render(" · <i>{name}</i>", name=item.changed_by)
         if item.wording_updated is not None:
@@ -104,6 +106,7 @@ async def review_getter(
     answering: Answering,
     event_from_user: User,
     i18n: I18n,
+    settings: Any,
     **_: Any,
 ) -> dict[str, Any]:
     review = await answering.review(event_from_user.id)
@@ -124,8 +127,9 @@ async def review_getter(
         "page": page + 1,
         "pages": pages,
         "lines": review_lines(review, answering.questionnaire, i18n, on_page),
+        # Named as its line names it ("R03"); the line says in words whether it is answered.
         "page_items": [
-            (number, f"{'✅' if number in answered_numbers else '⬜'} {number}")
+            (number, f"{'✅' if number in answered_numbers else '⬜'} R{number:02d}")
             for number in on_page
         ],
         "editable": editable,
@@ -134,6 +138,7 @@ async def review_getter(
         "unanswered": unanswered,
         "submitted": review.response.submitted,
         "several": review.several_representatives,
+        **page_fields(settings),
     }
 
 
@@ -312,6 +317,7 @@ def windows() -> list[Window]:
             ),
             SwitchTo(T("🧾 Receipt"), id=RECEIPT, state=Survey.receipt, when="submitted"),
             Row(workbook_button(), pdf_button()),
+            open_page_button(),
             SwitchTo(T("💾 Save and exit"), id=SAVE_AND_EXIT, state=Survey.paused, when="editable"),
             getter=review_getter,
             state=Survey.review,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -26,6 +27,7 @@ TEXT_EMPTY = "Bad Request: message text is empty"
 CAPTION_TOO_LONG = "Bad Request: message caption is too long"
 BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
 BUTTON_URL_INVALID = "Bad Request: BUTTON_URL_INVALID"
+BUTTON_TYPE_INVALID = "Bad Request: BUTTON_TYPE_INVALID"
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -472,7 +474,58 @@ def check_inline_button(button: Any) -> dict[str, Any]:
         url = clean["url"]
         if not isinstance(url, str) or not re.match(r"(?i)^(https?|tg)://\S+$", url):
             raise ApiError(400, BUTTON_URL_INVALID)
+    if "web_app" in clean:
+        clean["web_app"] = check_web_app(clean["web_app"], "inline keyboard button")
     return clean
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def check_web_app(web_app: Any, where: str) -> dict[str, str]:
+    """A WebAppInfo: https, as Telegram requires, or plain http to this machine (the sandbox
+    serves the page on the loopback, and nothing of it leaves the machine)."""
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str) or not url:
+        raise bad_request(f"{where} Web App URL is empty")
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        host, parts = "", None
+    if parts is None or not host or not re.fullmatch(r"\S+", url):
+        raise bad_request(f"{where} Web App URL '{url}' is invalid: Wrong HTTP URL")
+    if parts.scheme != "https" and not (parts.scheme == "http" and host in _LOOPBACK):
+        raise bad_request(f"{where} Web App URL '{url}' is invalid: Only HTTPS links are allowed")
+    return {"url": url}
+
+
+def check_markup_for_chat(markup: dict[str, Any] | None, chat_type: str) -> None:
+    """Web App buttons open only from a private chat: Telegram refuses them elsewhere."""
+    if markup is None or chat_type == "private":
+        return
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            if "web_app" in button:
+                raise ApiError(400, BUTTON_TYPE_INVALID)
+
+
+def check_menu_button(button: Any) -> dict[str, Any]:
+    """A MenuButton: "commands", "default", or "web_app" with its text and page."""
+    if button is None:
+        return {"type": "default"}
+    if not isinstance(button, dict) or button.get("type") not in {"commands", "default", "web_app"}:
+        raise bad_request("can't parse menu button JSON object")
+    if button["type"] != "web_app":
+        return {"type": button["type"]}
+    text = button.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise bad_request("menu button text is empty")
+    return {
+        "type": "web_app",
+        "text": text,
+        "web_app": check_web_app(button.get("web_app"), "menu button"),
+    }
 
 
 def check_reply_markup(markup: Any, *, inline_only: bool = False) -> dict[str, Any] | None:

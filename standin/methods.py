@@ -36,6 +36,7 @@ JSON_FIELDS = frozenset(
         "link_preview_options",
         "reply_parameters",
         "media",
+        "menu_button",
     }
 )
 INT_FIELDS = frozenset(
@@ -200,6 +201,8 @@ class BotApi:
             "getMyDescription": self.get_my_description,
             "setMyShortDescription": self.set_my_short_description,
             "getMyShortDescription": self.get_my_short_description,
+            "setChatMenuButton": self.set_chat_menu_button,
+            "getChatMenuButton": self.get_chat_menu_button,
         }
         self._handlers = handlers
         # Telegram's method names are case-insensitive.
@@ -383,7 +386,9 @@ class BotApi:
     async def send_message(self, params: Params) -> Any:
         formatted = self._formatted(params, "text")
         markup = limits.check_reply_markup(params.value("reply_markup"))
-        return await self._send(params, self._chat(params), "text", formatted, markup)
+        chat = self._chat(params)
+        limits.check_markup_for_chat(markup, chat.type)
+        return await self._send(params, chat, "text", formatted, markup)
 
     def _bot_message(self, params: Params) -> tuple[Chat, ChatMessage]:
         if params.has("inline_message_id"):
@@ -406,6 +411,7 @@ class BotApi:
         # Without reply_markup an edit removes the inline keyboard, as in Telegram.
         markup = limits.check_reply_markup(params.value("reply_markup"), inline_only=True)
         chat, message = self._bot_message(params)
+        limits.check_markup_for_chat(markup, chat.type)
         if field == "text" and message.kind != "text":
             raise ApiError(400, limits.NO_TEXT_TO_EDIT)
         if field == "caption" and message.kind == "text":
@@ -427,6 +433,7 @@ class BotApi:
     async def edit_message_reply_markup(self, params: Params) -> Any:
         markup = limits.check_reply_markup(params.value("reply_markup"), inline_only=True)
         chat, message = self._bot_message(params)
+        limits.check_markup_for_chat(markup, chat.type)
         if markup == message.inline_markup:
             raise ApiError(400, limits.NOT_MODIFIED)
         message.set_markup(markup)
@@ -510,6 +517,7 @@ class BotApi:
         caption = self._formatted(params, "caption")
         markup = limits.check_reply_markup(params.value("reply_markup"))
         chat = self._chat(params)
+        limits.check_markup_for_chat(markup, chat.type)
         stored = self._input_file(params, field, kind)
         return await self._send(params, chat, "caption", caption, markup, kind=kind, file=stored)
 
@@ -582,6 +590,35 @@ class BotApi:
     async def get_my_short_description(self, params: Params) -> Any:
         language = limits.check_language_code(params.text("language_code"))
         return {"short_description": _described(self.state.short_descriptions, language)}
+
+    # -- the menu button ----------------------------------------------------------------------
+
+    async def set_chat_menu_button(self, params: Params) -> Any:
+        button = limits.check_menu_button(params.value("menu_button"))
+        if not params.has("chat_id"):
+            # The bot's own default, for chats without one of their own.
+            self.state.menu_buttons[None] = (
+                {"type": "commands"} if button["type"] == "default" else button
+            )
+            await self.state.changed()
+            return True
+        chat = self._chat(params)
+        if chat.type != "private":
+            raise bad_request("chat_id must be a private chat")
+        if button["type"] == "default":
+            self.state.menu_buttons.pop(chat.id, None)
+        else:
+            self.state.menu_buttons[chat.id] = button
+        chat.record("menu_button", menu_button=button)
+        await self.state.changed()
+        return True
+
+    async def get_chat_menu_button(self, params: Params) -> Any:
+        buttons = self.state.menu_buttons
+        if not params.has("chat_id"):
+            return dict(buttons.get(None, {"type": "commands"}))
+        chat = self._chat(params)
+        return dict(buttons.get(chat.id, {"type": "default"}))
 
 
 def _keep(texts: dict[str, str], language: str, text: str) -> None:

@@ -442,6 +442,8 @@ class State:
         # The bot's descriptions by language code ("" for the default one).
         self.descriptions: dict[str, str] = {}
         self.short_descriptions: dict[str, str] = {}
+        # setChatMenuButton: by chat id, and the bot's default under None.
+        self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook: Webhook | None = None
         self.faults = Faults()
         # Telegram's flood limits; off by default, so that tests send as fast as they like.

@@ -13,8 +13,10 @@ from typing import Any, TextIO
 
 from standin.state import ChatEvent, SandboxError
 from standin.telegram import TelegramStandIn
+from standin.web_app import launch_url, signed_init_data
 
 QUIT = {"/quit", "/exit"}
+MENU = "0"  # the chat's menu button, when the bot has set one that opens a page
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
@@ -24,6 +26,8 @@ class Keyboard:
 
     message_id: int = 0
     labels: list[str] = field(default_factory=list)
+    # The page each button opens (a web_app button), None for one that presses.
+    pages: list[str | None] = field(default_factory=list)
 
 
 class TerminalChat:
@@ -45,6 +49,7 @@ class TerminalChat:
         self.out = out
         self.color = out.isatty() if color is None else color
         self.keyboard = Keyboard()
+        self.menu_page: str | None = None
         self.seen = 0
         # Photos and documents the bot sends are saved here, so that they can be opened.
         self.files_dir = files_dir
@@ -91,6 +96,15 @@ class TerminalChat:
                 self._print(self._style(BOLD, f"{mark} {answer['text']}"))
         elif event.kind == "delete":
             self._print(self._style(DIM, "(the bot deleted a message)"))
+        elif event.kind == "menu_button":
+            button = event.data["menu_button"]
+            if button.get("type") == "web_app":
+                self.menu_page = button["web_app"]["url"]
+                self._print(
+                    self._style(DIM, f"(menu button: [{MENU}] {button['text']}, opens the page)")
+                )
+            else:
+                self.menu_page = None
 
     def _show_file(self, seq: int, file_id: str) -> None:
         stored = self.telegram.state.files.get(file_id)
@@ -107,17 +121,36 @@ class TerminalChat:
         self._print(f"[{kind} saved: {path}]")
 
     def _show_buttons(self, message: dict[str, Any]) -> None:
-        rows = [[button["text"] for button in row] for row in message["buttons"]]
+        markup = message.get("reply_markup") or {}
+        rows: list[list[dict[str, Any]]] = markup.get("inline_keyboard") or []
         if not rows:
             return
-        self.keyboard = Keyboard(message["message_id"], [label for row in rows for label in row])
+        buttons = [button for row in rows for button in row]
+        self.keyboard = Keyboard(
+            message["message_id"],
+            [button["text"] for button in buttons],
+            [_page(button) for button in buttons],
+        )
         number = 0
         for row in rows:
             cells = []
-            for label in row:
+            for button in row:
                 number += 1
-                cells.append(f"[{number}] {label}")
+                opens = " (opens the page)" if _page(button) else ""
+                cells.append(f"[{number}] {button['text']}{opens}")
             self._print("   " + "   ".join(cells))
+
+    def open_page(self, page_url: str) -> None:
+        """What a Telegram client does for a web_app button: open the page signed for this
+        person. Here: print the link, for a browser on this machine."""
+        init_data = signed_init_data(
+            self.telegram.token,
+            self.user_id,
+            first_name=self.name,
+            language_code=self.language.split("-")[0] or None,
+        )
+        self._print("The page, signed for you (the link works for an hour):")
+        self._print(f"  {launch_url(page_url, init_data)}")
 
     async def handle(self, line: str) -> bool:
         """One line typed by the person; returns False when they want to leave."""
@@ -126,10 +159,17 @@ class TerminalChat:
             return True
         if text in QUIT:
             return False
+        if text == MENU and self.menu_page is not None:
+            self.open_page(self.menu_page)
+            return True
         if text.isdigit() and self.keyboard.labels:
             index = int(text) - 1
             if not 0 <= index < len(self.keyboard.labels):
                 self._print(f"(no button {text}: choose 1 to {len(self.keyboard.labels)})")
+                return True
+            page = self.keyboard.pages[index] if index < len(self.keyboard.pages) else None
+            if page is not None:
+                self.open_page(page)  # a page opens; nothing reaches the bot
                 return True
             try:
                 await self.telegram.user_clicks(
@@ -166,6 +206,11 @@ class TerminalChat:
         finally:
             follower.cancel()
             await asyncio.gather(follower, return_exceptions=True)
+
+
+def _page(button: dict[str, Any]) -> str | None:
+    web_app = button.get("web_app")
+    return str(web_app["url"]) if isinstance(web_app, dict) and web_app.get("url") else None
 
 
 class StdinLines:

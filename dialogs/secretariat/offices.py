@@ -17,6 +17,8 @@ from aiogram_dialog.widgets.kbd import (
     Button,
     Group,
     ManagedRadio,
+    NextPage,
+    PrevPage,
     Radio,
     Row,
     ScrollingGroup,
@@ -46,6 +48,8 @@ from survey.secretariat import OfficeDetail, Secretariat
 STAGE = "st"
 OFFICES = "of"
 OFFICE_PAGES = "ofp"
+PREVIOUS_PAGE = "opp"
+NEXT_PAGE = "onp"
 REVOKE = "rvk"
 REMOVE = "rmv"
 INVITE = "inv"
@@ -293,6 +297,14 @@ async def on_confirm_remove(
     await manager.switch_to(Offices.detail)
 
 
+def _not_first(data: dict[str, Any], _widget: Any, _manager: DialogManager) -> bool:
+    return bool(data["current_page"] > 0)
+
+
+def _not_last(data: dict[str, Any], _widget: Any, _manager: DialogManager) -> bool:
+    return bool(data["current_page"] < data["pages"] - 1)
+
+
 def build_dialog() -> Dialog:
     return Dialog(
         screen(
@@ -323,7 +335,17 @@ def build_dialog() -> Dialog:
                 id=OFFICE_PAGES,
                 width=1,
                 height=8,
-                hide_on_single_page=True,
+                hide_pager=True,
+            ),
+            # In words: aiogram-dialog's own pager reads "less than, 1, 26, greater than".
+            Row(
+                PrevPage(
+                    scroll=OFFICE_PAGES,
+                    id=PREVIOUS_PAGE,
+                    text=T("◀ Previous page"),
+                    when=_not_first,
+                ),
+                NextPage(scroll=OFFICE_PAGES, id=NEXT_PAGE, text=T("Next page ▶"), when=_not_last),
             ),
             getter=list_getter,
             state=Offices.list,

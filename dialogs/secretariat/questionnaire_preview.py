@@ -17,7 +17,7 @@ from babel import Locale
 from dialogs.markup import Markup, render
 from dialogs.messages import language, when
 from dialogs.question_buttons import Choices, Switch
-from dialogs.recommendation import question_buttons, question_text
+from dialogs.recommendation import progress_bar, question_buttons, question_text
 from reports.numbers import format_number
 from survey.errors import Reason, Refused
 from survey.questionnaire import Questionnaire
@@ -76,7 +76,7 @@ async def representative_window(
         "number": number,
         "total": format_number(total, lang),
         "answered": 0,
-        "bar": "▱" * 10,
+        "bar": progress_bar(0, total),
         "title": recommendation.title(lang),
         "statement": recommendation.statement(lang),
         "source": questionnaire.source(lang),

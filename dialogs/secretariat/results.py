@@ -21,6 +21,7 @@ from dialogs.presses import answer_press
 from dialogs.screen import screen
 from dialogs.secretariat.common import acting, actor, off_the_loop, send_file
 from dialogs.states import Results
+from dialogs.web_app import open_dashboard_button, page_fields
 from dialogs.widgets import Html, T
 from reports.files import FORMATS, ResultsData, ResultsFile, results_file
 from reports.labels import counted_text, format_score, funnel_phrases, score_rule
@@ -185,6 +186,7 @@ async def results_getter(
     secretariat: Secretariat,
     event_from_user: User,
     i18n: I18n,
+    settings: Any,
     **_: Any,
 ) -> dict[str, Any]:
     lang = i18n.current_locale
@@ -196,6 +198,7 @@ async def results_getter(
         "digest": digest_message(digest, secretariat.questionnaire, lang),
         "notices_on": notices,
         "notices_off": not notices,
+        **page_fields(settings),
     }
 
 
@@ -269,6 +272,7 @@ def build_dialog() -> Dialog:
                 on_click=on_notices,
                 when="notices_off",
             ),
+            open_dashboard_button(),
             getter=results_getter,
             state=Results.digest,
         )

@@ -45,6 +45,7 @@ from bot.bootstrap import create_dispatcher
 from bot.config import Settings
 from bot.notify import Notifier
 from bot.upload_checker import UploadChecker
+from dialogs import web_app
 from dialogs.presses import AnswerOnce
 from standin.limits import parse_html, utf16_len
 from survey.model import Actor
@@ -339,6 +340,7 @@ class Person:
         if not self.app.hold_jobs:
             await self.app.run_jobs(posted_only=True)
         await self.app.dispatcher["notifier"].drain()
+        await web_app.settled()
 
     def last(self) -> Message:
         """The last window the bot showed in this person's chat."""

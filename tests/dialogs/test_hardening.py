@@ -175,7 +175,7 @@ async def test_names_offices_settings_and_comments_are_shown_as_typed_never_as_m
     visible.append(seen())  # the review: titles and who changed what
     await ann.send("/review")
     visible.append(check_html(ann.text()))
-    await ann.click("✅ 1")
+    await ann.click("✅ R01")
     visible.append(check_html(ann.text()))  # R1 with Tom's comment
     await tom.click("✅ Submit final answers")
     visible.append(seen())  # the confirmation names the Office

@@ -22,13 +22,13 @@ async def test_a_french_representative_reads_singular_counts_and_grouped_limits(
     app: App, service: SurveyService, questionnaire: Questionnaire, i18n: I18n
 ) -> None:
     person = await verified(app, service, lang="fr")
-    assert f"réponses{NBSP}: 0/40" not in check_html(person.text())  # 0 is singular in French
-    assert f"réponse{NBSP}: 0/40" in check_html(person.text())
+    assert f"Réponses{NBSP}: 0 sur 40" not in check_html(person.text())  # 0 is singular in French
+    assert f"Réponse{NBSP}: 0 sur 40" in check_html(person.text())
     await person.click(questionnaire.scale[0].label("fr"))
     window = check_html(person.text())
-    assert f"réponse{NBSP}: 1/40" in window
+    assert f"Réponse{NBSP}: 1 sur 40" in window
     await person.click(questionnaire.scale[0].label("fr"))
-    assert f"réponses{NBSP}: 2/40" in check_html(person.text())
+    assert f"Réponses{NBSP}: 2 sur 40" in check_html(person.text())
 
     await person.click(i18n.gettext("💬 Add a comment", locale="fr"))
     assert f"(1{NARROW_NBSP}000 caractères au maximum)" in check_html(person.text())

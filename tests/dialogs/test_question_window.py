@@ -117,7 +117,7 @@ async def test_after_the_submission_only_moving_around_is_left(
     await service.answering.submit(1)
 
     await eva.send("/review")
-    await eva.click("✅ 7")
+    await eva.click("✅ R07")
 
     assert "Recommendation 7 of 40" in eva.text()
     assert rows(eva) == [["◀ Back", "Next ▶"], ["📋 Review"]]

@@ -109,3 +109,32 @@ def test_the_sandbox_prints_a_signed_link_that_opens_the_page(tmp_path: Path) ->
     chat.expect(pexpect.EOF)
     chat.close()
     assert chat.exitstatus == 0
+
+
+def test_the_chat_s_page_buttons_print_a_signed_link(tmp_path: Path) -> None:
+    chat = spawn(tmp_path, "sandbox")
+    # The menu button is set beside the welcome, not before it: either may be shown first.
+    shown = {
+        chat.expect(
+            [
+                r"\(menu button: \[0\] Open the form, opens the page\)",
+                r"\[2\] 📝 Open the form \(opens the page\)",
+            ]
+        )
+        for _ in range(2)
+    }
+    assert shown == {0, 1}
+    chat.sendline("2")
+    chat.expect("The page, signed for you")
+    chat.expect(r"(http://127\.0\.0\.1:\d+/app/)#(\S+)")
+    page, fragment = chat.match.group(1), chat.match.group(2)
+    init_data = parse_qs(fragment)["tgWebAppData"][0]
+    asked = urllib.request.Request(page + "api/me", headers={"X-Telegram-Init-Data": init_data})
+    with urllib.request.urlopen(asked, timeout=TIMEOUT) as response:
+        assert json.load(response)["office"]["code"] == "EP"
+    chat.sendline("0")  # the menu button opens the same page
+    chat.expect("The page, signed for you")
+    chat.sendeof()
+    chat.expect(pexpect.EOF)
+    chat.close()
+    assert chat.exitstatus == 0
