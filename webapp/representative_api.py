@@ -23,6 +23,7 @@ from aiohttp import web
 
 from dialogs.privacy import notice_markup, notice_version
 from dialogs.review import submission_notices
+from dialogs.web_app import show_page_in_menu
 from survey.errors import Reason, Refused
 from survey.questionnaire import LANGUAGES
 from survey.rules import MAX_COMMENT_LENGTH
@@ -194,6 +195,8 @@ async def language(request: web.Request, context: WebAppContext) -> dict[str, An
     await context.enrolment.set_language(person.user_id, lang)
     if context.locales is not None:  # the chat's next message speaks it too
         context.locales.remember(person.user_id, lang)
+    if isinstance(person, Representative):  # and the chat's menu button, as in the chat
+        show_page_in_menu(context.bot, person.user_id, context.settings, context.i18n, lang)
     return {"lang": lang}
 
 

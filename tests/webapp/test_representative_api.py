@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 
-from aiogram.types import User
+from aiogram.methods import SetChatMenuButton
+from aiogram.types import MenuButtonWebApp, User
+from aiogram.utils.i18n import I18n
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
+from bot.config import Settings
+from dialogs.web_app import settled
 from survey.model import Actor
 from survey.service import SurveyService
-from tests.dialogs.harness import App, Person
+from tests.dialogs.harness import App, Person, start_app
 from tests.support import ADMIN_ID, Clock, answer_all, verify
 from tests.webapp.client import PageClient
-from webapp.context import LOCALE_MIDDLEWARE
+from webapp.context import LOCALE_MIDDLEWARE, WebAppContext
+from webapp.server import add_webapp
 
 ANNA, BRUNO, OTHER = 101, 102, 201
 
@@ -333,3 +341,23 @@ async def test_a_new_wording_shows_at_the_next_request_and_my_answer_stands_clea
     assert confirmed.body["answer"]["wording_updated"] is None
     assert confirmed.body["answer"]["stamp"] != shown.body["answers"]["1"]["stamp"]
     assert after.body["questionnaire"]["recommendations"][0]["wording_updated"] is None
+
+
+async def test_a_language_chosen_on_the_page_relabels_the_chats_menu_button(
+    settings: Settings, service: SurveyService, i18n: I18n, clock: Clock
+) -> None:
+    with_page = settings.model_copy(update={"webapp_url": "https://survey.example.org/app/"})
+    app = start_app(with_page, service, i18n)
+    context = replace(WebAppContext.from_dispatcher(app.dispatcher, app.bot), clock=clock)  # type: ignore[arg-type]
+    await verify(service, ANNA)
+    root = web.Application()
+    add_webapp(root, context)
+    async with TestClient(TestServer(root)) as client:
+        assert settings.bot_token is not None
+        page = PageClient(client, settings.bot_token.get_secret_value(), clock)
+        await page.post("/app/api/language", ANNA, {"lang": "fr"})
+    await settled()
+    [call] = [call for call in app.bot.calls if isinstance(call, SetChatMenuButton)]
+    assert call.chat_id == ANNA
+    assert isinstance(call.menu_button, MenuButtonWebApp)
+    assert call.menu_button.text == "Ouvrir le formulaire"
