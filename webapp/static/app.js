@@ -94,7 +94,17 @@
     item.counter.textContent = t("characters", { count: item.comment.value.length, limit: state.comment_limit });
   }
 
+  /* One write at a time per Recommendation, so that each carries the stamp the last one got. */
   function save(number, change) {
+    var item = items[number];
+    item.queue = item.queue.then(function () { return write(number, change); });
+    return item.queue;
+  }
+
+  function write(number, change) {
+    if (change.comment !== undefined && change.comment === ((state.answers[String(number)] || {}).comment || "")) {
+      return Promise.resolve();
+    }
     var answer = state.answers[String(number)] || {};
     var body = { number: number, expected: answer.stamp || null };
     Object.keys(change).forEach(function (key) { body[key] = change[key]; });
@@ -123,10 +133,7 @@
   }
 
   function saveComment(number) {
-    var answer = state.answers[String(number)] || {};
-    var value = items[number].comment.value;
-    if (value === (answer.comment || "")) { return; }
-    save(number, { comment: value });
+    save(number, { comment: items[number].comment.value });
   }
 
   function confirmWording(number) {
@@ -174,7 +181,7 @@
       el("button", { type: "button", "class": "save", onclick: function () { saveComment(number); }, text: t("save_comment") }),
       status
     ]);
-    items[number] = { fieldset: fieldset, radios: radios, comment: comment, counter: counter, status: status, mark: mark };
+    items[number] = { fieldset: fieldset, radios: radios, comment: comment, counter: counter, status: status, mark: mark, queue: Promise.resolve() };
     return fieldset;
   }
 

@@ -135,15 +135,19 @@
   }
 
   function exportsSection() {
+    var result = el("p", { id: "export-result", "class": "state" });
     return el("section", { "aria-labelledby": "exports-title", "class": "card" }, [
       el("h2", { id: "exports-title", text: t("exports") }),
       el("p", { "class": "buttons" }, state.exports.map(function (x) {
         return el("button", { type: "button", onclick: function () {
           S.api("POST", "api/secretariat/export", { kind: x.kind }).then(function (reply) {
-            S.announce(reply.status < 300 ? t("export_sent", { text: reply.body.text }) : S.errorText(reply));
+            var text = reply.status < 300 ? t("export_sent", { text: reply.body.text }) : S.errorText(reply);
+            result.textContent = text;
+            S.announce(text);
           });
         }, text: x.label });
-      }))
+      })),
+      result
     ]);
   }
 
