@@ -73,7 +73,7 @@ def _secretariat_texts() -> dict[str, str]:
         "filter_stage": _("Stage"),
         "all_stages": _("All stages"),
         "shown": _("{shown} of {total} Offices shown"),
-        "sort_by": _("Sort by {column}"),
+        "sort_by": _("Sorted by {column}"),
         "ranking_caption": _("The Recommendations ranked"),
         "rank": _("Rank"),
         "number": _("Number"),

@@ -16,7 +16,7 @@
 
   function table(caption, heads, rows, attrs) {
     return el("table", attrs || {}, [
-      el("caption", { text: caption }),
+      el("caption", { "class": "sr-only", text: caption }),
       el("thead", {}, [el("tr", {}, heads.map(function (h) { return typeof h === "string" ? el("th", { scope: "col", text: h }) : h; }))]),
       el("tbody", {}, rows)
     ]);
