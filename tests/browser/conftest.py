@@ -88,8 +88,16 @@ class World:
     bot: BotProcess
     page_url: str
 
-    def open_as(self, user_id: int, *, page: str = "", dark: bool = False, lang: str = "en",
-                auth_date: int | None = None, token: str = TOKEN) -> str:
+    def open_as(
+        self,
+        user_id: int,
+        *,
+        page: str = "",
+        dark: bool = False,
+        lang: str = "en",
+        auth_date: int | None = None,
+        token: str = TOKEN,
+    ) -> str:
         data = signed_init_data(
             token, user_id, first_name=f"Person{user_id}", language_code=lang, auth_date=auth_date
         )
@@ -147,8 +155,14 @@ def driver() -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium"))
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--disable-gpu", "--lang=en-US", f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--lang=en-US",
+        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
+    ):
         options.add_argument(argument)
     path = CHROMEDRIVER if CHROMEDRIVER.exists() else Path(shutil.which("chromedriver") or "")
     browser = webdriver.Chrome(service=Service(str(path)), options=options)
@@ -160,5 +174,4 @@ def driver() -> Iterator[Any]:
 @pytest.fixture
 def shots() -> Path:
     """Screenshots for people to look at; outside the repository, made when the folder can be."""
-    folder = Path(os.environ.get("SURVEY_SCREENSHOTS", "/work/notes/shots"))
-    return folder
+    return Path(os.environ.get("SURVEY_SCREENSHOTS", "/work/notes/shots"))

@@ -44,7 +44,10 @@ def text_of(driver: WebDriver, selector: str) -> str:
 
 
 def wait_for_text(driver: WebDriver, selector: str, words: str) -> None:
-    wait(driver, expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, selector), words))
+    wait(
+        driver,
+        expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, selector), words),
+    )
 
 
 def level(driver: WebDriver, number: int, code: str) -> WebElement:
@@ -80,8 +83,11 @@ def axe_violations(driver: WebDriver) -> list[dict[str, Any]]:
 def summary(violations: list[dict[str, Any]]) -> str:
     return json.dumps(
         [
-            {"id": v["id"], "nodes": [n.get("html", "")[:120] for n in v.get("nodes", [])][:3],
-             "why": [n.get("failureSummary", "")[:200] for n in v.get("nodes", [])][:1]}
+            {
+                "id": v["id"],
+                "nodes": [n.get("html", "")[:120] for n in v.get("nodes", [])][:3],
+                "why": [n.get("failureSummary", "")[:200] for n in v.get("nodes", [])][:1],
+            }
             for v in violations
         ],
         indent=1,
@@ -112,7 +118,9 @@ def test_three_answers_and_a_comment_are_there_after_a_reload(
     assert level(driver, 2, "medium").is_selected()
     assert level(driver, 3, "low").is_selected()
     assert not level(driver, 4, "high").is_selected()
-    assert driver.find_element(By.ID, "rec-2-comment").get_attribute("value") == "Needs a budget line"
+    assert (
+        driver.find_element(By.ID, "rec-2-comment").get_attribute("value") == "Needs a budget line"
+    )
     assert "3 of 40" in text_of(driver, "#progress-text")
     assert stored_level(world, 801, 3) == "low"
 
@@ -219,8 +227,13 @@ def test_one_recommendation_by_keyboard_only(world: World, driver: WebDriver) ->
     driver.switch_to.active_element.send_keys(Keys.TAB)
     assert driver.switch_to.active_element.get_attribute("id") == "rec-1-comment"
     driver.switch_to.active_element.send_keys("By keyboard", Keys.TAB)
-    wait(driver, lambda d: (world.loop.run(world.service.answering.office_answers(808))
-                            .answers[1].comment == "By keyboard"))
+    wait(
+        driver,
+        lambda d: (
+            world.loop.run(world.service.answering.office_answers(808)).answers[1].comment
+            == "By keyboard"
+        ),
+    )
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
