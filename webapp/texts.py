@@ -39,7 +39,7 @@ def _representative_texts() -> dict[str, str]:
         "wording_confirm": _("My answer stands"),
         "wording_confirmed": _("Recommendation {number}: your answer is confirmed."),
         "unanswered": _("Not answered yet"),
-        "answered": _("Answered"),
+        "answered": _("Answer given"),
         "all_answered": _("Every Recommendation is answered."),
         "review_title": _("Review and submit"),
         "review_missing": _("Still to answer: {numbers}"),

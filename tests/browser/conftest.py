@@ -172,6 +172,7 @@ def driver() -> Iterator[Any]:
 
 
 @pytest.fixture
-def shots() -> Path:
-    """Screenshots for people to look at; outside the repository, made when the folder can be."""
-    return Path(os.environ.get("SURVEY_SCREENSHOTS", "/work/notes/shots"))
+def shots(tmp_path: Path) -> Path:
+    """Where the screenshots go: SURVEY_SCREENSHOTS (outside the repository) for people to
+    look at, else the test's own temporary folder."""
+    return Path(os.environ.get("SURVEY_SCREENSHOTS") or tmp_path)

@@ -16,6 +16,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from standin.web_app import DARK_THEME
 from survey.offices import shipped_offices
 from tests.e2e.conftest import STEP_TIMEOUT, Delegate
 from tests.e2e.conftest import answer as answer_in_chat
@@ -270,3 +271,18 @@ def test_screenshots_in_french_and_dark_on_a_phone_and_a_desk(
             assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
             driver.save_screenshot(str(shots / f"{page or 'representative'}-{name}-fr-dark.png"))
     driver.set_window_size(*DESKTOP)
+
+
+def test_the_page_follows_telegrams_theme_when_it_changes(world: World, driver: WebDriver) -> None:
+    open_page(driver, world.open_as(SECRETARY, page="secretariat"), "main h1")
+    background = "return getComputedStyle(document.body).backgroundColor"
+    assert driver.execute_script(background) == "rgb(255, 255, 255)"
+    driver.execute_script("Telegram.WebApp._setTheme(arguments[0])", DARK_THEME)
+    assert driver.execute_script(background) == "rgb(33, 33, 33)"
+    assert driver.find_element(By.TAG_NAME, "html").get_attribute("data-scheme") == "dark"
+    assert axe_violations(driver) == []
+    # The check itself sees a fault when there is one: an input without a label.
+    driver.execute_script(
+        "document.getElementById('main').appendChild(document.createElement('input'))"
+    )
+    assert "label" in [violation["id"] for violation in axe_violations(driver)]
