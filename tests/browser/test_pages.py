@@ -14,9 +14,10 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from standin.web_app import DARK_THEME
+from survey.model import Actor
 from survey.offices import shipped_offices
 from tests.e2e.conftest import STEP_TIMEOUT, Delegate
 from tests.e2e.conftest import answer as answer_in_chat
@@ -286,3 +287,29 @@ def test_the_page_follows_telegrams_theme_when_it_changes(world: World, driver: 
         "document.getElementById('main').appendChild(document.createElement('input'))"
     )
     assert "label" in [violation["id"] for violation in axe_violations(driver)]
+
+
+def test_the_notice_comes_before_the_first_answer(world: World, driver: WebDriver) -> None:
+    async def redeem_only() -> None:
+        issued = await world.service.secretariat.create_invitation(OFFICES[8], Actor.cli())
+        await world.service.enrolment.redeem(811, issued.code, full_name="Person811")
+
+    world.loop.run(redeem_only())
+    open_page(driver, world.open_as(811), "#notice")
+    assert not level(driver, 1, "high").is_enabled()
+    assert not driver.find_element(By.ID, "submit").is_enabled()
+    driver.find_element(By.ID, "notice-ok").click()
+    wait(driver, lambda d: level(d, 1, "high").is_enabled())
+    assert driver.find_elements(By.ID, "notice") == []
+    choose(driver, 1, "high")
+    assert stored_level(world, 811, 1) == "high"
+
+
+def test_the_language_switcher_speaks_the_chosen_language(world: World, driver: WebDriver) -> None:
+    person(world, 812, OFFICES[9])
+    open_page(driver, world.open_as(812), "#rec-1")
+    Select(driver.find_element(By.ID, "language")).select_by_value("es")
+    wait(driver, lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "es")
+    wait_for_text(driver, "#review-title", "Revisar y enviar")
+    open_page(driver, world.open_as(812, lang="fr"), "#rec-1")  # stored: the chat speaks it too
+    assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "es"
