@@ -22,6 +22,11 @@
     ]);
   }
 
+  /* A wide table scrolls sideways on a phone: by keyboard too, hence focusable and named. */
+  function scroller(name, content) {
+    return el("div", { "class": "scroll", tabindex: "0", role: "region", "aria-label": name }, [content]);
+  }
+
   function cells(values, rowHeader) {
     return el("tr", {}, values.map(function (value, i) {
       return i === rowHeader ? el("th", { scope: "row", text: value }) : el("td", { text: value });
@@ -98,7 +103,7 @@
           el("select", { id: "stage-filter", onchange: fillOffices }, [el("option", { value: "", text: t("all_stages") })].concat(stages))])
       ]),
       el("p", { id: "offices-shown", "class": "hint" }),
-      el("div", { "class": "scroll" }, [table(t("offices_caption"), heads, [], { id: "offices" })])
+      scroller(t("offices_caption"), table(t("offices_caption"), heads, [], { id: "offices" }))
     ]);
   }
 
@@ -113,7 +118,7 @@
       el("h2", { id: "ranking-title", text: t("ranking_caption") }),
       state.score_rule ? el("p", { "class": "hint", text: state.score_rule }) : null,
       state.counted ? el("p", { "class": "hint", text: state.counted }) : null,
-      el("div", { "class": "scroll" }, [table(t("ranking_caption"), heads, rows, { id: "ranking" })]),
+      scroller(t("ranking_caption"), table(t("ranking_caption"), heads, rows, { id: "ranking" })),
       chart()
     ]);
   }
