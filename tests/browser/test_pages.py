@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -31,7 +32,10 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
 def wait(driver: WebDriver, condition: Any) -> Any:
-    return WebDriverWait(driver, STEP_TIMEOUT).until(condition)
+    # The pages redraw a section after a change: an element looked at may be replaced.
+    return WebDriverWait(
+        driver, STEP_TIMEOUT, ignored_exceptions=[StaleElementReferenceException]
+    ).until(condition)
 
 
 def open_page(driver: WebDriver, url: str, ready: str = "main h1") -> None:
