@@ -10,6 +10,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -76,6 +77,16 @@ async def read_params(request: web.Request) -> Params:
     return Params(values, uploads)
 
 
+WEB_APP_SCRIPT = Path(__file__).parent / "static" / "telegram-web-app.js"
+
+
+async def handle_web_app_script(_request: web.Request) -> web.Response:
+    """The stand-in for Telegram's telegram-web-app.js, which the Mini App's pages load."""
+    return web.Response(
+        body=WEB_APP_SCRIPT.read_bytes(), content_type="text/javascript", charset="utf-8"
+    )
+
+
 class ApiServer:
     """The aiohttp application, and the task that delivers updates to a webhook."""
 
@@ -102,6 +113,7 @@ class ApiServer:
         app = web.Application(client_max_size=MAX_REQUEST_SIZE)
         app.router.add_route("*", "/bot{token}/{method}", self.handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self.handle_file)
+        app.router.add_get("/js/telegram-web-app.js", handle_web_app_script)
         app.router.add_post("/sandbox/users/{user_id}/messages", self.handle_user_message)
         app.router.add_post("/sandbox/users/{user_id}/clicks", self.handle_user_click)
         app.router.add_post("/sandbox/updates", self.handle_raw_update)
