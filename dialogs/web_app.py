@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import MenuButtonWebApp, WebAppInfo
 from aiogram.utils.i18n import I18n
 from aiogram_dialog.widgets.kbd import WebApp
@@ -64,6 +65,8 @@ def show_page_in_menu(bot: Bot, chat_id: int, settings: Any, i18n: I18n, lang: s
 async def _set(bot: Bot, chat_id: int, button: MenuButtonWebApp) -> None:
     try:
         await bot.set_chat_menu_button(chat_id=chat_id, menu_button=button)
+    except TelegramAPIError as exc:  # Telegram's refusal (a chat it does not know): one line
+        log.warning("Setting the menu button of chat %d failed: %s", chat_id, exc.message)
     except Exception:  # a background task: nobody else would see it
         log.warning("Setting the menu button of chat %d failed", chat_id, exc_info=True)
 
