@@ -211,14 +211,7 @@ class Answering:
                 now=now,
                 version=version,
             )
-            progress = progress_of(
-                self.questionnaire,
-                response,
-                await store.answer_choices(response.id),
-                deadline=deadline,
-                now=now,
-                text_updates=self._text_updates(),
-            )
+            progress = await self._stored_progress(store, response, deadline, now)
             await store.commit()
         return progress
 
@@ -324,14 +317,7 @@ class Answering:
                         now=now,
                         version=version,
                     )
-            progress = progress_of(
-                self.questionnaire,
-                response,
-                await store.answer_choices(response.id),
-                deadline=deadline,
-                now=now,
-                text_updates=self._text_updates(),
-            )
+            progress = await self._stored_progress(store, response, deadline, now)
             await store.commit()
         return progress
 
@@ -376,18 +362,24 @@ class Answering:
             )
             answer = await _answer_to(store, response.id, number)
             assert answer is not None
-            progress = progress_of(
-                self.questionnaire,
-                response,
-                await store.answer_choices(response.id),
-                deadline=deadline,
-                now=now,
-                text_updates=self._text_updates(),
-            )
+            progress = await self._stored_progress(store, response, deadline, now)
             await store.commit()
         # The chat's kept reads (`_writers`) check the response in the same step as their
         # write, so they need not be dropped here.
         return ChangedAnswer(answer, progress)
+
+    async def _stored_progress(
+        self, store: SurveyStore, response: ResponseRecord, deadline: datetime | None, now: datetime
+    ) -> Progress:
+        """The Office's progress as this unit of work has just written it."""
+        return progress_of(
+            self.questionnaire,
+            response,
+            await store.answer_choices(response.id),
+            deadline=deadline,
+            now=now,
+            text_updates=self._text_updates(),
+        )
 
     async def _open_draft(
         self, store: SurveyStore, telegram_user_id: int, now: datetime

@@ -4,11 +4,9 @@ code the page acts on, and the same translated words the chat says (dialogs/mess
 
 from __future__ import annotations
 
-import html
-import re
-
 from aiogram.utils.i18n import gettext as _
 
+from dialogs.markup import plain
 from dialogs.messages import refusal_text
 from survey.errors import Reason, Refused
 from webapp.errors import ApiError
@@ -27,12 +25,6 @@ _CODES: dict[Reason, tuple[int, str]] = {
     Reason.DEADLINE_NOT_FUTURE: (400, "deadline_not_future"),
     Reason.DEADLINE_TOO_FAR: (400, "deadline_too_far"),
 }
-_TAG = re.compile(r"<[^>]*>")
-
-
-def plain_text(markup: str) -> str:
-    """Telegram HTML (what the chat's texts are written in) as the plain text a page shows."""
-    return html.unescape(_TAG.sub("", markup))
 
 
 def refusal_error(refusal: Refused) -> ApiError:
@@ -44,7 +36,7 @@ def refusal_error(refusal: Refused) -> ApiError:
             "answer is shown now: choose again if you want to change it."
         )
     else:
-        message = plain_text(str(refusal_text(refusal)))
+        message = plain(str(refusal_text(refusal)))
     return ApiError(status, code, message)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
+from dialogs.markup import plain
 from dialogs.privacy import notice_markup, notice_version
 from dialogs.review import submission_notices
 from dialogs.web_app import show_page_in_menu
@@ -31,7 +32,7 @@ from webapp.context import WebAppContext
 from webapp.endpoint import body_of, endpoint, whole_number
 from webapp.errors import ApiError
 from webapp.people import Person, Representative, launcher, representative
-from webapp.refusals import bad_request, notice_required, plain_text, refusal_error
+from webapp.refusals import bad_request, notice_required, refusal_error
 from webapp.serialise import (
     answer_json,
     deadline_json,
@@ -51,7 +52,7 @@ async def _notice_due(context: WebAppContext, user_id: int) -> bool:
 
 
 def _notice_json(context: WebAppContext, lang: str, *, required: bool) -> dict[str, Any]:
-    text = plain_text(str(notice_markup(context.privacy_notice, context.settings, lang)))
+    text = plain(str(notice_markup(context.privacy_notice, context.settings, lang)))
     return {
         "required": required,
         "version": notice_version(context.privacy_notice),

@@ -26,7 +26,7 @@ from aiogram.utils.i18n import ngettext
 from aiohttp import web
 
 from dialogs.jobs import WINDOW
-from dialogs.markup import render
+from dialogs.markup import plain, render
 from dialogs.messages import when
 from dialogs.secretariat.deadline import parse_closing_time
 from dialogs.secretariat.offices import stage_labels
@@ -44,7 +44,7 @@ from webapp.context import WebAppContext
 from webapp.endpoint import body_of, endpoint
 from webapp.errors import ApiError
 from webapp.people import Person, secretariat_member
-from webapp.refusals import bad_request, plain_text
+from webapp.refusals import bad_request
 from webapp.serialise import deadline_json, iso, languages, scale_json
 from webapp.texts import page_texts
 
@@ -75,7 +75,7 @@ def _response_rate(digest: Digest, lang: str) -> dict[str, Any]:
     value = funnel.submitted / funnel.invited if funnel.invited else None
     rate = format_percentage(value, lang) if value is not None else "–"
     text = render(_("Response rate: {rate} of the invited Offices have submitted."), rate=rate)
-    return {"value": value, "text": plain_text(str(text))}
+    return {"value": value, "text": plain(str(text))}
 
 
 def _office(
@@ -159,7 +159,7 @@ async def overview(request: web.Request, context: WebAppContext) -> dict[str, An
             "people": people,
             "offices": audience.offices,
             "unverified": [office.code for office in audience.unverified],
-            "text": plain_text(str(reminder))
+            "text": plain(str(reminder))
             if people
             else _("Nobody to remind: every verified Office has submitted."),
         },

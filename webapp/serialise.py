@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from dialogs.language import NATIVE_NAMES
+from dialogs.markup import plain, render
 from dialogs.messages import when
 from dialogs.review import receipt_fields
 from reports.labels import long_date
@@ -20,7 +21,6 @@ from survey.answering import answer_stamp
 from survey.model import AnswerRecord, Receipt
 from survey.questionnaire import LANGUAGES, Questionnaire
 from survey.views import Progress
-from webapp.refusals import plain_text
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -102,16 +102,22 @@ def receipt_json(
         return None
     fields = receipt_fields(receipt, questionnaire, i18n)
     # The chat's receipt, word for word (the same catalog entries), as plain text.
-    heading = _("🧾 <b>Receipt: {office}</b>").format(office=office)
-    body = _(
-        "Submitted on {time} by {name}.\nReference: <code>{reference}</code>\n"
-        "{counts}\nComments: {comments}\n\n"
-        "The answers are locked. To change them, please contact the Secretariat: {contact}"
-    ).format(contact=contact, **fields)
+    # Through the one escaping path, so that a name or an Office with "<" or "&" is shown
+    # as it is once the markup is taken off.
+    heading = render(_("🧾 <b>Receipt: {office}</b>"), office=office)
+    body = render(
+        _(
+            "Submitted on {time} by {name}.\nReference: <code>{reference}</code>\n"
+            "{counts}\nComments: {comments}\n\n"
+            "The answers are locked. To change them, please contact the Secretariat: {contact}"
+        ),
+        fields,
+        contact=contact,
+    )
     return {
         "reference": receipt.reference,
         "submitted_at": iso(receipt.submitted_at),
         "submitted_at_text": when(receipt.submitted_at),
         "submitted_by": receipt.submitted_by,
-        "text": plain_text(f"{heading}\n{body}"),
+        "text": plain(f"{heading}\n{body}"),
     }

@@ -237,6 +237,17 @@ async def test_submission_locks_the_page_and_shows_the_receipt(
     assert any(receipt["reference"] in text for text in app.bot.sent(ADMIN_ID))
 
 
+async def test_the_receipt_shows_a_name_with_markup_characters_as_it_is(
+    page: PageClient, service: SurveyService
+) -> None:
+    await verify(service, ANNA, name="Ann <Lee> & Co &amp;")
+    await answer_all(service, ANNA)
+
+    submitted = await page.post("/app/api/submit", ANNA, {})
+
+    assert "by Ann <Lee> & Co &amp;." in submitted.body["receipt"]["text"]
+
+
 async def test_an_incomplete_office_cannot_submit(page: PageClient, service: SurveyService) -> None:
     await verify(service, ANNA)
     await answer_all(service, ANNA, skip=(7,))
